@@ -1,0 +1,1 @@
+"""Connection forms, one module per vendor: plain data, importable without Airflow."""

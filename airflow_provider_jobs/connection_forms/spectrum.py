@@ -1,0 +1,36 @@
+"""The Datameer Spectrum connection form (data only: read by get_provider_info without imports)."""
+
+from typing import Any
+
+DEFAULT_SEQUENTIAL_TRIGGER_PATH = "/api/job-execution/sequential-trigger"
+
+#: The connection form (Airflow's declarative conn-fields + ui-field-behaviour).
+CONNECTION_FORM: dict[str, Any] = {
+    "connection-type": "spectrum",
+    "hook-name": "Datameer Spectrum",
+    "conn-fields": {
+        "verify_ssl": {
+            "label": "Verify TLS certificate",
+            "description": "Check the server's certificate (https). Turn off only for a server you trust; "
+            "or give a CA bundle path in the extra as verify_ssl.",
+            "schema": {"type": "boolean", "default": True},
+        },
+        "sequential_trigger_path": {
+            "label": "Sequential trigger path",
+            "description": "Path of the sequential-trigger endpoint (not in the public reference; "
+            "default /api/job-execution/sequential-trigger).",
+            "schema": {"type": ["string", "null"], "default": DEFAULT_SEQUENTIAL_TRIGGER_PATH},
+        },
+        "run_url_template": {
+            "label": "Run link template",
+            "description": "Link shown on the task for a run; {base_url}, {run_id} and {job_id} are filled in.",
+            "schema": {"type": ["string", "null"]},
+        },
+    },
+    "ui-field-behaviour": {
+        "hidden-fields": ["schema", "extra"],
+        "relabeling": {"host": "Server URL", "login": "User", "password": "Password"},
+        "placeholders": {"host": "https://spectrum.example.com", "port": "8080", "login": "analyst"},
+    },
+}
+

@@ -1,0 +1,212 @@
+"""The only module that knows Airflow 2.11 from Airflow 3.x."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from airflow import __version__ as AIRFLOW_VERSION_STRING
+from packaging.version import Version
+
+AIRFLOW_VERSION = Version(Version(AIRFLOW_VERSION_STRING).base_version)
+AIRFLOW_V3 = AIRFLOW_VERSION >= Version("3.0.0")
+#: Airflow 3.3 calls a trigger's on_kill() when a user acts on a deferred task.
+TRIGGER_ON_KILL = AIRFLOW_VERSION >= Version("3.3.0")
+#: Airflow 3.3 keeps a per-task-instance state store that survives retries.
+TASK_STATE_STORE = AIRFLOW_VERSION >= Version("3.3.0")
+#: Before Airflow 3.2 the UI builds connection forms from hook methods, not provider metadata.
+LEGACY_CONNECTION_FORMS = AIRFLOW_VERSION < Version("3.2.0")
+
+if AIRFLOW_V3:
+    from airflow.sdk import (
+        BaseHook,
+        BaseOperator,
+        BaseOperatorLink,
+        BaseSensorOperator,
+        PokeReturnValue,
+        TaskGroup,
+    )
+    from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+else:  # pragma: no cover - exercised by the Airflow 2.11 matrix run
+    from airflow.exceptions import AirflowFailException, TaskDeferred
+    from airflow.hooks.base import BaseHook
+    from airflow.models import BaseOperator, BaseOperatorLink
+    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
+    from airflow.utils.task_group import TaskGroup
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from airflow.models.connection import Connection
+
+__all__ = [
+    "AIRFLOW_V3",
+    "AirflowFailException",
+    "BaseHook",
+    "BaseOperator",
+    "BaseOperatorLink",
+    "BaseSensorOperator",
+    "BaseTrigger",
+    "PokeReturnValue",
+    "TaskDeferred",
+    "TaskGroup",
+    "TriggerEvent",
+]
+
+log = logging.getLogger(__name__)
+
+
+def mask_secret(value: Any) -> None:
+    """Register a value with Airflow's secrets masker (task and supervisor processes)."""
+    if value in (None, ""):
+        return
+    if AIRFLOW_V3:
+        from airflow.sdk.log import mask_secret as _mask
+    else:  # pragma: no cover
+        from airflow.utils.log.secrets_masker import mask_secret as _mask
+    _mask(value)
+
+
+def get_connection(conn_id: str) -> Connection:
+    """Read a connection (sync)."""
+    return BaseHook.get_connection(conn_id)
+
+
+async def aget_connection(conn_id: str) -> Connection:
+    """Read a connection without blocking the event loop."""
+    if hasattr(BaseHook, "aget_connection"):
+        return await BaseHook.aget_connection(conn_id)
+    # Airflow 2.11: the lookup hits the metadata DB synchronously; run it in a thread.
+    return await asyncio.to_thread(BaseHook.get_connection, conn_id)  # pragma: no cover
+
+
+def default_deferrable() -> bool:
+    """Airflow's `[operators] default_deferrable`."""
+    from airflow.configuration import conf
+
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def try_number(context: Any) -> int:
+    ti = context["ti"]
+    return int(getattr(ti, "try_number", 1) or 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Remembering a started run across task retries.
+#
+# XCom is cleared when a task instance starts a new try, so the run id pushed there cannot be
+# read back by the retry. Airflow 3.3+ has a task state store that survives retries; before
+# that, an Airflow Variable keyed by the task instance does the same job and is deleted once the
+# run is finished.
+# ---------------------------------------------------------------------------------------------
+def _ledger_variable_key(context: Any) -> str:
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    return f"airflow_provider_jobs.run::{ti.dag_id}::{ti.run_id}::{ti.task_id}::{map_index}"
+
+
+_LEDGER_KEY = "airflow_provider_jobs.run"
+
+
+def remember_run(context: Any, run: dict[str, Any]) -> None:
+    """Record the run this task instance started, so that a retry can reattach to it."""
+    store = context.get("task_state_store") if TASK_STATE_STORE else None
+    if store is not None:
+        try:
+            store.set(_LEDGER_KEY, run)
+            return
+        except Exception as exc:  # a store may be disabled; fall back to a Variable
+            log.debug("task_state_store unavailable (%s); using a Variable", exc)
+    _variable_set(_ledger_variable_key(context), run)
+
+
+def recall_run(context: Any) -> dict[str, Any] | None:
+    """The run an earlier try of this task instance started, if any."""
+    store = context.get("task_state_store") if TASK_STATE_STORE else None
+    if store is not None:
+        try:
+            value = store.get(_LEDGER_KEY)
+            if value:
+                return value
+        except Exception as exc:
+            log.debug("task_state_store unavailable (%s); using a Variable", exc)
+    return _variable_get(_ledger_variable_key(context))
+
+
+def forget_run(context: Any) -> None:
+    """Drop the record once the run has reached a terminal state."""
+    store = context.get("task_state_store") if TASK_STATE_STORE else None
+    if store is not None:
+        try:
+            store.delete(_LEDGER_KEY)
+        except Exception:
+            pass
+    _variable_delete(_ledger_variable_key(context))
+
+
+def _variable_cls():
+    if AIRFLOW_V3:
+        from airflow.sdk import Variable
+    else:  # pragma: no cover
+        from airflow.models import Variable
+    return Variable
+
+
+def _variable_set(key: str, value: dict[str, Any]) -> None:
+    _variable_cls().set(key, value, serialize_json=True)
+
+
+def _variable_get(key: str) -> dict[str, Any] | None:
+    try:
+        return _variable_cls().get(key, default_var=None, deserialize_json=True)
+    except Exception:
+        return None
+
+
+def _variable_delete(key: str) -> None:
+    try:
+        _variable_cls().delete(key)
+    except Exception:
+        pass
+
+
+def xcom_value(ti_key: Any, key: str) -> Any:
+    """Read one XCom of a finished task instance (for extra links)."""
+    if AIRFLOW_V3:
+        from airflow.sdk.execution_time.xcom import XCom
+    else:  # pragma: no cover
+        from airflow.models import XCom
+    return XCom.get_value(ti_key=ti_key, key=key)
+
+
+def legacy_form_widgets(conn_fields: dict[str, Any]) -> dict[str, Any]:
+    """wtforms widgets for the connection form of Airflow < 3.2, from declarative conn-fields."""
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+    from wtforms import BooleanField, PasswordField, StringField
+
+    widgets: dict[str, Any] = {}
+    for name, spec in conn_fields.items():
+        schema = spec.get("schema", {})
+        kinds = schema.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        label = spec.get("label", name)
+        description = spec.get("description", "")
+        if "boolean" in kinds:
+            widgets[name] = BooleanField(label, description=description, default=schema.get("default", False))
+        elif schema.get("format") == "password":
+            widgets[name] = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
+        else:
+            widgets[name] = StringField(label, widget=BS3TextFieldWidget(), description=description,
+                                        default=schema.get("default"))
+    return widgets
+
+
+def legacy_field_behaviour(behaviour: dict[str, Any]) -> dict[str, Any]:
+    """The hook-method form of a declarative ui-field-behaviour."""
+    return {
+        "hidden_fields": list(behaviour.get("hidden-fields", [])),
+        "relabeling": dict(behaviour.get("relabeling", {})),
+        "placeholders": dict(behaviour.get("placeholders", {})),
+    }

@@ -1,0 +1,592 @@
+"""JobApiHook: a connection turned into transports, and operations run sync or async.
+
+A vendor hook subclasses JobApiHook and writes each call once, as an operation (a generator of
+ApiRequests that parses the answers). Decorating it with :func:`operation` gives the hook both
+`name(...)` (sync, requests) and `aname(...)` (async, aiohttp): no hand-written twins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from airflow_provider_jobs.core import compat
+from airflow_provider_jobs.core.auth import AuthStrategy, Credential, credential_cache
+from airflow_provider_jobs.core.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    JobProviderError,
+    TransientApiError,
+)
+from airflow_provider_jobs.core.http import (
+    ApiRequest,
+    ApiResponse,
+    AsyncTransport,
+    Login,
+    Operation,
+    RetryPolicy,
+    Sleep,
+    SyncTransport,
+    Transmit,
+    TransportFailure,
+    Verdict,
+    ambiguous,
+    classify,
+    classify_failure,
+    error_for_status,
+    join_url,
+    parse_retry_after,
+    redact_url,
+    with_timeout,
+)
+from airflow_provider_jobs.core.runs import JobRun, StateVocabulary
+
+if TYPE_CHECKING:
+    from airflow.models.connection import Connection
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def operation(describe: Callable[..., Operation[T]]) -> Any:
+    """Turn a generator method into a sync method of the same name and an async `a<name>`.
+
+    The generator stays reachable as `Hook.<name>.describe` so that operations compose
+    (`result = yield from self.get_run.describe(self, run)`).
+    """
+    return _OperationDescriptor(describe)
+
+
+class _OperationDescriptor:
+    def __init__(self, describe: Callable[..., Operation[Any]]) -> None:
+        self.describe = describe
+        functools.update_wrapper(self, describe)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        describe = self.describe
+
+        @functools.wraps(describe)
+        def sync(hook: JobApiHook, *args: Any, **kwargs: Any) -> Any:
+            return hook.run_operation(describe(hook, *args, **kwargs))
+
+        @functools.wraps(describe)
+        async def async_(hook: JobApiHook, *args: Any, **kwargs: Any) -> Any:
+            return await hook.arun_operation(describe(hook, *args, **kwargs))
+
+        sync.describe = describe  # type: ignore[attr-defined]
+        async_.describe = describe  # type: ignore[attr-defined]
+        async_.__name__ = "a" + name
+        setattr(owner, name, sync)
+        setattr(owner, "a" + name, async_)
+
+
+class ConnectionSettings:
+    """Read typed values from a Connection's extra, naming the field on bad input.
+
+    Accepts both plain keys and the `extra__<conn_type>__<field>` keys older UIs write.
+    """
+
+    def __init__(self, conn: Connection, conn_type: str) -> None:
+        self.conn = conn
+        self.conn_type = conn_type
+        try:
+            self.extra: dict[str, Any] = conn.extra_dejson or {}
+        except Exception:  # pragma: no cover - extra_dejson already guards
+            self.extra = {}
+
+    def _raw(self, name: str) -> Any:
+        for key in (name, f"extra__{self.conn_type}__{name}"):
+            value = self.extra.get(key)
+            if value not in (None, ""):
+                return value
+        return None
+
+    def where(self, name: str) -> str:
+        return f"connection '{self.conn.conn_id}' extra field '{name}'"
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._raw(name)
+        return default if value is None else value
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self._raw(name)
+        return default if value is None else str(value).strip()
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self._raw(name)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise ConfigurationError(self.where(name), f"{value!r} is not true or false", "Use true or false.")
+
+    def number(self, name: str, default: float | None) -> float | None:
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigurationError(
+                self.where(name), f"{value!r} is not a number", "Give a number of seconds."
+            ) from None
+        if number < 0:
+            raise ConfigurationError(self.where(name), f"{value!r} is negative", "Give a positive number.")
+        return number
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self._raw(name)
+        if value is None:
+            return default
+        text = str(value).strip().lower()
+        if text not in allowed:
+            raise ConfigurationError(
+                self.where(name), f"{value!r} is not one of {', '.join(allowed)}", "Pick one of those."
+            )
+        return text
+
+    def verify(self) -> bool | str:
+        """TLS verification: on by default; a CA bundle path, or false, only when the connection says."""
+        value = self._raw("verify_ssl")
+        if value is None:
+            value = self._raw("verify")
+        if value is None:
+            return True
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if text.lower() in ("true", "1", "yes", "on"):
+            return True
+        if text.lower() in ("false", "0", "no", "off"):
+            return False
+        return text  # a CA bundle path
+
+    def require(self, value: Any, field: str, fix: str) -> Any:
+        if value in (None, ""):
+            raise ConfigurationError(f"connection '{self.conn.conn_id}' {field}", "is empty", fix)
+        return value
+
+
+def base_url_from(conn: Connection, default_scheme: str = "https", default_path: str = "") -> str:
+    """An absolute base URL from a connection's host (which may already hold scheme and path)."""
+    host = (conn.host or "").strip()
+    if not host:
+        raise ConfigurationError(
+            f"connection '{conn.conn_id}' host",
+            "is empty",
+            "Set it to the server's address, e.g. https://host.example.com",
+        )
+    if "://" in host:
+        scheme, _, rest = host.partition("://")
+        if scheme.lower() not in ("http", "https"):
+            raise ConfigurationError(
+                f"connection '{conn.conn_id}' host",
+                f"has the scheme {scheme!r}",
+                "Use http:// or https://",
+            )
+    else:
+        scheme = (conn.schema or "").strip().lower() if (conn.schema or "") in ("http", "https") else ""
+        scheme = scheme or default_scheme
+        rest = host
+    netloc, _, path = rest.partition("/")
+    if conn.port and ":" not in netloc:
+        netloc = f"{netloc}:{conn.port}"
+    path = path.strip("/")
+    if not path and default_path:
+        path = default_path.strip("/")
+    return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+
+
+class JobApiHook(compat.BaseHook):
+    """Base of the five vendor hooks: connection parsing, auth, retries, sync + async I/O.
+
+    Subclasses set the class attributes, implement `configure()` (connection -> settings,
+    validated) and `auth_strategy()`, and declare their calls with :func:`operation`.
+    """
+
+    conn_name_attr = "conn_id"
+    default_conn_name: ClassVar[str] = ""
+    conn_type: ClassVar[str] = ""
+    hook_name: ClassVar[str] = ""
+    #: The vendor's short name, as in JobRun.vendor.
+    vendor: ClassVar[str] = ""
+    #: The vendor's state words.
+    states: ClassVar[StateVocabulary]
+    #: Whether the vendor has a call that cancels a running job.
+    can_cancel: ClassVar[bool] = False
+    #: Default seconds between status polls for this vendor.
+    default_poll_interval: ClassVar[float] = 15.0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Airflow < 3.2 reads connection forms from methods defined on the hook class itself.
+        form = getattr(inspect.getmodule(cls), "CONNECTION_FORM", None)
+        if compat.LEGACY_CONNECTION_FORMS and form and form.get("connection-type") == cls.conn_type:
+            cls.get_connection_form_widgets = classmethod(  # type: ignore[method-assign]
+                lambda c: compat.legacy_form_widgets(form["conn-fields"])
+            )
+            cls.get_ui_field_behaviour = classmethod(  # type: ignore[method-assign]
+                lambda c: compat.legacy_field_behaviour(form["ui-field-behaviour"])
+            )
+
+    def __init__(
+        self,
+        conn_id: str | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        request_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs) if kwargs else super().__init__()
+        self.conn_id = conn_id or self.default_conn_name
+        if not isinstance(self.conn_id, str) or not self.conn_id.strip():
+            raise ConfigurationError("conn_id", "is empty", f"Give a connection id, e.g. '{self.default_conn_name}'.")
+        self._retry_policy = retry_policy
+        self._request_timeout = request_timeout
+        self._settings: Any = None
+        self._auth: AuthStrategy | None = None
+        self._sync: SyncTransport | None = None
+        self._async: AsyncTransport | None = None
+
+    # -- to implement ---------------------------------------------------------------------------
+    def configure(self, conn: Connection) -> Any:
+        """Validate the connection and return this vendor's settings object."""
+        raise NotImplementedError
+
+    def auth_strategy(self) -> AuthStrategy:
+        """The auth strategy for the configured settings."""
+        raise NotImplementedError
+
+    def base_url(self, request: ApiRequest) -> str:
+        """The base URL a relative request path is joined to."""
+        return self.settings.base_url
+
+    def error_from(self, response: ApiResponse) -> ApiError | None:
+        """The vendor's error for an answer, or None if it is not one.
+
+        Called for every answer: vendors that report failures with HTTP 200 check the body here.
+        The default parses nothing and classifies by status.
+        """
+        if response.ok or response.status in response.request.accept:
+            return None
+        return error_for_status(self.vendor, response, None, None)
+
+    def run_url(self, run: JobRun) -> str | None:
+        """A link to the run in the vendor's UI."""
+        return None
+
+    # -- the standard job calls (vendors declare them with @operation) --------------------------
+    def start_run(self, job: str, **options: Any) -> JobRun:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def get_run(self, run: JobRun) -> JobRun:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def find_active_run(self, job: str, **options: Any) -> JobRun | None:  # pragma: no cover
+        """A run of `job` that is queued or running now, if the vendor can tell."""
+        raise NotImplementedError
+
+    def cancel_run(self, run: JobRun) -> bool:  # pragma: no cover - overridden where possible
+        raise NotImplementedError
+
+    # -- settings ---------------------------------------------------------------------------------
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy given to the hook, else one from the connection's extra, else the default."""
+        if self._retry_policy is None:
+            self._retry_policy = getattr(self, "_connection_retry_policy", None) or RetryPolicy()
+        return self._retry_policy
+
+    @property
+    def request_timeout(self) -> float:
+        if self._request_timeout is None:
+            self._request_timeout = getattr(self, "_connection_request_timeout", None) or 60.0
+        return self._request_timeout
+
+    @property
+    def settings(self) -> Any:
+        if self._settings is None:
+            self._settings = self._configure(compat.get_connection(self.conn_id))
+        return self._settings
+
+    async def aload_settings(self) -> Any:
+        if self._settings is None:
+            self._settings = self._configure(await compat.aget_connection(self.conn_id))
+        return self._settings
+
+    def _configure(self, conn: Connection) -> Any:
+        if conn.conn_type and self.conn_type and conn.conn_type != self.conn_type:
+            log.warning(
+                "Connection '%s' has type %r; %s expects %r.",
+                self.conn_id,
+                conn.conn_type,
+                type(self).__name__,
+                self.conn_type,
+            )
+        common = ConnectionSettings(conn, self.conn_type)
+        default = RetryPolicy()
+        self._connection_retry_policy = RetryPolicy(
+            max_attempts=int(common.number("max_attempts", default.max_attempts) or 1),
+            initial_delay=common.number("retry_initial_delay", default.initial_delay),
+            max_delay=common.number("retry_max_delay", default.max_delay),
+        )
+        self._connection_request_timeout = common.number("request_timeout", 60.0)
+        settings = self.configure(conn)
+        verify = getattr(settings, "verify", True)
+        if verify is False:
+            log.warning(
+                "TLS certificate verification is OFF for connection '%s' (its extra says so): "
+                "only use this against a server you trust on a network you trust.",
+                self.conn_id,
+            )
+        return settings
+
+    @property
+    def auth(self) -> AuthStrategy:
+        if self._auth is None:
+            self._auth = self.auth_strategy()
+        return self._auth
+
+    def _cache_key(self) -> str:
+        return f"{self.vendor}:{self.conn_id}:{self.auth.cache_identity()}"
+
+    # -- the exchange: one request, with auth, retries and classification (sans I/O) -------------
+    def exchange(self, request: ApiRequest) -> Operation[ApiResponse]:
+        """Send one request through the retry policy; return the answer or raise an ApiError."""
+        policy = self.retry_policy
+        attempt = 0
+        reauthenticated = False
+        credential: Credential | None = None
+        if request.authenticated and self.auth.needs_login:
+            credential = yield Login()
+        while True:
+            attempt += 1
+            wire = self._wire(request, credential)
+            try:
+                response: ApiResponse = yield wire
+            except TransportFailure as failure:
+                verdict = classify_failure(failure, request)
+                if verdict == Verdict.AMBIGUOUS:
+                    raise ambiguous(self.vendor, request, failure.kind) from None
+                if attempt >= policy.max_attempts:
+                    raise TransientApiError(
+                        f"{self.vendor} {request.label}: {failure.kind} on all {attempt} attempts "
+                        f"(host {redact_url(wire.url).split('/')[2]})",
+                        vendor=self.vendor,
+                        endpoint=request.label,
+                    ) from None
+                delay = policy.delay(attempt)
+                log.warning(
+                    "%s %s: %s; attempt %d of %d, retrying in %.1fs",
+                    self.vendor, request.label, failure.kind, attempt, policy.max_attempts, delay,
+                )
+                yield Sleep(delay)
+                continue
+            if credential is not None:
+                credential.touch()
+            verdict = classify(response.status, request)
+            if verdict == Verdict.OK:
+                error = self.error_from(response)
+                if error is None:
+                    return response
+                raise error
+            if verdict == Verdict.REAUTH:
+                if not self.auth.needs_login or reauthenticated:
+                    error = self.error_from(response) or error_for_status(self.vendor, response, None, None)
+                    raise AuthenticationError(
+                        f"{self.vendor} refused the credentials of connection '{self.conn_id}' "
+                        f"on {request.label} (HTTP 401){_detail(error)}. Check the connection's login "
+                        "and secret.",
+                        vendor=self.vendor,
+                        endpoint=request.label,
+                        status=401,
+                    )
+                reauthenticated = True
+                log.info("%s %s: HTTP 401, logging in again once", self.vendor, request.label)
+                credential = yield Login(stale=credential)
+                continue
+            if verdict == Verdict.AMBIGUOUS:
+                raise ambiguous(self.vendor, request, f"HTTP {response.status}")
+            if verdict == Verdict.RETRY and attempt < policy.max_attempts:
+                retry_after = parse_retry_after(response.header("Retry-After"))
+                delay = policy.delay(attempt, retry_after)
+                log.warning(
+                    "%s %s: HTTP %d; attempt %d of %d, retrying in %.1fs%s",
+                    self.vendor, request.label, response.status, attempt, policy.max_attempts, delay,
+                    " (Retry-After)" if retry_after is not None else "",
+                )
+                yield Sleep(delay)
+                continue
+            error = self.error_from(response) or error_for_status(self.vendor, response, None, None)
+            if verdict == Verdict.RETRY:
+                error.args = (f"{error.args[0]} (after {attempt} attempts)",)
+            raise error
+
+    def _wire(self, request: ApiRequest, credential: Credential | None) -> Transmit:
+        headers, params = (
+            self.auth.apply(request, credential)
+            if request.authenticated
+            else (dict(request.headers), dict(request.params or {}))
+        )
+        base = self.auth.base_url(credential, request) if request.authenticated else None
+        url = join_url(base or self.base_url(request), request.path)
+        return Transmit(
+            method=request.method.upper(),
+            url=url,
+            params=params or None,
+            headers=headers,
+            json=request.json,
+            data=request.data,
+            timeout=with_timeout(request, self.request_timeout),
+            read=request.read,
+            save_to=request.save_to,
+            origin=request,
+        )
+
+    # -- the drivers ------------------------------------------------------------------------------
+    def run_operation(self, op: Operation[T]) -> T:
+        """Drive an operation with the sync transport (a worker)."""
+        self.settings  # noqa: B018 - load and validate the connection before any step
+        return self._drive_sync(op)
+
+    def _drive_sync(self, op: Operation[T]) -> T:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = op.throw(error) if error is not None else op.send(value)
+            except StopIteration as stop:
+                return stop.value
+            value, error = None, None
+            try:
+                value = self._sync_step(step)
+            except Exception as exc:  # handed to the operation, which may handle it
+                error = exc
+
+    def _sync_step(self, step: Any) -> Any:
+        if isinstance(step, ApiRequest):
+            return self._drive_sync(self.exchange(step))
+        if isinstance(step, Transmit):
+            return self.sync_transport.send(step, self.vendor)
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            return None
+        if isinstance(step, Login):
+            key = self._cache_key()
+            cached = credential_cache.usable(key, step.stale)
+            if cached is not None:
+                return cached
+            with credential_cache.thread_lock(key):
+                cached = credential_cache.usable(key, step.stale)
+                if cached is not None:
+                    return cached
+                credential = self._drive_sync(self.auth.login())
+                credential_cache.put(key, credential)
+                return credential
+        if inspect.isgenerator(step):
+            return self._drive_sync(step)
+        raise JobProviderError(f"unknown step {step!r}")
+
+    async def arun_operation(self, op: Operation[T]) -> T:
+        """Drive an operation with the async transport (the triggerer's event loop)."""
+        await self.aload_settings()
+        return await self._drive_async(op)
+
+    async def _drive_async(self, op: Operation[T]) -> T:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = op.throw(error) if error is not None else op.send(value)
+            except StopIteration as stop:
+                return stop.value
+            value, error = None, None
+            try:
+                value = await self._async_step(step)
+            except Exception as exc:
+                error = exc
+
+    async def _async_step(self, step: Any) -> Any:
+        if isinstance(step, ApiRequest):
+            return await self._drive_async(self.exchange(step))
+        if isinstance(step, Transmit):
+            return await self.async_transport.send(step, self.vendor)
+        if isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+            return None
+        if isinstance(step, Login):
+            key = self._cache_key()
+            cached = credential_cache.usable(key, step.stale)
+            if cached is not None:
+                return cached
+            async with credential_cache.loop_lock(key):
+                cached = credential_cache.usable(key, step.stale)
+                if cached is not None:
+                    return cached
+                credential = await self._drive_async(self.auth.login())
+                credential_cache.put(key, credential)
+                return credential
+        if inspect.isgenerator(step):
+            return await self._drive_async(step)
+        raise JobProviderError(f"unknown step {step!r}")
+
+    @property
+    def sync_transport(self) -> SyncTransport:
+        if self._sync is None:
+            self._sync = SyncTransport(verify=getattr(self.settings, "verify", True))
+        return self._sync
+
+    @property
+    def async_transport(self) -> AsyncTransport:
+        if self._async is None:
+            self._async = AsyncTransport(verify=getattr(self.settings, "verify", True))
+        return self._async
+
+    def logout(self) -> None:
+        """End the cached session, where the vendor has a session and a logout call."""
+        key = self._cache_key()
+        credential = credential_cache.get(key)
+        if credential is None:
+            return
+        op = self.auth.logout(credential)
+        if op is not None:
+            try:
+                self.run_operation(op)
+            finally:
+                credential_cache.drop(key, credential)
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    # -- Airflow connection test --------------------------------------------------------------------
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's "Test" button: a cheap authenticated call."""
+        try:
+            message = self.run_operation(self.describe_connection_test())
+            return True, message
+        except Exception as exc:
+            return False, str(exc)
+
+    def describe_connection_test(self) -> Operation[str]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+
+def _detail(error: ApiError | None) -> str:
+    if error is None:
+        return ""
+    code = f" {error.code}" if error.code else ""
+    return f":{code}" if code else ""

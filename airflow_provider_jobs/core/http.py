@@ -1,0 +1,491 @@
+"""Request descriptions, the one retry policy and response classifier, and the two transports.
+
+A vendor hook never does I/O. It describes a call as an :class:`ApiRequest`; an *operation* is a
+generator that yields requests (and other :class:`Step` s) and receives their answers. The same
+operation is driven by the sync driver (requests, on a worker) or the async one (aiohttp, in the
+triggerer); only the drivers and the two transports know which side they are on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json as jsonlib
+import logging
+import random
+import ssl
+import time
+import weakref
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import aiohttp
+import requests
+
+from airflow_provider_jobs.core.errors import (
+    AmbiguousStartError,
+    ApiError,
+    MalformedResponseError,
+    TransientApiError,
+    excerpt,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: For a request that is not idempotent (a job start), these answers do not prove the vendor
+#: did nothing: a gateway may have timed out while the backend started the job.
+AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+
+ReadAs = Literal["json", "text", "bytes", "none", "file"]
+
+
+def path_segment(value: Any) -> str:
+    """Encode one URL path segment: `/`, `..`, `?`, spaces cannot escape into another endpoint."""
+    text = str(value)
+    if text in (".", ".."):
+        return quote(text, safe="").replace(".", "%2E")
+    return quote(text, safe="")
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP call, described; the core executes it.
+
+    `path` is relative to the hook's base URL unless it starts with http:// or https://.
+    `endpoint` names the call in errors and logs (never a URL with a secret in it).
+    `accept` lists non-2xx statuses that are an answer to parse rather than an error.
+    """
+
+    method: str
+    path: str
+    endpoint: str = ""
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    data: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    authenticated: bool = True
+    idempotent: bool | None = None
+    accept: frozenset[int] = frozenset()
+    read: ReadAs = "json"
+    save_to: str | None = None
+    timeout: float | None = None
+    base: str = "api"
+
+    @property
+    def is_idempotent(self) -> bool:
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method.upper() in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+
+    @property
+    def label(self) -> str:
+        return self.endpoint or f"{self.method.upper()} {self.path.split('?')[0]}"
+
+
+@dataclass
+class ApiResponse:
+    """A vendor's answer, read according to the request's `read`."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    request: ApiRequest
+    saved_to: str | None = None
+    vendor: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(self.charset, "replace")
+
+    @property
+    def charset(self) -> str:
+        ctype = self.header("content-type") or ""
+        for part in ctype.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip('"')
+        return "utf-8"
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lname:
+                return value
+        return None
+
+    def json(self, *, allow_empty: bool = False) -> Any:
+        """The body as JSON; a clear MalformedResponseError (with a short excerpt) otherwise."""
+        if not self.body.strip():
+            if allow_empty:
+                return None
+            raise MalformedResponseError(
+                f"{self.vendor} {self.request.label} returned an empty body (HTTP {self.status}) "
+                "where JSON was expected",
+                vendor=self.vendor,
+                endpoint=self.request.label,
+                status=self.status,
+            )
+        try:
+            return jsonlib.loads(self.body)
+        except ValueError:
+            snippet = excerpt(self.body)
+            raise MalformedResponseError(
+                f"{self.vendor} {self.request.label} returned a body that is not JSON "
+                f"(HTTP {self.status}, Content-Type {self.header('content-type') or 'unset'}): {snippet!r}",
+                vendor=self.vendor,
+                endpoint=self.request.label,
+                status=self.status,
+                body_excerpt=snippet,
+            ) from None
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object (dict); MalformedResponseError for anything else."""
+        data = self.json()
+        if not isinstance(data, dict):
+            raise MalformedResponseError(
+                f"{self.vendor} {self.request.label} returned JSON that is not an object: "
+                f"{excerpt(self.body)!r}",
+                vendor=self.vendor,
+                endpoint=self.request.label,
+                status=self.status,
+            )
+        return data
+
+
+# --- steps an operation can yield besides an ApiRequest ------------------------------------------
+@dataclass(frozen=True)
+class Sleep:
+    """Wait this many seconds (time.sleep on a worker, asyncio.sleep in the triggerer)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Login:
+    """Obtain a credential for the hook (from the process-wide cache, or by logging in).
+
+    `stale` is the credential a 401 just refused: it is replaced, unless another caller already
+    replaced it.
+    """
+
+    stale: Any = None
+
+
+@dataclass(frozen=True)
+class Transmit:
+    """A fully resolved HTTP exchange for a transport."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] | None
+    headers: Mapping[str, str]
+    json: Any
+    data: Any
+    timeout: float
+    read: ReadAs
+    save_to: str | None
+    origin: ApiRequest = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+
+
+class TransportFailure(Exception):
+    """No HTTP answer. `sent` tells whether the request may have reached the server."""
+
+    def __init__(self, kind: str, sent: bool, detail: str) -> None:
+        self.kind = kind
+        self.sent = sent
+        self.detail = detail
+        super().__init__(f"{kind}: {detail}")
+
+
+Operation = Generator[Any, Any, T]
+
+
+# --- the one retry policy and classifier --------------------------------------------------------
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with jitter, honouring Retry-After."""
+
+    max_attempts: int = 5
+    initial_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 300.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before attempt `attempt + 1` (attempt counts from 1)."""
+        if retry_after is not None:
+            return max(0.0, min(retry_after, self.max_retry_after))
+        base = min(self.max_delay, self.initial_delay * (2 ** (attempt - 1)))
+        spread = base * self.jitter
+        return max(0.0, base + random.uniform(-spread, spread))
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class Verdict:
+    OK = "ok"
+    RETRY = "retry"
+    REAUTH = "reauth"
+    FAIL = "fail"
+    AMBIGUOUS = "ambiguous"
+
+
+def classify(status: int, request: ApiRequest) -> str:
+    """What to do with an HTTP status. The same answer on the sync and async sides."""
+    if 200 <= status < 300 or status in request.accept:
+        return Verdict.OK
+    if status == 401 and request.authenticated:
+        return Verdict.REAUTH
+    if status in RETRYABLE_STATUSES:
+        if not request.is_idempotent and status in AMBIGUOUS_STATUSES:
+            return Verdict.AMBIGUOUS
+        return Verdict.RETRY
+    return Verdict.FAIL
+
+
+def classify_failure(failure: TransportFailure, request: ApiRequest) -> str:
+    """What to do when no answer came: retry, unless a non-idempotent request may have landed."""
+    if failure.sent and not request.is_idempotent:
+        return Verdict.AMBIGUOUS
+    return Verdict.RETRY
+
+
+# --- the two transports ---------------------------------------------------------------------------
+def _tls_verify(verify: bool | str) -> bool | str:
+    return verify
+
+
+class SyncTransport:
+    """requests.Session with a keep-alive pool, one per hook instance."""
+
+    def __init__(self, verify: bool | str = True, pool_size: int = 10) -> None:
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.verify = _tls_verify(verify)
+
+    def send(self, wire: Transmit, vendor: str) -> ApiResponse:
+        request = wire.origin
+        try:
+            with self.session.request(
+                wire.method,
+                wire.url,
+                params=wire.params,
+                headers=dict(wire.headers),
+                json=wire.json,
+                data=wire.data,
+                timeout=wire.timeout,
+                verify=self.verify,
+                stream=True,
+                allow_redirects=True,
+            ) as resp:
+                saved = None
+                if wire.read == "file" and 200 <= resp.status_code < 300 and wire.save_to:
+                    with open(wire.save_to, "wb") as fh:
+                        for chunk in resp.iter_content(chunk_size=65536):
+                            fh.write(chunk)
+                    body = b""
+                    saved = wire.save_to
+                else:
+                    body = resp.content
+                return ApiResponse(resp.status_code, dict(resp.headers), body, request, saved, vendor)
+        except requests.exceptions.ConnectTimeout as exc:
+            raise TransportFailure("connect timeout", False, _short(exc)) from None
+        except requests.exceptions.ReadTimeout as exc:
+            raise TransportFailure("read timeout", True, _short(exc)) from None
+        except requests.exceptions.SSLError as exc:
+            raise TransportFailure("TLS error", False, _short(exc)) from None
+        except requests.exceptions.ConnectionError as exc:
+            text = repr(exc)
+            refused = "NewConnectionError" in text or "Failed to establish" in text
+            raise TransportFailure(
+                "connection refused" if refused else "connection reset", not refused, _short(exc)
+            ) from None
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise TransportFailure("connection reset", True, _short(exc)) from None
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _short(exc: BaseException) -> str:
+    # Exceptions from HTTP clients may repeat the URL, which can carry a secret query
+    # parameter: keep only the exception's class name.
+    return type(exc).__name__
+
+
+_ssl_contexts: dict[str, ssl.SSLContext] = {}
+
+
+def _aiohttp_ssl(verify: bool | str) -> bool | ssl.SSLContext:
+    if verify is False:
+        return False
+    if verify is True:
+        return True
+    ctx = _ssl_contexts.get(verify)
+    if ctx is None:
+        ctx = ssl.create_default_context(cafile=verify)
+        _ssl_contexts[verify] = ctx
+    return ctx
+
+
+#: aiohttp connection pool size shared by every trigger of one event loop.
+ASYNC_POOL_SIZE = 100
+
+_loop_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+    weakref.WeakKeyDictionary()
+)
+_loop_keepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+async def _session_keeper(session: aiohttp.ClientSession):
+    # An async generator parked at its yield: when the loop shuts down its async generators
+    # (asyncio.run does), the finally clause closes the shared session.
+    try:
+        yield
+    finally:
+        await session.close()
+
+
+async def loop_session() -> aiohttp.ClientSession:
+    """The one aiohttp session of the running event loop, created on first use."""
+    loop = asyncio.get_running_loop()
+    session = _loop_sessions.get(loop)
+    if session is None or session.closed:
+        connector = aiohttp.TCPConnector(limit=ASYNC_POOL_SIZE, keepalive_timeout=30)
+        session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        _loop_sessions[loop] = session
+        keeper = _session_keeper(session)
+        await keeper.asend(None)
+        _loop_keepers[loop] = keeper
+    return session
+
+
+def sessions_opened() -> int:
+    """How many event loops currently hold a shared session (for tests and benchmarks)."""
+    return sum(1 for s in _loop_sessions.values() if not s.closed)
+
+
+class AsyncTransport:
+    """aiohttp over the event loop's shared session."""
+
+    def __init__(self, verify: bool | str = True) -> None:
+        self.ssl = _aiohttp_ssl(verify)
+
+    async def send(self, wire: Transmit, vendor: str) -> ApiResponse:
+        request = wire.origin
+        session = await loop_session()
+        params = {k: str(v) for k, v in (wire.params or {}).items()} or None
+        try:
+            async with session.request(
+                wire.method,
+                wire.url,
+                params=params,
+                headers=dict(wire.headers),
+                json=wire.json if wire.json is not None else None,
+                data=wire.data,
+                timeout=aiohttp.ClientTimeout(total=wire.timeout),
+                ssl=self.ssl,
+            ) as resp:
+                saved = None
+                if wire.read == "file" and 200 <= resp.status < 300 and wire.save_to:
+                    # Local disk writes are small and buffered; content downloads run on workers.
+                    with open(wire.save_to, "wb") as fh:  # noqa: ASYNC230
+                        async for chunk in resp.content.iter_chunked(65536):
+                            fh.write(chunk)
+                    body = b""
+                    saved = wire.save_to
+                else:
+                    body = await resp.read()
+                return ApiResponse(resp.status, dict(resp.headers), body, request, saved, vendor)
+        except aiohttp.ClientConnectorError as exc:
+            raise TransportFailure("connection refused", False, _short(exc)) from None
+        except (TimeoutError, asyncio.TimeoutError) as exc:
+            raise TransportFailure("read timeout", True, _short(exc)) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
+            raise TransportFailure("connection reset", True, _short(exc)) from None
+        except aiohttp.ClientResponseError as exc:
+            raise TransportFailure("malformed response", True, _short(exc)) from None
+
+
+# --- URL helpers ----------------------------------------------------------------------------------
+def join_url(base: str, path: str) -> str:
+    """Join a base URL and a relative path (absolute URLs pass through)."""
+    if path.startswith(("http://", "https://")):
+        return path
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def redact_url(url: str) -> str:
+    """The URL without its query string, for log lines."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def with_timeout(request: ApiRequest, default: float) -> float:
+    return request.timeout if request.timeout is not None else default
+
+
+def error_for_status(vendor: str, response: ApiResponse, code: str | None, detail: str | None) -> ApiError:
+    """The exception class for an error answer, by HTTP status."""
+    from airflow_provider_jobs.core import errors
+
+    status = response.status
+    cls: type[ApiError]
+    if status in (401, 403) and code is None:
+        cls = errors.AuthenticationError if status == 401 else ApiError
+    elif status == 401:
+        cls = errors.AuthenticationError
+    elif status == 404:
+        cls = errors.NotFoundError
+    elif status in RETRYABLE_STATUSES:
+        cls = TransientApiError
+    else:
+        cls = ApiError
+    return cls.from_response(
+        vendor,
+        response.request.label,
+        status,
+        code,
+        detail,
+        body_excerpt=excerpt(response.body) if response.body else None,
+    )
+
+
+def ambiguous(vendor: str, request: ApiRequest, what: str) -> AmbiguousStartError:
+    return AmbiguousStartError(
+        f"{vendor} {request.label}: {what}; the request may have reached the server, so it is "
+        "not sent again blindly",
+        vendor=vendor,
+        endpoint=request.label,
+    )
+
+
+def replace_request(request: ApiRequest, **changes: Any) -> ApiRequest:
+    return replace(request, **changes)

@@ -1,0 +1,115 @@
+"""JobState, JobRun (the one result shape every vendor returns) and state vocabularies."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+
+class JobState(str, enum.Enum):
+    """Vendor-neutral state of one job run."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCESS = "SUCCESS"
+    SUCCESS_WITH_WARNINGS = "SUCCESS_WITH_WARNINGS"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+    @property
+    def is_success(self) -> bool:
+        return self in (JobState.SUCCESS, JobState.SUCCESS_WITH_WARNINGS)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+TERMINAL_STATES = frozenset(
+    {JobState.SUCCESS, JobState.SUCCESS_WITH_WARNINGS, JobState.FAILED, JobState.CANCELLED}
+)
+
+
+class StateVocabulary:
+    """A vendor's state words mapped to JobState, compared case-insensitively.
+
+    An unknown word maps to RUNNING ("keep waiting until the deadline"); `knows()` lets the
+    caller log it once.
+    """
+
+    def __init__(self, vendor: str, words: Mapping[str, JobState]) -> None:
+        self.vendor = vendor
+        self._words = {str(k).strip().lower(): v for k, v in words.items()}
+
+    def knows(self, word: Any) -> bool:
+        return word is not None and str(word).strip().lower() in self._words
+
+    def __call__(self, word: Any) -> JobState:
+        if word is None:
+            return JobState.RUNNING
+        return self._words.get(str(word).strip().lower(), JobState.RUNNING)
+
+    def words(self) -> list[str]:
+        return sorted(self._words)
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of one vendor job, as every hook, trigger and operator sees it.
+
+    Ids are strings (vendors use 64-bit integers). `vendor_state` keeps the vendor's own word;
+    `progress` is a percentage 0-100 when the vendor reports one; `details` holds
+    vendor-specific facts (rows, steps, messages) as plain JSON values.
+    """
+
+    vendor: str
+    job_id: str
+    run_id: str | None
+    state: JobState
+    vendor_state: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    url: str | None = None
+    progress: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", JobState(self.state))
+        object.__setattr__(self, "job_id", str(self.job_id))
+        if self.run_id is not None:
+            object.__setattr__(self, "run_id", str(self.run_id))
+        if self.progress is not None:
+            object.__setattr__(self, "progress", max(0.0, min(100.0, float(self.progress))))
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state.is_terminal
+
+    def with_(self, **changes: Any) -> JobRun:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobRun:
+        known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        known.setdefault("details", {})
+        if known.get("details") is None:
+            known["details"] = {}
+        return cls(**known)
+
+    def describe(self) -> str:
+        """A one-line human description: vendor, job, run, state."""
+        text = f"{self.vendor} job '{self.job_id}' run {self.run_id or '?'} is {self.state.value}"
+        if self.vendor_state and self.vendor_state.upper() != self.state.value:
+            text += f" ({self.vendor_state})"
+        return text

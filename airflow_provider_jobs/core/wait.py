@@ -1,0 +1,194 @@
+"""The wait loop, written once: polled by the operator on a worker and by the trigger.
+
+`watch()` is an operation (a generator of requests and sleeps), so the sync driver runs it with
+time.sleep and requests, and the trigger runs it with asyncio.sleep and aiohttp.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_jobs.core.errors import ApiError, NotFoundError
+from airflow_provider_jobs.core.http import Operation, Sleep
+from airflow_provider_jobs.core.runs import JobRun, JobState
+
+if TYPE_CHECKING:
+    from airflow_provider_jobs.core.hook import JobApiHook
+
+log = logging.getLogger(__name__)
+
+SUCCESS, FAILED, TIMEOUT, ERROR = "success", "failed", "timeout", "error"
+EVENT_STATUSES = frozenset({SUCCESS, FAILED, TIMEOUT, ERROR})
+
+
+@dataclass(frozen=True)
+class WaitPolicy:
+    """How to wait: poll cadence, absolute deadline (epoch seconds), grace for unseen runs."""
+
+    poll_interval: float = 15.0
+    max_poll_interval: float | None = None
+    deadline: float | None = None
+    not_found_grace: float = 60.0
+    cancel_on_deadline: bool = True
+    jitter: float = 0.1
+
+    def next_interval(self, polls: int, eta: float | None) -> float:
+        """Seconds to the next poll: grows from poll_interval to max_poll_interval for long runs,
+        follows the vendor's estimate where it gives one, with jitter against lockstep."""
+        ceiling = max(self.poll_interval, self.max_poll_interval or self.poll_interval)
+        interval = min(ceiling, self.poll_interval * (1.5 ** max(0, polls - 3)))
+        if eta is not None and eta > interval:
+            interval = min(ceiling, eta)
+        spread = interval * self.jitter
+        return max(0.05, interval + random.uniform(-spread, spread))
+
+
+@dataclass
+class WaitOutcome:
+    """How a wait ended: status in EVENT_STATUSES, the runs' last known states, and why."""
+
+    status: str
+    runs: list[JobRun]
+    message: str = ""
+    polls: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_event(self) -> dict[str, Any]:
+        runs = [r.to_dict() for r in self.runs]
+        return {
+            "status": self.status,
+            "message": self.message,
+            "run": runs[0] if runs else None,
+            "runs": runs,
+            "polls": self.polls,
+        }
+
+
+def failure_message(run: JobRun) -> str:
+    """One line saying which run ended badly and why."""
+    text = run.describe()
+    reason = run.details.get("message") or run.details.get("error")
+    if reason:
+        text += f": {reason}"
+    return text
+
+
+def watch(
+    hook: JobApiHook,
+    runs: list[JobRun],
+    policy: WaitPolicy,
+    on_update: Callable[[JobRun, JobRun | None], None] | None = None,
+) -> Operation[WaitOutcome]:
+    """Poll every run in `runs` (updated in place) until all are terminal or the deadline passes."""
+    polls = 0
+    unseen_since: dict[int, float] = {}
+    reported_unknown: set[int] = set()
+    while True:
+        eta: float | None = None
+        for index, run in enumerate(runs):
+            if run.is_terminal:
+                continue
+            try:
+                fresh: JobRun = yield from hook.get_run.describe(hook, run)
+            except NotFoundError as exc:
+                now = time.time()
+                since = unseen_since.setdefault(index, float(run.details.get("submitted_at") or now))
+                if now - since <= policy.not_found_grace:
+                    log.info("%s: not visible yet (%s); waiting", run.describe(), exc.code or "HTTP 404")
+                    continue
+                return WaitOutcome(
+                    ERROR,
+                    list(runs),
+                    f"{run.describe()} was not found for {now - since:.0f}s "
+                    f"(grace {policy.not_found_grace:.0f}s): {exc}",
+                    polls,
+                )
+            except ApiError as exc:
+                return WaitOutcome(ERROR, list(runs), str(exc), polls)
+            unseen_since.pop(index, None)
+            polls += 1
+            if (
+                fresh.vendor_state is not None
+                and not hook.states.knows(fresh.vendor_state)
+                and index not in reported_unknown
+            ):
+                reported_unknown.add(index)
+                log.warning(
+                    "%s reports the state %r, which this provider does not know; treating it as "
+                    "still running until the run ends or the deadline passes.",
+                    fresh.describe(),
+                    fresh.vendor_state,
+                )
+            if on_update is not None:
+                on_update(fresh, run)
+            runs[index] = fresh
+            hint = fresh.details.get("eta_seconds")
+            if isinstance(hint, (int, float)) and hint > 0:
+                eta = hint if eta is None else min(eta, hint)
+
+        if all(r.is_terminal for r in runs):
+            return _verdict(runs, polls)
+
+        now = time.time()
+        if policy.deadline is not None and now >= policy.deadline:
+            cancelled = []
+            if policy.cancel_on_deadline and hook.can_cancel:
+                for index, run in enumerate(runs):
+                    if run.is_terminal:
+                        continue
+                    try:
+                        yield from hook.cancel_run.describe(hook, run)
+                        cancelled.append(run.run_id)
+                        runs[index] = run.with_(state=JobState.CANCELLED)
+                    except ApiError as exc:
+                        log.warning("Could not cancel %s at the deadline: %s", run.describe(), exc)
+            pending = [r for r in runs if not r.is_terminal or r.run_id in cancelled]
+            what = ", ".join(r.describe() for r in pending)
+            if cancelled:
+                tail = f"the remote run(s) {', '.join(map(str, cancelled))} were cancelled"
+            elif not hook.can_cancel:
+                tail = f"{hook.vendor} has no cancel call, so the run goes on remotely"
+            else:
+                tail = "the remote run was left running (cancel_on_deadline is off)"
+            return WaitOutcome(
+                TIMEOUT, list(runs), f"Deadline reached while waiting: {what}; {tail}.", polls
+            )
+
+        interval = policy.next_interval(polls // max(1, len(runs)), eta)
+        if policy.deadline is not None:
+            interval = min(interval, max(0.0, policy.deadline - now))
+        yield Sleep(interval)
+
+
+def _verdict(runs: list[JobRun], polls: int) -> WaitOutcome:
+    bad = [r for r in runs if not r.state.is_success]
+    if bad:
+        return WaitOutcome(FAILED, list(runs), "; ".join(failure_message(r) for r in bad), polls)
+    return WaitOutcome(SUCCESS, list(runs), "; ".join(r.describe() for r in runs), polls)
+
+
+def log_progress(logger: logging.Logger | Any) -> Callable[[JobRun, JobRun | None], None]:
+    """An on_update callback that logs state and progress changes (not every poll)."""
+
+    def report(fresh: JobRun, previous: JobRun | None) -> None:
+        changed = previous is None or (
+            fresh.state != previous.state
+            or fresh.vendor_state != previous.vendor_state
+            or fresh.progress != previous.progress
+        )
+        if not changed:
+            return
+        text = fresh.describe()
+        if fresh.progress is not None:
+            text += f", {fresh.progress:.0f}% complete"
+        summary = fresh.details.get("summary")
+        if summary:
+            text += f" ({summary})"
+        logger.info("%s", text)
+
+    return report

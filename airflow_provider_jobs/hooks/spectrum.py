@@ -1,0 +1,350 @@
+"""Datameer Spectrum: REST API job commands (trigger, status, details, history, stop, sequential trigger).
+
+Everything Spectrum-specific lives here: Basic auth, how a file is named in a URL, the error body
+that may come with HTTP 200, the state words and how a run is read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_jobs.connection_forms.spectrum import CONNECTION_FORM
+from airflow_provider_jobs.core.auth import AuthStrategy, BasicAuth
+from airflow_provider_jobs.core.errors import ApiError, ConfigurationError, MalformedResponseError, NotFoundError
+from airflow_provider_jobs.core.hook import ConnectionSettings, JobApiHook, base_url_from, operation
+from airflow_provider_jobs.core.http import ApiRequest, ApiResponse, Operation, error_for_status, path_segment
+from airflow_provider_jobs.core.inputs import require_id, require_mapping
+from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary
+
+VENDOR = "spectrum"
+DEFAULT_SEQUENTIAL_TRIGGER_PATH = "/api/job-execution/sequential-trigger"
+__all__ = ["CONNECTION_FORM", "SpectrumHook"]
+
+SPECTRUM_STATES = StateVocabulary(
+    VENDOR,
+    {
+        "_NONE": JobState.QUEUED,  # never run: nothing to wait for yet
+        "QUEUED": JobState.QUEUED,
+        "RUNNING": JobState.RUNNING,
+        "COMPLETED": JobState.SUCCESS,
+        "COMPLETED_WITH_WARNINGS": JobState.SUCCESS_WITH_WARNINGS,
+        "ERROR": JobState.FAILED,
+        "CANCELED": JobState.CANCELLED,
+        "CANCELLED": JobState.CANCELLED,
+    },
+)
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_NOT_FOUND_WORDS = ("not found", "doesn't exist", "doesn\u2019t exist", "does not exist", "isn't accessible",
+                    "isn\u2019t accessible", "not accessible")
+_TIME_FORMATS = ("%b %d, %Y %I:%M:%S %p", "%b %d, %Y, %I:%M:%S %p")
+
+
+def file_ref(value: Any, field: str = "file") -> str:
+    """A Spectrum file as it appears in a URL: an id, a uuid, or a path.
+
+    In a path each segment is URL-encoded with spaces as '+'; '.' and '..' segments are refused
+    so that a path cannot reach another endpoint.
+    """
+    text = require_id(field, value, what="a file id, uuid or path")
+    if text.isdigit() or _UUID.match(text):
+        return text
+    segments = text.strip("/").split("/")
+    if any(seg in ("", ".", "..") for seg in segments):
+        raise ConfigurationError(
+            field, f"{text!r} has an empty, '.' or '..' segment", "Give the file's full path, e.g. /Sales/Report"
+        )
+    return "/".join(quote(seg, safe="").replace("%20", "+") for seg in segments)
+
+
+def parse_spectrum_time(raw: Any) -> str | None:
+    """Spectrum's locale timestamp (no zone) as naive ISO 8601; None when unparseable."""
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, (int, float)):  # list-running gives epoch milliseconds
+        return datetime.utcfromtimestamp(raw / 1000).isoformat()
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(str(raw).strip(), fmt).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_estimate(raw: Any) -> float | None:
+    """'11s' / '2m' / '1h' / 11 as seconds."""
+    if raw in (None, ""):
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(raw))
+    if not m:
+        return None
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+@dataclass(frozen=True)
+class SpectrumSettings:
+    base_url: str
+    login: str
+    password: str
+    verify: bool | str
+    sequential_trigger_path: str
+    run_url_template: str
+
+
+class SpectrumHook(JobApiHook):
+    """Datameer Spectrum REST API: start, read, stop and chain jobs (HTTP Basic on every call)."""
+
+    default_conn_name = "spectrum_default"
+    conn_type = "spectrum"
+    hook_name = "Datameer Spectrum"
+    vendor = VENDOR
+    states = SPECTRUM_STATES
+    can_cancel = True
+    default_poll_interval = 10.0
+
+    # -- connection ------------------------------------------------------------------------------------
+    def configure(self, conn) -> SpectrumSettings:
+        s = ConnectionSettings(conn, self.conn_type)
+        base = base_url_from(conn, default_scheme="http")
+        s.require(conn.login, "login", "Set the Spectrum user name in the connection's Login field.")
+        s.require(conn.password, "password", "Set the user's password in the connection's Password field.")
+        path = s.text("sequential_trigger_path", DEFAULT_SEQUENTIAL_TRIGGER_PATH)
+        if not path.startswith("/"):
+            raise ConfigurationError(s.where("sequential_trigger_path"), f"{path!r} does not start with '/'",
+                                     "Give a path such as /api/job-execution/sequential-trigger")
+        return SpectrumSettings(
+            base_url=base,
+            login=conn.login,
+            password=conn.password,
+            verify=s.verify(),
+            sequential_trigger_path=path,
+            run_url_template=s.text("run_url_template", "{base_url}/rest/job-execution/job-details/{run_id}"),
+        )
+
+    def auth_strategy(self) -> AuthStrategy:
+        return BasicAuth(self.settings.login, self.settings.password)
+
+    def error_from(self, response: ApiResponse) -> ApiError | None:
+        """Spectrum reports failures as {"status": "failure", "reason": ...}, sometimes with HTTP 200."""
+        body: Any = None
+        if response.body and (response.header("content-type") or "").startswith("application/json"):
+            try:
+                body = response.json()
+            except MalformedResponseError:
+                body = None
+        reason = body.get("reason") if isinstance(body, dict) and body.get("status") == "failure" else None
+        if response.ok and reason is None:
+            return None
+        if reason is not None and any(w in reason.lower() for w in _NOT_FOUND_WORDS):
+            host = self.settings.base_url.split("://", 1)[-1]
+            return NotFoundError(
+                f"{VENDOR} {response.request.label} on {host}: {reason} (HTTP {response.status}). "
+                "Check the file id, uuid or path, and that the connection's user may access it.",
+                vendor=VENDOR, endpoint=response.request.label, status=response.status, code="failure",
+            )
+        if reason is not None:
+            return ApiError.from_response(VENDOR, response.request.label, response.status, "failure", reason)
+        return error_for_status(VENDOR, response, None, None)
+
+    def run_url(self, run: JobRun) -> str | None:
+        if not run.run_id:
+            return None
+        return self.settings.run_url_template.format(base_url=self.settings.base_url, run_id=run.run_id,
+                                                     job_id=run.job_id)
+
+    # -- parsing ------------------------------------------------------------------------------------------
+    def run_from_details(self, job: str, run_id: str, body: dict[str, Any]) -> JobRun:
+        """A JobRun from /rest/job-execution/job-details/<id>."""
+        vendor_state = body.get("jobStatus")
+        if vendor_state is None:
+            raise MalformedResponseError(f"{VENDOR} job details for run {run_id} carry no jobStatus: {body!r}"[:300],
+                                         vendor=VENDOR)
+        file = body.get("file") or {}
+        details = {
+            "file_id": _str(file.get("id")),
+            "file_uuid": file.get("uuid"),
+            "configuration_id": _str(body.get("jobConfigurationId")),
+            "success_count": body.get("successCount"),
+            "failure_count": body.get("failureCount"),
+            "counters": body.get("counters") or {},
+            "start_time_raw": body.get("startTime"),
+            "stop_time_raw": body.get("stopTime"),
+        }
+        state = self.states(vendor_state)
+        if state == JobState.FAILED:
+            details["message"] = f"Spectrum reports {vendor_state}; {body.get('failureCount', '?')} records failed"
+        run = JobRun(VENDOR, job, run_id, state, vendor_state,
+                     parse_spectrum_time(body.get("startTime")), parse_spectrum_time(body.get("stopTime")),
+                     details={k: v for k, v in details.items() if v is not None})
+        return run.with_(url=self.run_url(run))
+
+    def run_from_status(self, job: str, body: dict[str, Any]) -> JobRun | None:
+        """A JobRun from /api/job-execution/<file>/status (the file's LATEST run); None if never run."""
+        vendor_state = body.get("job-status")
+        run_id = _str(body.get("job-execution-id"))
+        if vendor_state is None or str(vendor_state).upper() == "_NONE" or run_id is None:
+            return None
+        progress = body.get("job-progress")
+        details: dict[str, Any] = {"file_id": _str(body.get("file-id")), "start_time_raw": body.get("start-time"),
+                                   "stop_time_raw": body.get("stop-time")}
+        eta = parse_estimate(body.get("estimate-time"))
+        if eta is not None:
+            details["eta_seconds"] = eta
+        run = JobRun(VENDOR, job, run_id, self.states(vendor_state), vendor_state,
+                     parse_spectrum_time(body.get("start-time")), parse_spectrum_time(body.get("stop-time")),
+                     progress=float(progress) if _is_number(progress) else None,
+                     details={k: v for k, v in details.items() if v is not None})
+        return run.with_(url=self.run_url(run))
+
+    # -- calls ----------------------------------------------------------------------------------------
+    @operation
+    def start_run(self, job: str) -> Operation[JobRun]:
+        """Trigger a file's job (by file id, uuid or path); returns the new run."""
+        ref = file_ref(job, "file")
+        resp = yield ApiRequest("POST", f"/api/job-execution/{ref}/trigger", endpoint="trigger job")
+        body = resp.json_object()
+        run_id = _str(body.get("job-execution-id"))
+        if run_id is None:
+            raise MalformedResponseError(f"{VENDOR} trigger answer has no job-execution-id: {body!r}"[:300],
+                                         vendor=VENDOR, endpoint="trigger job")
+        run = JobRun(VENDOR, str(job), run_id, JobState.QUEUED, "QUEUED",
+                     details={"triggered_by": body.get("job-execution-user"),
+                              "trigger": body.get("job-execution-trigger")})
+        return run.with_(url=self.run_url(run))
+
+    @operation
+    def get_run(self, run: JobRun) -> Operation[JobRun]:
+        """Read one run by its execution id (job details), whoever ran the file since."""
+        resp = yield ApiRequest("GET", f"/rest/job-execution/job-details/{path_segment(run.run_id)}",
+                                endpoint="job details")
+        fresh = self.run_from_details(run.job_id, str(run.run_id), resp.json_object())
+        return fresh.with_(details={**run.details, **fresh.details})
+
+    @operation
+    def job_status(self, job: str) -> Operation[JobRun | None]:
+        """The file's latest run (None if it never ran)."""
+        resp = yield ApiRequest("GET", f"/api/job-execution/{file_ref(job, 'file')}/status", endpoint="job status")
+        return self.run_from_status(str(job), resp.json_object())
+
+    @operation
+    def find_active_run(self, job: str) -> Operation[JobRun | None]:
+        """The file's run that is queued or running now, if any."""
+        latest = yield from self.job_status.describe(self, job)
+        return latest if latest is not None and not latest.is_terminal else None
+
+    @operation
+    def cancel_run(self, run: JobRun) -> Operation[bool]:
+        """Stop the run. Spectrum stops a FILE's current run: stop only if that run is ours."""
+        ref = run.details.get("file_id") or run.job_id
+        latest = yield from self.job_status.describe(self, ref)
+        if latest is None or latest.run_id != run.run_id:
+            self.log.warning("Not stopping %s: the file's current run is %s.", run.describe(),
+                             latest.run_id if latest else "none")
+            return False
+        if latest.is_terminal:
+            return False
+        yield ApiRequest("POST", f"/api/job-execution/{file_ref(ref, 'file')}/stop", endpoint="stop job",
+                         read="none", idempotent=True)
+        return True
+
+    @operation
+    def job_history(self, configuration_id: str, start: int = 0, length: int = 10) -> Operation[list[dict]]:
+        """Recent runs of a job configuration: [{"id", "jobStatus"}, ...] with ids as strings."""
+        cid = require_id("configuration_id", configuration_id)
+        resp = yield ApiRequest("GET", f"/rest/job-configuration/job-history/{path_segment(cid)}",
+                                params={"start": int(start), "length": int(length)}, endpoint="job history")
+        items = resp.json()
+        if not isinstance(items, list):
+            raise MalformedResponseError(f"{VENDOR} job history is not a list", vendor=VENDOR)
+        return [{**item, "id": _str(item.get("id"))} for item in items]
+
+    @operation
+    def list_running(self) -> Operation[list[dict]]:
+        """Every active job on the server (ids as strings)."""
+        resp = yield ApiRequest("GET", "/api/job-execution/list-running", endpoint="list running jobs")
+        items = resp.json()
+        if not isinstance(items, list):
+            raise MalformedResponseError(f"{VENDOR} list-running is not a list", vendor=VENDOR)
+        id_keys = ("fileId", "jobExecutionId", "dapJobConfigurationId")
+        return [{k: (_str(v) if k in id_keys else v) for k, v in item.items()} for item in items]
+
+    @operation
+    def sequential_trigger(self, file_ids: list[Any], variables: dict[str, Any] | None = None
+                           ) -> Operation[dict[str, Any]]:
+        """Trigger files and their data-driven downstream jobs in plan order, with variables.
+
+        Returns Spectrum's answer with ids as strings: {"status", "execution-plan": [...]}.
+        """
+        if not isinstance(file_ids, (list, tuple)) or not file_ids:
+            raise ConfigurationError("file_ids", f"is {file_ids!r}", "Give a non-empty list of Spectrum file ids.")
+        ids = [require_id(f"file_ids[{i}]", v, what="a numeric file id") for i, v in enumerate(file_ids)]
+        bad = [v for v in ids if not v.isdigit()]
+        if bad:
+            raise ConfigurationError("file_ids", f"{bad!r} are not numeric file ids",
+                                     "The sequential trigger takes file ids (numbers), not paths.")
+        variables = require_mapping("variables", variables)
+        resp = yield ApiRequest("POST", self.settings.sequential_trigger_path, endpoint="sequential trigger",
+                                json={"variables": {k: str(v) for k, v in variables.items()},
+                                      "fileIds": [int(v) for v in ids]})
+        body = resp.json_object()
+        plan = body.get("execution-plan")
+        if not isinstance(plan, list):
+            raise MalformedResponseError(f"{VENDOR} sequential trigger answer has no execution-plan: {body!r}"[:300],
+                                         vendor=VENDOR, endpoint="sequential trigger")
+        entries = []
+        for item in plan:
+            entry = dict(item)
+            for key in ("job-configuration-id", "job-execution-id"):
+                if key in entry:
+                    entry[key] = _str(entry[key])
+            entries.append(entry)
+        return {"status": body.get("status", "success"), "execution-plan": entries}
+
+    @operation
+    def stop_job(self, job: str) -> Operation[None]:
+        """Stop whatever run the file has going (no check of whose run it is)."""
+        yield ApiRequest("POST", f"/api/job-execution/{file_ref(job, 'file')}/stop", endpoint="stop job",
+                         read="none", idempotent=True)
+
+    @operation
+    def delete_data(self, data_id: str) -> Operation[bool]:
+        """Mark a job's data for deletion: True if marked now, False if it already was."""
+        did = require_id("data_id", data_id)
+        resp = yield ApiRequest("DELETE", f"/rest/data/{path_segment(did)}", endpoint="delete data")
+        body = resp.json_object()
+        return body.get("status") is True
+
+    def describe_connection_test(self) -> Operation[str]:
+        running = yield from self.list_running.describe(self)
+        return f"Connected to Datameer Spectrum at {self.settings.base_url}; {len(running)} job(s) running."
+
+    def plan_runs(self, plan: dict[str, Any]) -> list[JobRun]:
+        """The runs a sequential trigger's execution plan started (entries with trigger true)."""
+        runs = []
+        for entry in plan.get("execution-plan", []):
+            if entry.get("trigger") and entry.get("job-execution-id"):
+                job = entry.get("job-configuration-name") or entry.get("job-configuration-id")
+                run = JobRun(VENDOR, str(job), str(entry["job-execution-id"]), JobState.QUEUED, "QUEUED",
+                             details={"configuration_id": entry.get("job-configuration-id")})
+                runs.append(run.with_(url=self.run_url(run)))
+        return runs
+
+
+def _str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
