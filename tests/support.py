@@ -1,0 +1,126 @@
+"""Shared test helpers: sandbox connections, running DAGs, capturing every log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pendulum
+import pytest
+
+FAST_RETRIES = {"retry_initial_delay": 0.01, "retry_max_delay": 0.05}
+
+
+@pytest.fixture
+def sandbox(jobs_sandbox):
+    """The session sandbox, reset for this test."""
+    return jobs_sandbox
+
+
+def use_connection(monkeypatch, sandbox, vendor: str, conn_id: str | None = None, **overrides: Any) -> str:
+    """Point `conn_id` (default: the vendor's default) at the sandbox; fast retries unless overridden."""
+    extra = {**FAST_RETRIES, **overrides.pop("extra", {})}
+    name, value = sandbox.connection_env(vendor, conn_id, extra=extra, **overrides)
+    monkeypatch.setenv(name, value)
+    from airflow_provider_jobs.core.auth import credential_cache
+
+    credential_cache.clear()
+    return json.loads(value)["conn_type"]
+
+
+def make_dag(dag_id: str, **kwargs: Any):
+    from airflow_provider_jobs.core.compat import AIRFLOW_V3
+
+    if AIRFLOW_V3:
+        from airflow.sdk import DAG
+    else:  # pragma: no cover
+        from airflow import DAG
+    return DAG(dag_id, schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
+               **kwargs)
+
+
+def register_dag(dag) -> None:
+    """Airflow 3 runs only serialized DAGs: write an in-memory DAG to the metadata DB."""
+    from airflow_provider_jobs.core.compat import AIRFLOW_V3
+
+    if not AIRFLOW_V3:  # pragma: no cover
+        return
+    import os
+
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    DagBundlesManager().sync_bundles_to_db()
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    bag.bag_dag(dag)
+    sync_bag_to_db(bag, "dags-folder", None)
+
+
+def run_dag(dag) -> dict[str, str]:
+    """dag.test() and the final state of each task instance."""
+    register_dag(dag)
+    dr = dag.test()
+    return {ti.task_id: str(ti.state).split(".")[-1].lower() for ti in dr.get_task_instances()}
+
+
+def task_xcom(dag, dr_states, task_id: str, key: str = "return_value") -> Any:
+    """XCom of a task in the latest run of `dag`."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+
+    from airflow_provider_jobs.core.compat import AIRFLOW_V3
+
+    if AIRFLOW_V3:
+        from airflow.models.xcom import XComModel as XCom
+    else:  # pragma: no cover
+        from airflow.models import XCom
+
+    with create_session() as session:
+        dr = session.query(DagRun).filter(DagRun.dag_id == dag.dag_id).order_by(DagRun.id.desc()).first()
+        row = (session.query(XCom).filter(XCom.dag_id == dag.dag_id, XCom.run_id == dr.run_id,
+                                          XCom.task_id == task_id, XCom.key == key).first())
+        if row is None:
+            return None
+        value = row.value
+    if not AIRFLOW_V3 and isinstance(value, (str, bytes)):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.records.append(record.getMessage())
+        except Exception:
+            self.records.append(str(record.msg))
+
+
+@contextmanager
+def captured_logs() -> Iterator[_Collect]:
+    """Every log line at DEBUG and above, from every logger, while the block runs."""
+    handler = _Collect()
+    root = logging.getLogger()
+    old = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old)
+
+
+def assert_no_secret(secret: str, *haystacks: Any) -> None:
+    for hay in haystacks:
+        text = hay if isinstance(hay, str) else json.dumps(hay, default=str)
+        assert secret not in text, f"secret leaked: ...{text[max(0, text.find(secret) - 80):text.find(secret) + 80]}..."
