@@ -26,6 +26,11 @@ def require_id(field: str, value: Any, *, what: str = "an id") -> str:
     text = str(value).strip()
     if not text:
         raise ConfigurationError(field, "is empty", f"Give {what}.")
+    if text in ("None", "null"):
+        raise ConfigurationError(
+            field, f"is {text!r}", f"Give {what}; if it comes from a template or XCom, check that the upstream "
+            "task pushed a value."
+        )
     if any(ch in text for ch in "\r\n\t\0"):
         raise ConfigurationError(field, f"{text!r} contains control characters", f"Give {what} on one line.")
     return text

@@ -15,3 +15,22 @@ def test_deferrable_operator_runs_to_success(sandbox, monkeypatch):
     result = task_xcom(dag, states, "run")
     assert result["state"] == "SUCCESS"
     assert result["run_id"] == task_xcom(dag, states, "run", "run_id")
+
+
+def test_worker_wait_and_sensor_to_failure(sandbox, monkeypatch):
+    from airflow_provider_jobs.sensors.spectrum import SpectrumJobSensor
+
+    use_connection(monkeypatch, sandbox, "spectrum")
+    sandbox.spectrum.add_file("/Sales/Broken", running=0.2, final="ERROR")
+    sandbox.spectrum.add_file("/Sales/Fine", running=0.2)
+    dag = make_dag("spectrum_smoke_2")
+    with dag:
+        start = SpectrumTriggerJobOperator(task_id="start", file="/Sales/Fine", deferrable=False,
+                                           poll_interval=0.1, wait_for_completion=False)
+        sense = SpectrumJobSensor(task_id="sense", job_execution_id="{{ ti.xcom_pull('start', key='run_id') }}",
+                          deferrable=True, poll_interval=0.1)
+        broken = SpectrumTriggerJobOperator(task_id="broken", file="/Sales/Broken", deferrable=False,
+                                            poll_interval=0.1)
+        start >> sense >> broken
+    states = run_dag(dag)
+    assert states == {"start": "success", "sense": "success", "broken": "failed"}
