@@ -233,6 +233,11 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         """The XCom return value for the finished runs."""
         return runs[0].to_dict()
 
+    def apply_shared_variables(self, variables: dict[str, Any]) -> bool:
+        """Take a chain's shared variables through the vendor's own mechanism (the step's own values
+        win). Returns False when this job cannot take variables (the chain's plan records that)."""
+        return False
+
     # -- execution --------------------------------------------------------------------------------
     def execute(self, context: Any) -> Any:
         self.validate_inputs()

@@ -71,6 +71,10 @@ class SpectrumSequentialTriggerOperator(BaseJobOperator):
             raise ConfigurationError("file_ids", "is empty", "Give at least one Spectrum file id.")
         return [require_id(f"file_ids[{i}]", v, what="a numeric file id") for i, v in enumerate(ids)]
 
+    def apply_shared_variables(self, variables: dict[str, Any]) -> bool:
+        self.variables = {**variables, **(self.variables or {})}
+        return True
+
     def validate_inputs(self) -> None:
         self._checked_ids()
         require_mapping("variables", self.variables)
