@@ -93,6 +93,17 @@ def task_xcom(dag, dr_states, task_id: str, key: str = "return_value") -> Any:
     return value
 
 
+@pytest.fixture
+def output(capfd):
+    """Everything printed to stdout/stderr so far in this test (Airflow 3's task logs go there)."""
+
+    def read() -> str:
+        out, err = capfd.readouterr()
+        return out + err
+
+    return read
+
+
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -100,9 +111,12 @@ class _Collect(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.records.append(record.getMessage())
+            text = record.getMessage()
         except Exception:
-            self.records.append(str(record.msg))
+            text = str(record.msg)
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.records.append(text)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from airflow import __version__ as AIRFLOW_VERSION_STRING
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 from packaging.version import Version
 
 AIRFLOW_VERSION = Version(Version(AIRFLOW_VERSION_STRING).base_version)
@@ -34,8 +35,6 @@ else:  # pragma: no cover - exercised by the Airflow 2.11 matrix run
     from airflow.models import BaseOperator, BaseOperatorLink
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
     from airflow.utils.task_group import TaskGroup
-
-from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 if TYPE_CHECKING:
     from airflow.models.connection import Connection

@@ -426,7 +426,7 @@ class AsyncTransport:
                 return ApiResponse(resp.status, dict(resp.headers), body, request, saved, vendor)
         except aiohttp.ClientConnectorError as exc:
             raise TransportFailure("connection refused", False, _short(exc)) from None
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise TransportFailure("read timeout", True, _short(exc)) from None
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
             raise TransportFailure("connection reset", True, _short(exc)) from None

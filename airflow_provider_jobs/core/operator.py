@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import (
     AmbiguousStartError,
-    ApiError,
     ConfigurationError,
     DeadlineExceededError,
     JobAlreadyRunningError,
@@ -18,7 +17,7 @@ from airflow_provider_jobs.core.errors import (
     RunFailedError,
 )
 from airflow_provider_jobs.core.hook import JobApiHook
-from airflow_provider_jobs.core.inputs import is_templated, optional_seconds, require_choice
+from airflow_provider_jobs.core.inputs import optional_seconds, require_choice
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.core.trigger import JobRunTrigger, hook_path
 from airflow_provider_jobs.core.wait import (
@@ -103,9 +102,12 @@ class JobWaitMixin:
         fail_on_warnings: bool,
         not_found_grace: float,
     ) -> None:
-        self.conn_id = conn_id or self.hook_class.default_conn_name
+        self.conn_id = self.hook_class.default_conn_name if conn_id is None else conn_id
         if not isinstance(self.conn_id, str) or not self.conn_id.strip():
-            raise ConfigurationError("conn_id", f"is {conn_id!r}", "Give the id of an Airflow connection.")
+            raise ConfigurationError(
+                "conn_id", f"is {conn_id!r}",
+                f"Give the id of an Airflow connection, or leave it out to use '{self.hook_class.default_conn_name}'.",
+            )
         self.deferrable = compat.default_deferrable() if deferrable is None else bool(deferrable)
         self.poll_interval = optional_seconds(
             "poll_interval", self.hook_class.default_poll_interval if poll_interval is None else poll_interval,
@@ -250,7 +252,9 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
             runs = self._start_now(context)
         return self._follow(context, runs, deadline)
 
-    def execute_complete(self, context: Any, event: Any = None, phase: str = "run", deadline: float | None = None) -> Any:
+    def execute_complete(
+        self, context: Any, event: Any = None, phase: str = "run", deadline: float | None = None
+    ) -> Any:
         """Resume after the trigger fired: accept only our own event shape."""
         outcome = outcome_from_event(event)
         if phase == "blocker":

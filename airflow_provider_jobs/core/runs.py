@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
-class JobState(str, enum.Enum):
+class JobState(enum.StrEnum):
     """Vendor-neutral state of one job run."""
 
     QUEUED = "QUEUED"
@@ -25,9 +25,6 @@ class JobState(str, enum.Enum):
     @property
     def is_success(self) -> bool:
         return self in (JobState.SUCCESS, JobState.SUCCESS_WITH_WARNINGS)
-
-    def __str__(self) -> str:
-        return self.value
 
 
 TERMINAL_STATES = frozenset(

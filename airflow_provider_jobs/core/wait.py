@@ -136,33 +136,37 @@ def watch(
 
         now = time.time()
         if policy.deadline is not None and now >= policy.deadline:
-            cancelled = []
-            if policy.cancel_on_deadline and hook.can_cancel:
-                for index, run in enumerate(runs):
-                    if run.is_terminal:
-                        continue
-                    try:
-                        yield from hook.cancel_run.describe(hook, run)
-                        cancelled.append(run.run_id)
-                        runs[index] = run.with_(state=JobState.CANCELLED)
-                    except ApiError as exc:
-                        log.warning("Could not cancel %s at the deadline: %s", run.describe(), exc)
-            pending = [r for r in runs if not r.is_terminal or r.run_id in cancelled]
-            what = ", ".join(r.describe() for r in pending)
-            if cancelled:
-                tail = f"the remote run(s) {', '.join(map(str, cancelled))} were cancelled"
-            elif not hook.can_cancel:
-                tail = f"{hook.vendor} has no cancel call, so the run goes on remotely"
-            else:
-                tail = "the remote run was left running (cancel_on_deadline is off)"
-            return WaitOutcome(
-                TIMEOUT, list(runs), f"Deadline reached while waiting: {what}; {tail}.", polls
-            )
+            outcome = yield from _at_deadline(hook, runs, policy, polls)
+            return outcome
 
         interval = policy.next_interval(polls // max(1, len(runs)), eta)
         if policy.deadline is not None:
             interval = min(interval, max(0.0, policy.deadline - now))
         yield Sleep(interval)
+
+
+def _at_deadline(hook: JobApiHook, runs: list[JobRun], policy: WaitPolicy, polls: int) -> Operation[WaitOutcome]:
+    """Cancel what is still running (where the vendor can and the user wants) and say so."""
+    pending = [(i, r) for i, r in enumerate(runs) if not r.is_terminal]
+    waiting_for = ", ".join(f"{r.vendor} job '{r.job_id}' run {r.run_id} (last seen {r.vendor_state or r.state.value})"
+                            for _, r in pending)
+    if not hook.can_cancel:
+        tail = f"{hook.vendor} has no cancel call, so the run goes on remotely"
+    elif not policy.cancel_on_deadline:
+        tail = "the remote run was left running (cancel_on_kill is off)"
+    else:
+        cancelled, failed = [], []
+        for index, run in pending:
+            try:
+                yield from hook.cancel_run.describe(hook, run)
+                cancelled.append(str(run.run_id))
+                runs[index] = run.with_(state=JobState.CANCELLED)
+            except ApiError as exc:
+                failed.append(f"{run.run_id} ({exc})")
+        tail = f"the remote run {', '.join(cancelled)} was cancelled" if cancelled else ""
+        if failed:
+            tail += ("; " if tail else "") + f"could not cancel {', '.join(failed)}"
+    return WaitOutcome(TIMEOUT, list(runs), f"Deadline reached while waiting for {waiting_for}; {tail}.", polls)
 
 
 def _verdict(runs: list[JobRun], polls: int) -> WaitOutcome:

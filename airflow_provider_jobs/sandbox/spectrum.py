@@ -59,7 +59,7 @@ class SpectrumRun(SimRun):
             if not done:
                 return "QUEUED", 0.0, False
             if vendor_state not in ("COMPLETED", "COMPLETED_WITH_WARNINGS"):
-                self.stop("CANCELED")
+                self.stopped_state, self.stopped_at = "CANCELED", self.after.ended_at or time.time()
                 return self.stopped_state, 0.0, True
             self.created = self.after.ended_at or time.time()
             self._anchored = True
