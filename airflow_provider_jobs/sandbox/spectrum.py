@@ -316,3 +316,10 @@ class Site:
                 f.data_state = "marked"
                 return json_response({"status": True})
         return json_response({"status": "failure", "reason": f"Entity of type 'Data' with id '{data_id}' not found."})
+
+
+def load_demo_jobs(site: Site) -> None:
+    """The files example_dags/spectrum.py and the chained DAG use."""
+    site.add_file("/Sales/Daily Report", running=2.0, file_id=101)
+    categorize = site.add_file("/Weblogs/Categorization", running=1.5, file_id=103)
+    site.add_file("/Weblogs/Apache Log", running=1.5, file_id=102, downstream=[categorize.file_id])

@@ -1,0 +1,133 @@
+"""`make demo`: the example DAGs against the sandbox, in a throwaway Airflow home.
+
+Starts the sandbox on 127.0.0.1, points every vendor connection at it through AIRFLOW_CONN_*
+variables, runs each DAG with `airflow dags test`, and prints what ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DAGS = ("chained_vendor_jobs",)
+
+
+def _env(home: str, dags_folder: str, sandbox: Any) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": home,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": dags_folder,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    })
+    for vendor in sandbox.state.sites:
+        name, value = sandbox.connection_env(vendor)
+        env[name] = value
+    return env
+
+
+def _summary(env: dict[str, str], dag_id: str) -> list[dict[str, Any]]:
+    """Each task's JobRun(s) from the last DAG run, read in a child process (its own Airflow home)."""
+    code = f"""
+import json
+from airflow.models import DagRun, TaskInstance
+from airflow.utils.session import create_session
+try:
+    from airflow.models.xcom import XComModel as XCom
+except ImportError:
+    from airflow.models import XCom
+with create_session() as s:
+    dr = s.query(DagRun).filter(DagRun.dag_id == {dag_id!r}).order_by(DagRun.id.desc()).first()
+    rows = []
+    for ti in s.query(TaskInstance).filter(TaskInstance.dag_id == dr.dag_id, TaskInstance.run_id == dr.run_id):
+        x = s.query(XCom).filter(XCom.dag_id == dr.dag_id, XCom.run_id == dr.run_id, XCom.task_id == ti.task_id,
+                                 XCom.key == "return_value").first()
+        value = x.value if x is not None else None
+        if isinstance(value, (bytes, str)):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        rows.append({{"task": ti.task_id, "state": str(ti.state), "duration": ti.duration, "value": value}})
+    print("SUMMARY" + json.dumps({{"state": str(dr.state), "tasks": rows}}, default=str))
+"""
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(out[out.index("SUMMARY") + 7:])
+
+
+def _print_summary(dag_id: str, summary: dict[str, Any], seconds: float) -> None:
+    print(f"\n== {dag_id}: {summary['state'].split('.')[-1]} in {seconds:.1f}s")
+    header = f"{'task':<28} {'vendor':<12} {'job':<28} {'run id':<22} {'state':<22} {'duration':>8}"
+    print(header)
+    print("-" * len(header))
+    for row in sorted(summary["tasks"], key=lambda r: r["task"]):
+        value = row["value"]
+        duration = f"{row['duration']:.1f}s" if row["duration"] else "-"
+        if isinstance(value, dict) and "execution-plan" in value:
+            for entry in value["execution-plan"]:
+                print(f"{row['task']:<28} {entry.get('vendor', 'spectrum'):<12} "
+                      f"{str(entry.get('name') or entry.get('job-configuration-name'))[:28]:<28} "
+                      f"{str(entry.get('run_id') or entry.get('job-execution-id') or '-'):<22} "
+                      f"{str(entry.get('state') or ('not triggered' if not entry.get('trigger') else '?')):<22} "
+                      f"{duration:>8}")
+        elif isinstance(value, dict) and "vendor" in value:
+            print(f"{row['task']:<28} {value['vendor']:<12} {str(value['job_id'])[:28]:<28} "
+                  f"{str(value['run_id']):<22} {value['state']:<22} {duration:>8}")
+        else:
+            state = row["state"].split(".")[-1]
+            print(f"{row['task']:<28} {'':<12} {'':<28} {'':<22} {state:<22} {duration:>8}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("dag_ids", nargs="*", help=f"DAGs to run (default: {' '.join(DEFAULT_DAGS)})")
+    parser.add_argument("--dags-folder", default=str(Path.cwd() / "example_dags"))
+    args = parser.parse_args(argv)
+
+    from airflow_provider_jobs.sandbox import Sandbox
+    from airflow_provider_jobs.sandbox.demo import load_demo_jobs
+
+    dags_folder = str(Path(args.dags_folder).resolve())
+    available = {p.stem for p in Path(dags_folder).glob("*.py")}
+    dag_ids = args.dag_ids or [d for d in DEFAULT_DAGS if d in available] or ["spectrum_example"]
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="apj-demo-") as home, Sandbox() as sandbox:
+        load_demo_jobs(sandbox)
+        env = _env(home, dags_folder, sandbox)
+        print(f"sandbox: {sandbox.url}  (vendors: {', '.join(sandbox.state.sites)})")
+        print(f"airflow home: {home} (SQLite, examples off)")
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for dag_id in dag_ids:
+            started = time.time()
+            proc = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env,
+                                  capture_output=True, text=True)
+            seconds = time.time() - started
+            log_path = Path(home) / f"{dag_id}.log"
+            log_path.write_text(proc.stdout + proc.stderr)
+            try:
+                summary = _summary(env, dag_id)
+            except Exception:
+                print(proc.stdout[-3000:], proc.stderr[-3000:])
+                failures += 1
+                continue
+            _print_summary(dag_id, summary, seconds)
+            if "success" not in summary["state"]:
+                failures += 1
+                print((proc.stdout + proc.stderr)[-4000:])
+        starts = [s for s in sandbox.requests() if s.method == "POST"]
+        print(f"\nsandbox served {len(sandbox.requests())} requests ({len(starts)} POST)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

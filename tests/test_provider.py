@@ -1,0 +1,74 @@
+"""The provider as Airflow sees it: metadata, CLI, connection forms."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import airflow
+from airflow_provider_jobs import get_provider_info
+
+AIRFLOW_DIR = Path(airflow.__file__).parent
+
+
+def test_provider_info_is_valid_against_airflows_schema():
+    schema = json.loads((AIRFLOW_DIR / "provider_info.schema.json").read_text())
+    info = get_provider_info()
+    jsonschema.validate(info, schema)
+    yaml_schema_path = AIRFLOW_DIR / "provider.yaml.schema.json"
+    if yaml_schema_path.exists():  # Airflow 3.2+: check the declarative connection forms too
+        conn_schema = json.loads(yaml_schema_path.read_text())["properties"]["connection-types"]
+        jsonschema.validate(info["connection-types"], conn_schema)
+
+
+def test_everything_listed_imports():
+    import importlib
+
+    info = get_provider_info()
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for item in info[section]:
+            for module in item["python-modules"]:
+                importlib.import_module(module)
+    for conn in info["connection-types"]:
+        module, _, cls = conn["hook-class-name"].rpartition(".")
+        hook = getattr(importlib.import_module(module), cls)
+        assert hook.conn_type == conn["connection-type"]
+    for link in info["extra-links"]:
+        module, _, cls = link.rpartition(".")
+        getattr(importlib.import_module(module), cls)
+
+
+def _airflow(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
+    return subprocess.run([sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=env,
+                          timeout=180)
+
+
+@pytest.mark.slow
+def test_airflow_cli_lists_the_provider_and_creates_connections():
+    listed = _airflow("providers", "list", "--output", "json")
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    names = {p["package_name"] for p in json.loads(listed.stdout[listed.stdout.index("["):])}
+    assert "airflow-provider-jobs" in names
+    created = _airflow("connections", "add", "spectrum_cli", "--conn-type", "spectrum", "--conn-host",
+                       "https://spectrum.example.com", "--conn-login", "analyst", "--conn-password", "pw-cli-123")
+    assert created.returncode == 0, created.stderr[-2000:]
+    got = _airflow("connections", "get", "spectrum_cli", "--output", "json")
+    assert got.returncode == 0 and '"conn_type": "spectrum"' in got.stdout.replace("'", '"')
+
+
+def test_connection_forms_reach_airflow():
+    from airflow.providers_manager import ProvidersManager
+
+    pm = ProvidersManager()
+    hooks = pm.hooks
+    assert "spectrum" in hooks
+    widgets = pm.connection_form_widgets
+    assert any(key.endswith("sequential_trigger_path") for key in widgets)
+    assert pm.field_behaviours["spectrum"]["hidden_fields"] == ["schema", "extra"]
