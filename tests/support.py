@@ -84,13 +84,7 @@ def task_xcom(dag, dr_states, task_id: str, key: str = "return_value") -> Any:
                                           XCom.task_id == task_id, XCom.key == key).first())
         if row is None:
             return None
-        value = row.value
-    if not AIRFLOW_V3 and isinstance(value, (str, bytes)):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+        return row.value
 
 
 @pytest.fixture
