@@ -35,6 +35,8 @@ from airflow_provider_jobs.core.wait import (
 IF_RUNNING_CHOICES = ("wait", "attach", "fail", "start")
 RUN_ID_KEY = "run_id"
 RUN_URL_KEY = "run_url"
+#: The final JobRuns of a task, pushed before the task succeeds or fails (chains read it).
+JOB_RUNS_KEY = "job_runs"
 #: Extra time Airflow gives a deferral past our own deadline before it gives up on the trigger.
 DEFERRAL_BACKSTOP = timedelta(minutes=10)
 
@@ -385,6 +387,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
     def _follow(self, context: Any, runs: list[JobRun], deadline: float | None) -> Any:
         if not self.wait_for_completion:
             compat.forget_run(context)
+            context["ti"].xcom_push(key=JOB_RUNS_KEY, value=[r.to_dict() for r in runs])
             return self.result(runs)
         if all(r.is_terminal for r in runs):
             return self._conclude(context, WaitOutcome(SUCCESS if all(r.state.is_success for r in runs) else FAILED,
@@ -406,6 +409,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         ):
             compat.forget_run(context)
         self.report(context, outcome)
+        context["ti"].xcom_push(key=JOB_RUNS_KEY, value=[r.to_dict() for r in outcome.runs])
         return self.result(conclude(outcome, self.fail_on_warnings))
 
     def report(self, context: Any, outcome: WaitOutcome) -> None:
