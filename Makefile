@@ -31,5 +31,12 @@ demo: venv
 bench: venv
 	$(PY) benchmarks/triggerer_scale.py
 
+# A real Airflow 3 deployment (scheduler, triggerer, DAG processor, API server) against the sandbox,
+# plus the connection form and extra link in headless Chromium.
+e2e: venv
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[test,e2e]" "apache-airflow==$(AIRFLOW_VERSION)"
+	bash tests/e2e/install_browser.sh
+	$(PY) tests/e2e/run_e2e.py
+
 clean:
 	rm -rf .venv .venv-* .airflow_home*

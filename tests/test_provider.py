@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import airflow
 import jsonschema
 import pytest
 
-import airflow
 from airflow_provider_jobs import get_provider_info
 
 AIRFLOW_DIR = Path(airflow.__file__).parent
