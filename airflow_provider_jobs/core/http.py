@@ -457,6 +457,8 @@ def error_for_status(vendor: str, response: ApiResponse, code: str | None, detai
     from airflow_provider_jobs.core import errors
 
     status = response.status
+    if detail is None and response.body:
+        detail = repr(excerpt(response.body, 120))
     cls: type[ApiError]
     if status in (401, 403) and code is None:
         cls = errors.AuthenticationError if status == 401 else ApiError

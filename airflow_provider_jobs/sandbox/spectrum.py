@@ -73,11 +73,11 @@ class Site:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
-        self.users = {USER: PASSWORD}
         self.sequential_path = SEQUENTIAL_PATH
         self.reset()
 
     def reset(self) -> None:
+        self.users = {USER: PASSWORD}
         self.files: dict[int, SpectrumFile] = {}
         self.runs: dict[str, SpectrumRun] = {}
         self._file_ids = itertools.count(40)

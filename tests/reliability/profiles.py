@@ -1,0 +1,65 @@
+"""What the fault matrix needs to know about each vendor: how to script a job in the sandbox, how to
+build the run operator, which routes start, poll and cancel, and which values are secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class VendorProfile:
+    vendor: str
+    #: (sandbox, final_state_kind, seconds, unknown_state, vanish_after) -> job reference for the operator
+    make_job: Callable[..., Any]
+    #: (task_id, job reference, **common kwargs) -> a run operator
+    make_operator: Callable[..., Any]
+    start: str  # regex of the start route (POST)
+    poll: str  # regex of the status route polled while waiting
+    cancel: str | None  # regex of the cancel route, None when the vendor has none
+    secrets: Callable[[Any], list[str]]
+    has_session: bool
+    revoke: Callable[[Any], None]
+    login: str | None = None  # regex of the login route
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _spectrum_job(sandbox, final="ok", seconds=0.3, unknown=False, vanish_after=None):
+    steps = [("QUEUED", 0.05), ("REINDEXING" if unknown else "RUNNING", seconds)]
+    final_word = {"ok": "COMPLETED", "failed": "ERROR"}[final]
+    f = sandbox.spectrum.add_file(f"/Matrix/Job {len(sandbox.spectrum.files)}", steps=steps, final=final_word,
+                                  vanish_after=vanish_after)
+    return f.path
+
+
+def _spectrum_operator(task_id, job, **kwargs):
+    from airflow_provider_jobs.operators.spectrum import SpectrumTriggerJobOperator
+
+    return SpectrumTriggerJobOperator(task_id=task_id, file=job, **kwargs)
+
+
+def _spectrum_secrets(sandbox):
+    from airflow_provider_jobs.sandbox.spectrum import PASSWORD
+
+    return [PASSWORD]
+
+
+def _spectrum_revoke(sandbox):
+    sandbox.spectrum.users.clear()
+
+
+SPECTRUM = VendorProfile(
+    vendor="spectrum",
+    make_job=_spectrum_job,
+    make_operator=_spectrum_operator,
+    start=r"/trigger$",
+    poll=r"/job-details/",
+    cancel=r"/stop$",
+    secrets=_spectrum_secrets,
+    has_session=False,
+    revoke=_spectrum_revoke,
+    notes={"expire": "HTTP Basic on every call: no session to expire"},
+)
+
+PROFILES: list[VendorProfile] = [SPECTRUM]
