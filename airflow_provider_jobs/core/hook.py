@@ -377,6 +377,15 @@ class JobApiHook(compat.BaseHook):
                 response: ApiResponse = yield wire
             except TransportFailure as failure:
                 verdict = classify_failure(failure, request)
+                if verdict == Verdict.FAIL:
+                    raise ApiError(
+                        f"{self.vendor} {request.label}: {failure.kind} talking to "
+                        f"{redact_url(wire.url).split('/')[2]} (the server's certificate is not trusted). Set the "
+                        f"connection '{self.conn_id}' extra verify_ssl to the path of a CA bundle that signs it, "
+                        "or to false (not recommended).",
+                        vendor=self.vendor,
+                        endpoint=request.label,
+                    ) from None
                 if verdict == Verdict.AMBIGUOUS:
                     raise ambiguous(self.vendor, request, failure.kind) from None
                 if attempt >= policy.max_attempts:

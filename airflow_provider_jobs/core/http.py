@@ -269,7 +269,12 @@ def classify(status: int, request: ApiRequest) -> str:
 
 
 def classify_failure(failure: TransportFailure, request: ApiRequest) -> str:
-    """What to do when no answer came: retry, unless a non-idempotent request may have landed."""
+    """What to do when no answer came: retry, unless a non-idempotent request may have landed.
+
+    A TLS failure (an untrusted certificate) does not heal by retrying.
+    """
+    if failure.kind == "TLS error":
+        return Verdict.FAIL
     if failure.sent and not request.is_idempotent:
         return Verdict.AMBIGUOUS
     return Verdict.RETRY
@@ -424,6 +429,8 @@ class AsyncTransport:
                 else:
                     body = await resp.read()
                 return ApiResponse(resp.status, dict(resp.headers), body, request, saved, vendor)
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            raise TransportFailure("TLS error", False, _short(exc)) from None
         except aiohttp.ClientConnectorError as exc:
             raise TransportFailure("connection refused", False, _short(exc)) from None
         except TimeoutError as exc:

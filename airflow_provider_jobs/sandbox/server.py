@@ -85,9 +85,10 @@ class Sandbox:
     that sync code, `dag.test()` and async code under test can all talk to it.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, ssl_context: Any = None) -> None:
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self.state = SandboxState()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -123,7 +124,7 @@ class Sandbox:
         app = build_app(self.state)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -142,7 +143,8 @@ class Sandbox:
     # -- driving it ------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def site(self, vendor: str) -> Any:
         return self.state.sites[vendor]
