@@ -187,6 +187,7 @@ class Served:
     status: int | None
     at: float
     fault: str | None = None
+    agent: str = ""  # the client's User-Agent: tells requests (a worker) from aiohttp (the triggerer)
 
 
 class SandboxState:
@@ -257,7 +258,7 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
         rel = path[len(prefix):] if path.startswith(prefix) else path
         fault = state.next_fault(vendor, request.method, rel)
         served = Served(vendor, request.method, rel, request.query_string, None, time.time(),
-                        fault.kind if fault else None)
+                        fault.kind if fault else None, request.headers.get("User-Agent", ""))
         try:
             if fault is not None:
                 if fault.kind == "delay":
