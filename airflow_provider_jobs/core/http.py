@@ -13,6 +13,7 @@ import email.utils
 import json as jsonlib
 import logging
 import random
+import re
 import ssl
 import time
 import weakref
@@ -285,10 +286,33 @@ def _tls_verify(verify: bool | str) -> bool | str:
     return verify
 
 
+_QUERY = re.compile(r"\?[^\s\"']*")
+
+
+class QueryRedactingFilter(logging.Filter):
+    """Drop query strings from HTTP client log records: a vendor may carry a secret there (NEXUS `hash`),
+    and urllib3 logs every request line at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "?" in record.msg:
+            record.msg = _QUERY.sub("?<query redacted>", record.msg)
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "?" in a for a in record.args):
+            record.args = tuple(_QUERY.sub("?<query redacted>", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def install_query_redaction(logger_name: str = "urllib3.connectionpool") -> None:
+    """Attach the redacting filter once to a logger that writes request URLs."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, QueryRedactingFilter) for f in logger.filters):
+        logger.addFilter(QueryRedactingFilter())
+
+
 class SyncTransport:
     """requests.Session with a keep-alive pool, one per hook instance."""
 
     def __init__(self, verify: bool | str = True, pool_size: int = 10) -> None:
+        install_query_redaction()
         self.session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)

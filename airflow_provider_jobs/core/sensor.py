@@ -76,7 +76,9 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
         )
 
     def poke(self, context: Any) -> Any:
-        reference = self.run_reference()
+        # Between pokes in one process, pass the last polled run on: it carries what the vendor module
+        # keeps in JobRun.details (e.g. since when a run is paused).
+        reference = getattr(self, "_last_run", None) or self.run_reference()
         try:
             run = self.hook.get_run(reference)
         except NotFoundError as exc:
@@ -87,6 +89,7 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
             raise
         self.log.info("%s", run.describe() + (f", {run.progress:.0f}% complete" if run.progress is not None else ""))
         if not run.is_terminal:
+            self._last_run = run
             return False
         outcome = WaitOutcome(SUCCESS if run.state.is_success else FAILED, [run], run.describe())
         if outcome.status == FAILED:

@@ -1,0 +1,60 @@
+"""The Wood NEXUS IC (IC-Web) connection form (data only: read by get_provider_info without imports)."""
+
+from typing import Any
+
+DEFAULT_API_VERSION = "6.9"
+DEFAULT_MAX_PAUSED_SECONDS = 3600
+DEFAULT_SESSION_IDLE_TIMEOUT = 600
+DEFAULT_SESSION_MAX_AGE = 3600
+DEFAULT_TEMPLATE_KEY_FIELD = "Report_Template_Id"
+
+#: The connection form (Airflow's declarative conn-fields + ui-field-behaviour).
+CONNECTION_FORM: dict[str, Any] = {
+    "connection-type": "nexus_ic",
+    "hook-name": "Wood NEXUS IC",
+    "conn-fields": {
+        "api_version": {
+            "label": "IC-Web version",
+            "description": "The server's NEXUS IC version, e.g. 6.8 or 6.9. Up to 6.8 the login is a GET and "
+            "job status is read with jobStatus?id=; from 6.9 the login is a POST and jobStatus/{id}.",
+            "schema": {"type": ["string", "null"], "default": DEFAULT_API_VERSION},
+        },
+        "auth_type": {
+            "label": "Authentication",
+            "description": "basic: user name and password; apikey: the API key in the Password field.",
+            "schema": {"type": ["string", "null"], "enum": ["basic", "apikey", None], "default": "basic"},
+        },
+        "max_paused_seconds": {
+            "label": "Longest pause (seconds)",
+            "description": "How long a job may stay paused (status 6) before the wait fails; 0 = no limit. "
+            f"Default {DEFAULT_MAX_PAUSED_SECONDS}.",
+            "schema": {"type": ["number", "null"], "minimum": 0},
+        },
+        "session_idle_timeout": {
+            "label": "Session idle timeout (seconds)",
+            "description": "The server drops a login hash unused for this long; the hook logs in again "
+            f"before. Default {DEFAULT_SESSION_IDLE_TIMEOUT}.",
+            "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        },
+        "template_key_field": {
+            "label": "Report template key field",
+            "description": "Field of the Report_Template business object holding its key (used to find a "
+            f"template by name; default {DEFAULT_TEMPLATE_KEY_FIELD}).",
+            "schema": {"type": ["string", "null"], "default": DEFAULT_TEMPLATE_KEY_FIELD},
+        },
+        "verify_ssl": {
+            "label": "Verify TLS certificate",
+            "description": "Check the server's certificate (https). Turn off only for a server you trust; "
+            "or give a CA bundle path in the extra as verify_ssl.",
+            "schema": {"type": "boolean", "default": True},
+        },
+    },
+    "ui-field-behaviour": {
+        "hidden-fields": ["schema", "extra"],
+        "relabeling": {"host": "IC-Web URL", "login": "User (basic)", "password": "Password or API key"},
+        "placeholders": {
+            "host": "https://nexus.example.com/data/icweb.dll",
+            "login": "inspector",
+        },
+    },
+}

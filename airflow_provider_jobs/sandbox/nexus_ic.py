@@ -1,0 +1,395 @@
+"""Wood NEXUS IC's IC-Web REST API, simulated (mounted at /nexus_ic/: /icweb.dll and /data/icweb.dll).
+
+It behaves like one IC-Web server of one version (`site.version`): up to 6.8 the login is a GET and
+a job is read with `jobStatus?id=`; from 6.9 the login is a POST and `jobStatus/{id}` (and
+`jobStatus` without an id lists the user's jobs). Every call but the login needs `?hash=`; a hash
+unused for `idle_timeout` seconds is dropped (401). Errors are plain text, as on the real server.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response
+
+USER = "inspector"
+PASSWORD = "nexus-sandbox-password"
+API_KEY = "nexus-sandbox-api-key-0123456789"
+USER_ID = 4
+DEFAULT_VERSION = "6.9"
+PREFIXES = ("/icweb.dll", "/data/icweb.dll")
+CONTENT_TYPES = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "rtf": "application/rtf",
+}
+NOT_FOUND = "Job identified by id was not found."
+
+
+def _version(text: str) -> tuple[int, int]:
+    major, _, minor = str(text).partition(".")
+    return int(major), int((minor.split(".") or ["0"])[0] or 0)
+
+
+def _clock(epoch: float | None) -> str | None:
+    return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch))
+
+
+def _text(body: str, status: int) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/plain")
+
+
+@dataclass
+class ReportTemplate:
+    key: int
+    name: str
+    life: Life
+    content: bytes | None = None
+    content_type: str | None = None
+    file_name: str | None = None
+    no_content: bool = False
+    percent_scale: float = 1.0
+    total_rows: int = 100
+    failure: str = "Report generation failed: the template's query timed out"
+    extra_fields: dict[str, Any] = field(default_factory=dict)
+
+
+class ServerJob(SimRun):
+    """One server job (a report, or an import started elsewhere)."""
+
+    def __init__(self, life: Life, *, kind: str, template: ReportTemplate | None = None,
+                 output_type: str = "json", parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(str(template.key) if template else kind, life,
+                         "{" + str(uuid.uuid4()).upper() + "}")
+        self.kind = kind
+        self.template = template
+        self.output_type = output_type
+        self.parameters = dict(parameters or {})
+
+    def status(self) -> tuple[int, float, bool]:
+        code, progress, done = self.state()
+        return int(code), progress, done
+
+
+class Site:
+    """The NEXUS IC site: users, login hashes, report templates, server jobs and their content."""
+
+    vendor = "nexus_ic"
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.reset()
+
+    def reset(self) -> None:
+        self.version = DEFAULT_VERSION
+        self.idle_timeout = 600.0
+        self.saas = True
+        self.users = {USER: PASSWORD}
+        self.api_keys = {API_KEY: USER}
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.issued_hashes: list[str] = []
+        self.logins = 0
+        self.templates: dict[int, ReportTemplate] = {}
+        self.jobs: dict[str, ServerJob] = {}
+        self._keys = itertools.count(7)
+
+    def expire_credentials(self) -> None:
+        """Drop every login hash (as the server does after 10 idle minutes)."""
+        self.sessions.clear()
+
+    def connection(self, base_url: str) -> dict[str, Any]:
+        return {"conn_type": "nexus_ic", "host": f"{base_url}/icweb.dll", "login": USER, "password": PASSWORD,
+                "extra": {"api_version": self.version, "auth_type": "basic"}}
+
+    # -- Python API for tests and the demo ------------------------------------------------------
+    @property
+    def post_login(self) -> bool:
+        return _version(self.version) >= (6, 9)
+
+    def add_template(
+        self,
+        name: str,
+        *,
+        final: str = "4",
+        waiting: float = 0.05,
+        starting: float = 0.05,
+        running: float = 0.3,
+        steps: list[tuple[str, float]] | None = None,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
+        file_name: str | None = None,
+        no_content: bool = False,
+        percent_scale: float = 1.0,
+        failure: str | None = None,
+        key: int | None = None,
+    ) -> ReportTemplate:
+        """A report template; its jobs follow `steps` of (status code, seconds), then `final`."""
+        life = Life(steps or [("1", waiting), ("2", starting), ("3", running)], str(final),
+                    progress_states=("3",), extra={"paused_state": "6"})
+        template = ReportTemplate(
+            key if key is not None else next(self._keys), name, life,
+            content.encode() if isinstance(content, str) else content, content_type, file_name, no_content,
+            percent_scale,
+        )
+        if failure:
+            template.failure = failure
+        self.templates[template.key] = template
+        return template
+
+    def add_job(self, *, kind: str = "import", final: str = "4", running: float = 0.3,
+                steps: list[tuple[str, float]] | None = None) -> ServerJob:
+        """A server job started elsewhere (e.g. an import): for sensors."""
+        life = Life(steps or [("1", 0.05), ("3", running)], str(final), progress_states=("3",),
+                    extra={"paused_state": "6"})
+        job = ServerJob(life, kind=kind)
+        self.jobs[job.run_id] = job
+        return job
+
+    def admin_add_job(self, job: dict[str, Any]) -> dict[str, Any]:
+        steps = [tuple(s) for s in job["steps"]] if job.get("steps") else None
+        if job.get("kind", "report") != "report":
+            made = self.add_job(kind=job["kind"], final=str(job.get("final", "4")), steps=steps,
+                                running=float(job.get("running", 0.3)))
+            return {"job_id": made.run_id}
+        template = self.add_template(job["name"], final=str(job.get("final", "4")), steps=steps,
+                                     running=float(job.get("running", 0.3)), content=job.get("content"),
+                                     content_type=job.get("content_type"), file_name=job.get("file_name"))
+        return {"template_id": template.key, "name": template.name}
+
+    def pause(self, job_id: str) -> None:
+        self.jobs[job_id].pause()
+
+    def resume(self, job_id: str) -> None:
+        self.jobs[job_id].resume()
+
+    def starts(self) -> int:
+        """How many report jobs were started through the API."""
+        return sum(1 for j in self.jobs.values() if j.kind == "report")
+
+    def content_of(self, job: ServerJob) -> tuple[bytes, str, str] | None:
+        """(bytes, content type, file name) of a completed job, None when it has no content."""
+        t = job.template
+        if t is None or t.no_content:
+            return None
+        out = job.output_type
+        ctype = t.content_type or CONTENT_TYPES[out]
+        name = t.file_name or f"{t.name}.{out}"
+        if t.content is not None:
+            return t.content, ctype, name
+        if out == "json":
+            body = {"elements": [
+                {"type": "table", "caption": t.name, "data": {
+                    "sourceBusinessObject": "Task",
+                    "columns": [{"caption": "Asset"}, {"caption": "Event Type"}, {"caption": "Workpack"}],
+                    "rows": [{"sourceKey": 1, "cells": [{"value": "Test Asset"}, {"value": "GVI"},
+                                                        {"value": "Workpack A"}]}]}},
+                {"type": "paragraph",
+                 "data": {"text": [{"value": json.dumps(job.parameters, sort_keys=True)}]}},
+            ]}
+            return json.dumps(body).encode(), ctype, name
+        if out == "html":
+            return f"<html><body><h1>{t.name}</h1></body></html>".encode(), ctype, name
+        if out == "rtf":
+            return ("{\\rtf1\\ansi " + t.name + "\\par}").encode(), ctype, name
+        return b"PK\x03\x04" + bytes(range(256)) + t.name.encode(), ctype, name
+
+    # -- HTTP ---------------------------------------------------------------------------------------
+    def add_routes(self, app: web.Application) -> None:
+        r = app.router
+        for p in PREFIXES:
+            r.add_route("*", f"{p}/security/login", self.login)
+            r.add_get(f"{p}/license", self.license)
+            r.add_get(f"{p}/bo/{{table}}", self.bo_rows)
+            r.add_get(f"{p}/bo/{{table}}/", self.bo_rows)
+            r.add_post(f"{p}/report/", self.start_report)
+            r.add_post(f"{p}/report", self.start_report)
+            r.add_get(f"{p}/jobStatus", self.job_status_query)
+            r.add_get(f"{p}/jobStatus/", self.job_status_query)
+            r.add_get(f"{p}/jobStatus/{{job_id:[^/]+}}", self.job_status_path)
+            r.add_get(f"{p}/jobContent", self.job_content)
+
+    def _user(self, request: web.Request) -> str | None:
+        token = request.query.get("hash")
+        session = self.sessions.get(token or "")
+        if session is None:
+            return None
+        now = time.time()
+        if now - session["last_used"] > self.idle_timeout:
+            del self.sessions[token]
+            return None
+        session["last_used"] = now
+        return session["user"]
+
+    @staticmethod
+    def _deny() -> web.Response:
+        return _text("Invalid or expired security hash; log in again.", 401)
+
+    async def login(self, request: web.Request) -> web.Response:
+        wanted = "POST" if self.post_login else "GET"
+        if request.method != wanted:
+            return _text(f"Method {request.method} not allowed", 405)
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except Exception:
+            decoded = None
+        user = None
+        if decoded is not None and scheme.upper() == "BASIC":
+            name, _, password = decoded.partition(":")
+            user = name if self.users.get(name) == password else None
+        elif decoded is not None and scheme.upper() == "APIKEY":
+            user = self.api_keys.get(decoded)
+        if user is None:
+            return _text("An attempt was made to validate an invalid token/apiKey/username and password.",
+                         401)
+        token = secrets.token_hex(50).upper()
+        self.sessions[token] = {"user": user, "last_used": time.time()}
+        self.issued_hashes.append(token)
+        self.logins += 1
+        body = {"hash": token, "id": USER_ID, "username": user, "license": "write"}
+        if _version(self.version) >= (6, 6):
+            body["allowPasswordChange"] = False
+        return json_response(body)
+
+    async def license(self, request: web.Request) -> web.Response:
+        if self._user(request) is None:
+            return self._deny()
+        return json_response({"name": "NEXUS IC", "edition": "hosted" if self.saas else "on premises",
+                              "saas": self.saas, "expiry": "2027-12-31"})
+
+    async def bo_rows(self, request: web.Request) -> web.Response:
+        if self._user(request) is None:
+            return self._deny()
+        if request.match_info["table"] != "Report_Template":
+            return _text(f"Business object {request.match_info['table']} does not exist", 404)
+        rows = list(self.templates.values())
+        raw = request.headers.get("X-NEXUS-Filter")
+        if raw:
+            try:
+                filters = json.loads(raw).get("where") or []
+            except (ValueError, AttributeError):
+                return _text("X-NEXUS-Filter is not a valid BusinessObjectFilters object", 400)
+            for f in filters:
+                if f.get("field") != "Name" or f.get("method", "eq") != "eq":
+                    return _text(f"Unsupported filter {f!r}", 400)
+                value = str(f.get("value", "")).lower()  # the database compares case-insensitively
+                rows = [t for t in rows if t.name.lower() == value]
+        data = [{"Report_Template_Id": t.key, "Name": t.name, "Description": f"{t.name} report",
+                 **t.extra_fields} for t in rows]
+        return json_response({"stamp": uuid.uuid4().hex, "startRow": 0, "pageSize": 100,
+                              "totalRows": len(data), "rows": data})
+
+    async def start_report(self, request: web.Request) -> web.Response:
+        if self._user(request) is None:
+            return self._deny()
+        if not self.saas:
+            return _text("Reports can only be generated by hosted SaaS clients", 403)
+        try:
+            body = await request.json()
+        except ValueError:
+            return _text("Request body is not JSON", 400)
+        key = body.get("reportTemplate")
+        template = self.templates.get(key) if isinstance(key, int) else None
+        if template is None:
+            return _text(f"Report template {key} was not found", 404)
+        output = body.get("outputType", "json")
+        if output not in CONTENT_TYPES:
+            return _text(f"Unknown outputType {output!r}", 400)
+        parameters = body.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            return _text("parameters must be an object", 400)
+        job = ServerJob(template.life, kind="report", template=template, output_type=output,
+                        parameters=parameters)
+        self.jobs[job.run_id] = job
+        return json_response(self._server_job(job, with_clock=False))
+
+    def _server_job(self, job: ServerJob, with_clock: bool) -> dict[str, Any]:
+        code, progress, done = job.status()
+        scale = job.template.percent_scale if job.template else 1.0
+        total = job.template.total_rows if job.template else 100
+        rows = int(total * progress / 100)
+        if code == 5:
+            percent = int(progress * 0.4)
+            summary = job.template.failure if job.template else "Import failed: row 17 has no asset"
+        else:
+            percent = int(progress * scale)
+            summary = {
+                1: "Waiting to start",
+                2: "Starting",
+                3: f"{rows} of {total} rows processed",
+                4: "Report generated in 00:00:01" if job.kind == "report" else f"{total} rows imported",
+                6: f"Paused after {rows} of {total} rows",
+            }.get(code, "Unavailable")
+        body: dict[str, Any] = {"id": job.run_id, "percentComplete": percent, "summary": summary,
+                                "status": code}
+        if with_clock:
+            body.update(startClock=_clock(job.created), endClock=_clock(job.ended_at) if done else False,
+                        dismissed=False, canDismiss=done)
+        return body
+
+    def _job(self, job_id: str | None) -> ServerJob | None:
+        job = self.jobs.get(job_id or "")
+        return None if job is None or job.vanished() else job
+
+    async def job_status_query(self, request: web.Request) -> web.Response:
+        if self._user(request) is None:
+            return self._deny()
+        if self.post_login:
+            # 6.9+: without an id in the path, the answer is every job of the user (the query is ignored)
+            return json_response({"jobs": [self._server_job(j, True) for j in self.jobs.values()]})
+        job = self._job(request.query.get("id"))
+        if job is None:
+            return _text(NOT_FOUND, 404)
+        return json_response(self._server_job(job, with_clock=False))
+
+    async def job_status_path(self, request: web.Request) -> web.Response:
+        if not self.post_login:
+            return _text("Not Found", 404)  # up to 6.8 there is no jobStatus/{id} route
+        if self._user(request) is None:
+            return self._deny()
+        job = self._job(request.match_info["job_id"])
+        if job is None:
+            return _text(NOT_FOUND, 404)
+        return json_response(self._server_job(job, with_clock=True))
+
+    async def job_content(self, request: web.Request) -> web.Response:
+        if self._user(request) is None:
+            return self._deny()
+        job = self._job(request.query.get("id"))
+        if job is None:
+            return _text(NOT_FOUND, 404)
+        code, _, done = job.status()
+        if not done:
+            return _text(f"Job {job.run_id} has not completed", 400)
+        if code != 4:
+            return _text(f"Job {job.run_id} failed and has no content", 400)
+        content = self.content_of(job)
+        if content is None:
+            return web.Response(status=204)
+        data, ctype, name = content
+        try:
+            name.encode("ascii")
+            disposition = f'attachment;filename="{name}"'
+        except UnicodeEncodeError:
+            disposition = f"attachment;filename*=UTF-8''{quote(name)}"
+        return web.Response(body=data, status=200, headers={"Content-Type": ctype,
+                                                              "Content-Disposition": disposition})
+
+
+def load_demo_jobs(site: Site) -> dict[str, Any]:
+    """The report templates the example DAG (example_dags/nexus_ic.py) uses."""
+    summary = site.add_template("Inspection Summary", waiting=0.2, starting=0.2, running=1.5)
+    register = site.add_template("Anomaly Register", waiting=0.2, starting=0.2, running=2.0,
+                                 file_name="Anomaly Register.xlsx")
+    return {"Inspection Summary": summary.key, "Anomaly Register": register.key}
