@@ -63,3 +63,47 @@ SPECTRUM = VendorProfile(
 )
 
 PROFILES: list[VendorProfile] = [SPECTRUM]
+
+
+def _nexus_job(sandbox, final="ok", seconds=0.3, unknown=False, vanish_after=None):
+    site = sandbox.nexus_ic
+    template = site.add_template(f"Matrix {len(site.templates)}", steps=[("1", 0.05), ("9" if unknown else "3",
+                                 seconds)], final={"ok": "4", "failed": "5"}[final], no_content=True)
+    template.life.vanish_after = vanish_after
+    return str(template.key)
+
+
+def _nexus_operator(task_id, job, **kwargs):
+    from airflow_provider_jobs.operators.nexus_ic import NexusICRunReportOperator
+
+    return NexusICRunReportOperator(task_id=task_id, template_id=job, fetch_content=False, **kwargs)
+
+
+def _nexus_secrets(sandbox):
+    import base64
+
+    from airflow_provider_jobs.sandbox.nexus_ic import API_KEY, PASSWORD, USER
+
+    return [PASSWORD, API_KEY, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode(),
+            *sandbox.nexus_ic.issued_hashes]
+
+
+def _nexus_revoke(sandbox):
+    sandbox.nexus_ic.users.clear()
+    sandbox.nexus_ic.api_keys.clear()
+
+
+NEXUS_IC = VendorProfile(
+    vendor="nexus_ic",
+    make_job=_nexus_job,
+    make_operator=_nexus_operator,
+    start=r"/report/?$",
+    poll=r"/jobStatus",
+    cancel=None,
+    secrets=_nexus_secrets,
+    has_session=True,
+    revoke=_nexus_revoke,
+    login=r"/security/login$",
+)
+
+PROFILES.append(NEXUS_IC)
