@@ -66,7 +66,7 @@ with create_session() as s:
 
 def _print_summary(dag_id: str, summary: dict[str, Any], seconds: float) -> None:
     print(f"\n== {dag_id}: {summary['state'].split('.')[-1]} in {seconds:.1f}s")
-    header = f"{'task':<28} {'vendor':<12} {'job':<28} {'run id':<22} {'state':<22} {'duration':>8}"
+    header = f"{'task':<28} {'vendor':<12} {'job':<28} {'run id':<40} {'state':<22} {'duration':>8}"
     print(header)
     print("-" * len(header))
     for row in sorted(summary["tasks"], key=lambda r: r["task"]):
@@ -76,15 +76,15 @@ def _print_summary(dag_id: str, summary: dict[str, Any], seconds: float) -> None
             for entry in value["execution-plan"]:
                 print(f"{row['task']:<28} {entry.get('vendor', 'spectrum'):<12} "
                       f"{str(entry.get('name') or entry.get('job-configuration-name'))[:28]:<28} "
-                      f"{str(entry.get('run_id') or entry.get('job-execution-id') or '-'):<22} "
+                      f"{str(entry.get('run_id') or entry.get('job-execution-id') or '-'):<40} "
                       f"{str(entry.get('state') or ('not triggered' if not entry.get('trigger') else '?')):<22} "
                       f"{duration:>8}")
         elif isinstance(value, dict) and "vendor" in value:
             print(f"{row['task']:<28} {value['vendor']:<12} {str(value['job_id'])[:28]:<28} "
-                  f"{str(value['run_id']):<22} {value['state']:<22} {duration:>8}")
+                  f"{str(value['run_id']):<40} {value['state']:<22} {duration:>8}")
         else:
             state = row["state"].split(".")[-1]
-            print(f"{row['task']:<28} {'':<12} {'':<28} {'':<22} {state:<22} {duration:>8}")
+            print(f"{row['task']:<28} {'':<12} {'':<28} {'':<40} {state:<22} {duration:>8}")
 
 
 def main(argv: list[str] | None = None) -> int:
