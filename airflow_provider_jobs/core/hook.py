@@ -286,6 +286,10 @@ class JobApiHook(compat.BaseHook):
         """A link to the run in the vendor's UI."""
         return None
 
+    def no_cancel_message(self, run: JobRun) -> str:
+        """What the log says when a run cannot be cancelled (the vendor has no cancel call)."""
+        return f"{self.hook_name or self.vendor} has no cancel call: {run.describe()} goes on remotely"
+
     # -- the standard job calls (vendors declare them with @operation) --------------------------
     def start_run(self, job: str, **options: Any) -> JobRun:  # pragma: no cover - overridden
         raise NotImplementedError

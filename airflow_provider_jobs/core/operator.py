@@ -149,7 +149,9 @@ class JobWaitMixin:
             cancel_on_deadline=getattr(self, "cancel_on_kill", True),
         )
 
-    def make_trigger(self, runs: Sequence[JobRun], deadline: float | None) -> JobRunTrigger:
+    def make_trigger(
+        self, runs: Sequence[JobRun], deadline: float | None, resume: dict[str, Any] | None = None
+    ) -> JobRunTrigger:
         return JobRunTrigger(
             hook=hook_path(self.hook_class),
             conn_id=self.conn_id,
@@ -161,6 +163,7 @@ class JobWaitMixin:
             cancel_on_deadline=getattr(self, "cancel_on_kill", True),
             cancel_on_kill=getattr(self, "cancel_on_kill", True),
             hook_params=self.hook_params(),
+            resume=resume,
         )
 
     def defer_timeout(self, deadline: float | None) -> timedelta | None:
@@ -255,10 +258,13 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         return self._follow(context, runs, deadline)
 
     def execute_complete(
-        self, context: Any, event: Any = None, phase: str = "run", deadline: float | None = None
+        self, context: Any, event: Any = None, phase: str | None = None, deadline: float | None = None
     ) -> Any:
         """Resume after the trigger fired: accept only our own event shape."""
         outcome = outcome_from_event(event)
+        echoed = event.get("resume") or {}
+        phase = phase or echoed.get("phase") or "run"
+        deadline = deadline if deadline is not None else echoed.get("deadline")
         if phase == "blocker":
             # The run that was in the way has ended (however it ended): now start ours.
             self.log.info("The run that was already going has ended: %s", outcome.message)
@@ -280,7 +286,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
             return
         if not self.hook.can_cancel:
             for run in live:
-                self.log.warning("%s has no cancel call: %s goes on remotely.", self.hook.vendor, run.describe())
+                self.log.warning("%s.", self.hook.no_cancel_message(run))
             return
         for run in live:
             try:
@@ -330,10 +336,11 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
             return self._follow(context, [blocker], deadline)
         self.log.info("Waiting for the run that is already going before starting ours: %s", blocker.describe())
         if self.deferrable:
+            resume = {"phase": "blocker", "deadline": deadline}
             self.defer(
-                trigger=self.make_trigger([blocker], deadline),
+                trigger=self.make_trigger([blocker], deadline, resume),
                 method_name="execute_complete",
-                kwargs={"phase": "blocker", "deadline": deadline},
+                kwargs=resume,
                 timeout=self.defer_timeout(deadline),
             )
         outcome = self.wait_here([blocker], deadline)
@@ -393,10 +400,11 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
             return self._conclude(context, WaitOutcome(SUCCESS if all(r.state.is_success for r in runs) else FAILED,
                                                        runs, "; ".join(r.describe() for r in runs)))
         if self.deferrable:
+            resume = {"phase": "run", "deadline": deadline}
             self.defer(
-                trigger=self.make_trigger(runs, deadline),
+                trigger=self.make_trigger(runs, deadline, resume),
                 method_name="execute_complete",
-                kwargs={"phase": "run", "deadline": deadline},
+                kwargs=resume,
                 timeout=self.defer_timeout(deadline),
             )
         outcome = self.wait_here(runs, deadline)

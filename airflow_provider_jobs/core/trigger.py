@@ -50,6 +50,7 @@ class JobRunTrigger(compat.BaseTrigger):
         cancel_on_deadline: bool = True,
         cancel_on_kill: bool = True,
         hook_params: dict[str, Any] | None = None,
+        resume: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.hook = hook
@@ -62,6 +63,9 @@ class JobRunTrigger(compat.BaseTrigger):
         self.cancel_on_deadline = bool(cancel_on_deadline)
         self.cancel_on_kill = bool(cancel_on_kill)
         self.hook_params = dict(hook_params or {})
+        #: What the task needs when it resumes (phase, deadline): echoed in the event, because not every
+        #: way of running a trigger hands the deferral's kwargs back (dag.test() does not).
+        self.resume = dict(resume or {})
         self._live: list[JobRun] = []
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -78,6 +82,7 @@ class JobRunTrigger(compat.BaseTrigger):
                 "cancel_on_deadline": self.cancel_on_deadline,
                 "cancel_on_kill": self.cancel_on_kill,
                 "hook_params": self.hook_params,
+                "resume": self.resume,
             },
         )
 
@@ -103,7 +108,9 @@ class JobRunTrigger(compat.BaseTrigger):
         except Exception as exc:  # never let a bug kill the wait silently
             self.log.exception("JobRunTrigger failed unexpectedly")
             outcome = WaitOutcome(ERROR, list(self._live), f"{type(exc).__name__}: {exc}")
-        yield compat.TriggerEvent(outcome.to_event())
+        event = outcome.to_event()
+        event["resume"] = self.resume
+        yield compat.TriggerEvent(event)
 
     async def on_kill(self) -> None:
         """Cancel the remote runs when a user kills the deferred task (Airflow 3.3+)."""
@@ -117,9 +124,7 @@ class JobRunTrigger(compat.BaseTrigger):
             return
         if not hook.can_cancel:
             for run in live:
-                self.log.warning(
-                    "%s has no cancel call: %s goes on remotely.", hook.vendor, run.describe()
-                )
+                self.log.warning("%s.", hook.no_cancel_message(run))
             return
         for run in live:
             try:

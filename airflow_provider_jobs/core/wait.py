@@ -151,7 +151,7 @@ def _at_deadline(hook: JobApiHook, runs: list[JobRun], policy: WaitPolicy, polls
     waiting_for = ", ".join(f"{r.vendor} job '{r.job_id}' run {r.run_id} (last seen {r.vendor_state or r.state.value})"
                             for _, r in pending)
     if not hook.can_cancel:
-        tail = f"{hook.vendor} has no cancel call, so the run goes on remotely"
+        tail = "; ".join(hook.no_cancel_message(r) for _, r in pending)
     elif not policy.cancel_on_deadline:
         tail = "the remote run was left running (cancel_on_kill is off)"
     else:

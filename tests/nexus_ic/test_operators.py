@@ -155,7 +155,7 @@ def test_deadline_says_there_is_no_cancel_and_the_job_goes_on(nexus, deferrable,
     (job,) = nexus.jobs.values()
     text = logged(logs, output)
     assert f"Deadline reached while waiting for nexus_ic job '12' run {job.run_id}" in text
-    assert "nexus_ic has no cancel call, so the run goes on remotely" in text
+    assert "Wood NEXUS IC has no cancel call" in text
     assert not job.finished
 
 
@@ -169,7 +169,7 @@ def test_on_kill_logs_that_the_job_goes_on(nexus, output):
         op.on_kill()
         asyncio.run(trigger.on_kill())
     text = logged(logs, output)
-    lines = [m for m in text.splitlines() if "nexus_ic has no cancel call" in m and run.run_id in m]
+    lines = [m for m in text.splitlines() if "Wood NEXUS IC has no cancel call" in m and run.run_id in m]
     assert len(lines) == 2 and all("goes on remotely" in m for m in lines)
     assert not nexus.jobs[run.run_id].finished
 

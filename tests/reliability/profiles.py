@@ -107,3 +107,45 @@ NEXUS_IC = VendorProfile(
 )
 
 PROFILES.append(NEXUS_IC)
+
+
+def _ocapi_job(sandbox, final="ok", seconds=0.3, unknown=False, vanish_after=None):
+    site = sandbox.ocapi
+    job_id = f"MatrixJob{len(site.jobs)}"
+    site.add_job(job_id, states=[("pending", 0.05), ("reindexing" if unknown else "running", seconds)],
+                 exit_code={"ok": "OK", "failed": "ERROR"}[final], exit_status={"ok": "ok", "failed": "error"}[final],
+                 vanish_after=vanish_after)
+    return job_id
+
+
+def _ocapi_operator(task_id, job, **kwargs):
+    from airflow_provider_jobs.operators.ocapi import OcapiRunJobOperator
+
+    return OcapiRunJobOperator(task_id=task_id, job_id=job, **kwargs)
+
+
+def _ocapi_secrets(sandbox):
+    from airflow_provider_jobs.sandbox.ocapi import BM_PASSWORD, CLIENT_SECRET
+
+    return [CLIENT_SECRET, BM_PASSWORD, *sandbox.ocapi.issued]
+
+
+def _ocapi_revoke(sandbox):
+    sandbox.ocapi.clients.clear()
+    sandbox.ocapi.tokens.clear()
+
+
+OCAPI = VendorProfile(
+    vendor="ocapi",
+    make_job=_ocapi_job,
+    make_operator=_ocapi_operator,
+    start=r"/jobs/[^/]+/executions$",
+    poll=r"/jobs/[^/]+/executions/[^/]+$",
+    cancel=None,
+    secrets=_ocapi_secrets,
+    has_session=True,
+    revoke=_ocapi_revoke,
+    login=r"oauth2/access_token$",
+)
+
+PROFILES.append(OCAPI)
