@@ -239,3 +239,18 @@ def test_unknown_connection_id_fails_before_any_request(sandbox):
         SpectrumTriggerJobOperator(task_id="r", file="/R", conn_id="does_not_exist", **FAST)
     assert run_dag(dag) == {"r": "failed"}
     assert sandbox.requests("spectrum") == []
+
+
+def test_deferrable_wait_for_a_running_blocker_then_starts_its_own(sandbox):
+    from airflow_provider_jobs.hooks.spectrum import SpectrumHook
+
+    sandbox.spectrum.add_file("/Busy", running=0.8)
+    blocker = SpectrumHook().start_run("/Busy")
+    dag = make_dag("spectrum_wait_blocker")
+    with dag:
+        SpectrumTriggerJobOperator(task_id="wait", file="/Busy", if_running="wait", deferrable=True, **FAST)
+    states = run_dag(dag)
+    assert states == {"wait": "success"}
+    ours = task_xcom(dag, states, "wait")
+    assert ours["run_id"] != blocker.run_id and ours["state"] == "SUCCESS"
+    assert len(sandbox.requests("spectrum", "POST", "/trigger$")) == 2
