@@ -87,6 +87,7 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
                 self.log.info("%s: not visible yet (%s)", reference.describe(), exc)
                 return False
             raise
+        self._first_poke = None  # seen again: a later gap starts its own grace period
         self.log.info("%s", run.describe() + (f", {run.progress:.0f}% complete" if run.progress is not None else ""))
         if not run.is_terminal:
             self._last_run = run

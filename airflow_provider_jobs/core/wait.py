@@ -97,7 +97,9 @@ def watch(
                 fresh: JobRun = yield from hook.get_run.describe(hook, run)
             except NotFoundError as exc:
                 now = time.time()
-                since = unseen_since.setdefault(index, float(run.details.get("submitted_at") or now))
+                # A vendor may restart the clock (details["not_found_since"]) for a gap late in a long run.
+                start = run.details.get("not_found_since") or run.details.get("submitted_at") or now
+                since = unseen_since.setdefault(index, float(start))
                 if now - since <= policy.not_found_grace:
                     log.info("%s: not visible yet (%s); waiting", run.describe(), exc.code or "HTTP 404")
                     continue
@@ -158,7 +160,10 @@ def _at_deadline(hook: JobApiHook, runs: list[JobRun], policy: WaitPolicy, polls
         cancelled, failed = [], []
         for index, run in pending:
             try:
-                yield from hook.cancel_run.describe(hook, run)
+                stopped = yield from hook.cancel_run.describe(hook, run)
+                if stopped is False:  # it had ended, or it is not ours to stop
+                    failed.append(f"{run.run_id} (the vendor had nothing of ours to stop)")
+                    continue
                 cancelled.append(str(run.run_id))
                 runs[index] = run.with_(state=JobState.CANCELLED)
             except ApiError as exc:

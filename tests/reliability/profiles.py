@@ -149,3 +149,45 @@ OCAPI = VendorProfile(
 )
 
 PROFILES.append(OCAPI)
+
+
+def _informatica_job(sandbox, final="ok", seconds=0.3, unknown=False, vanish_after=None):
+    site = sandbox.informatica
+    steps = [("QUEUED", 0.05), ("REBALANCING" if unknown else "RUNNING", seconds)]
+    task = site.add_task(f"Matrix {len(site.tasks)}", steps=steps, final={"ok": "1", "failed": "3"}[final])
+    task.life.vanish_after = vanish_after
+    return task.task_id
+
+
+def _informatica_operator(task_id, job, **kwargs):
+    from airflow_provider_jobs.operators.informatica import InformaticaRunTaskOperator
+
+    # if_running="start": the faults aimed at the poll route must not hit the pre-start monitor check
+    return InformaticaRunTaskOperator(task_id=task_id, informatica_task_type="MTT", informatica_task_id=job,
+                                      if_running="start", **kwargs)
+
+
+def _informatica_secrets(sandbox):
+    from airflow_provider_jobs.sandbox.informatica import PASSWORD
+
+    return [PASSWORD, *sandbox.informatica.issued_sessions]
+
+
+def _informatica_revoke(sandbox):
+    sandbox.informatica.users.clear()
+
+
+INFORMATICA = VendorProfile(
+    vendor="informatica",
+    make_job=_informatica_job,
+    make_operator=_informatica_operator,
+    start=r"/api/v2/job$",
+    poll=r"/activityMonitor$",
+    cancel=r"/api/v2/job/stop$",
+    secrets=_informatica_secrets,
+    has_session=True,
+    revoke=_informatica_revoke,
+    login=r"/login$",
+)
+
+PROFILES.insert(0, INFORMATICA)

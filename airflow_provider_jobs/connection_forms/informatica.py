@@ -1,0 +1,52 @@
+"""The Informatica Cloud connection form (data only: read by get_provider_info without imports)."""
+
+from typing import Any
+
+DEFAULT_API_VERSION = "v2"
+DEFAULT_SESSION_IDLE_TIMEOUT = 1800
+#: The Monitor page a run links to. {pod_url} is the server URL without its /saas suffix.
+DEFAULT_MONITOR_URL_TEMPLATE = "{pod_url}/cloudUI/products/monitor/main/RunningJobs/di?taskId={task_id}&runId={run_id}"
+
+#: The connection form (Airflow's declarative conn-fields + ui-field-behaviour).
+CONNECTION_FORM: dict[str, Any] = {
+    "connection-type": "informatica_cloud",
+    "hook-name": "Informatica Intelligent Cloud Services",
+    "conn-fields": {
+        "api_version": {
+            "label": "Login API version",
+            "description": "v2 (POST /ma/api/v2/user/login, answers icSessionId and serverUrl) or v3 "
+            "(POST /saas/public/core/v3/login, answers a sessionId and baseApiUrl). Both sessions work for "
+            "every call this provider makes.",
+            "schema": {"type": ["string", "null"], "enum": ["v2", "v3", None], "default": DEFAULT_API_VERSION},
+        },
+        "region": {
+            "label": "Region (instead of the login host)",
+            "description": "The POD region of the login host, e.g. us, em, ap: the login host becomes "
+            "https://dm-<region>.informaticacloud.com. Leave empty when the Host field is set.",
+            "schema": {"type": ["string", "null"]},
+        },
+        "session_idle_timeout": {
+            "label": "Session idle timeout (seconds)",
+            "description": "Informatica ends a session unused for 30 minutes; the hook logs in again shortly "
+            f"before. Default {DEFAULT_SESSION_IDLE_TIMEOUT}.",
+            "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        },
+        "monitor_url_template": {
+            "label": "Monitor link template",
+            "description": "Link shown on the task for a run; {pod_url}, {server_url}, {task_id}, {run_id}, "
+            "{task_type} and {job} are filled in.",
+            "schema": {"type": ["string", "null"]},
+        },
+        "verify_ssl": {
+            "label": "Verify TLS certificate",
+            "description": "Check the server's certificate (https). Turn off only for a server you trust; "
+            "or give a CA bundle path in the extra as verify_ssl.",
+            "schema": {"type": "boolean", "default": True},
+        },
+    },
+    "ui-field-behaviour": {
+        "hidden-fields": ["schema", "port", "extra"],
+        "relabeling": {"host": "Login host", "login": "User name", "password": "Password"},
+        "placeholders": {"host": "https://dm-us.informaticacloud.com", "login": "integration.user"},
+    },
+}

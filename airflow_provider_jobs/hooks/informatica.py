@@ -1,0 +1,837 @@
+"""Informatica Intelligent Cloud Services (Data Integration REST API): tasks, linear taskflows and taskflows
+published as services.
+
+Everything IICS-specific lives here: the v2 / v3 login whose answer names the server URL (the POD) that
+every later call goes to, the session id carried as `icSessionId` (v2) or `INFA-SESSION-ID` (v3,
+taskflows), the job resource (start and stop keyed by task), run status read from the activity monitor
+(the org's running jobs, filtered here on our task AND run) and then the activity log (`runId` +
+`taskId`), the federated id of a task found from its path with the v3 lookup, and the two error shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_jobs.connection_forms.informatica import (
+    CONNECTION_FORM,
+    DEFAULT_API_VERSION,
+    DEFAULT_MONITOR_URL_TEMPLATE,
+    DEFAULT_SESSION_IDLE_TIMEOUT,
+)
+from airflow_provider_jobs.core.auth import AuthStrategy, Credential, LoginAuth, credential_cache, merged
+from airflow_provider_jobs.core.compat import mask_secret
+from airflow_provider_jobs.core.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    JobAlreadyRunningError,
+    MalformedResponseError,
+    NotFoundError,
+    excerpt,
+)
+from airflow_provider_jobs.core.hook import ConnectionSettings, JobApiHook, base_url_from, operation
+from airflow_provider_jobs.core.http import (
+    ApiRequest,
+    ApiResponse,
+    Login,
+    Operation,
+    error_for_status,
+    join_url,
+    path_segment,
+)
+from airflow_provider_jobs.core.inputs import require_choice, require_id, require_mapping
+from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary
+
+VENDOR = "informatica"
+__all__ = ["CONNECTION_FORM", "RUN_TASK_TYPES", "TASKFLOW_SERVICE", "TASK_TYPES", "InformaticaCloudHook"]
+
+#: Task types of the job resource: masking, replication, synchronization, mapping, PowerCenter, linear taskflow.
+TASK_TYPES = ("DMASK", "DRS", "DSS", "MTT", "PCS", "WORKFLOW")
+#: This provider's name for a taskflow published as a service (started through /active-bpel/rt/<name>).
+TASKFLOW_SERVICE = "TASKFLOW_SERVICE"
+RUN_TASK_TYPES = (*TASK_TYPES, TASKFLOW_SERVICE)
+#: How a task is named when it is started or stopped.
+TASK_REFERENCES = ("id", "federated_id", "name", "path")
+#: Activity log `state`: 1 success, 2 success with warnings (row errors), 3 failed (also a stopped run).
+LOG_STATE_NAMES = {1: "SUCCESS", 2: "WARNING", 3: "FAILED"}
+
+INFORMATICA_STATES = StateVocabulary(
+    VENDOR,
+    {
+        # activity monitor executionState
+        "QUEUED": JobState.QUEUED,
+        "INITIALIZED": JobState.QUEUED,
+        "RUNNING": JobState.RUNNING,
+        "STOPPING": JobState.RUNNING,
+        # The job has ended but is not in the activity log yet: success or warnings is not known.
+        "COMPLETED": JobState.RUNNING,
+        "FAILED": JobState.FAILED,
+        # activity log state, by name and by number
+        "SUCCESS": JobState.SUCCESS,
+        "WARNING": JobState.SUCCESS_WITH_WARNINGS,
+        "1": JobState.SUCCESS,
+        "2": JobState.SUCCESS_WITH_WARNINGS,
+        "3": JobState.FAILED,
+        # taskflow status (SUCCESS, FAILED above): a suspended taskflow waits for someone to resume it
+        "SUSPENDED": JobState.FAILED,
+    },
+)
+
+#: details keys that describe one poll only; dropped before the next answer is read.
+_PER_POLL_KEYS = ("summary", "message", "warning", "error_message")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_REGION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_LOGIN_PATHS = ("/ma/api/v2/user/login", "/saas/public/core/v3/login", "/ma", "/saas")
+_RUN_ID_KEYS = ("RunId", "runId", "run_id", "RunID")
+
+
+# --- checks of DAG-author input ---------------------------------------------------------------------
+def require_task_type(value: Any, field_name: str = "task_type", *, allow_service: bool = True) -> str:
+    """A task type code (case-insensitive), upper-cased."""
+    allowed = RUN_TASK_TYPES if allow_service else TASK_TYPES
+    if value is None or not isinstance(value, str):
+        raise ConfigurationError(field_name, f"is {value!r}", f"Give one of {', '.join(allowed)}.")
+    return require_choice(field_name, value, allowed)
+
+
+def require_task_path(value: Any, field_name: str = "task_path") -> str:
+    """A task's path from its project: 'Project/Folder/Task' (a task in the Default folder: 'Default/Task')."""
+    text = require_id(field_name, value, what="the task's path, e.g. 'Sales/Daily/Load Customers'")
+    segments = text.strip("/").split("/")
+    if len(segments) < 2 or any(seg.strip() in ("", ".", "..") for seg in segments):
+        raise ConfigurationError(
+            field_name, f"{text!r} is not a path from a project to a task",
+            "Give 'Project/Folder/Task name' as shown in Explore, e.g. 'Sales/Daily/Load Customers' "
+            "(a task in the Default folder: 'Default/Task name')",
+        )
+    return "/".join(seg.strip() for seg in segments)
+
+
+def require_task_reference(by: str, value: Any, field_name: str | None = None) -> str:
+    """A task id, federated id, name or path, checked for its kind."""
+    name = field_name or {"id": "informatica_task_id", "federated_id": "task_federated_id",
+                          "name": "task_name", "path": "task_path"}[by]
+    if by == "path":
+        return require_task_path(value, name)
+    if by == "name":
+        return require_id(name, value, what="the task's name")
+    text = require_id(name, value, what="the task's id" if by == "id" else "the task's federated id")
+    if not _SAFE_ID.match(text):
+        raise ConfigurationError(
+            name, f"{text!r} is not an Informatica id (letters and digits only)",
+            "Give the id as Informatica shows it, e.g. '0100000Z000000000002'; for a task's name use task_name, "
+            "for its path task_path",
+        )
+    return text
+
+
+def require_optional_text(field_name: str, value: Any) -> str | None:
+    """An optional one-line string (parameter file name or directory)."""
+    if value is None:
+        return None
+    return require_id(field_name, value, what="a name")
+
+
+def require_callback_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = require_id("callback_url", value, what="a URL")
+    if not text.startswith(("http://", "https://")):
+        raise ConfigurationError("callback_url", f"{text!r} is not an http(s) URL",
+                                 "Give a publicly reachable URL, e.g. https://example.com/iics-callback")
+    return text
+
+
+def pod_url(server_url: str) -> str:
+    """The POD's root URL (where /active-bpel and the UI live): the server URL without its /saas."""
+    url = server_url.rstrip("/")
+    return url[: -len("/saas")] if url.endswith("/saas") else url
+
+
+def _str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+@dataclass(frozen=True)
+class InformaticaSettings:
+    base_url: str  # the login host
+    host: str
+    api_version: str
+    login: str
+    password: str = field(repr=False)
+    verify: bool | str = True
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
+    monitor_url_template: str = DEFAULT_MONITOR_URL_TEMPLATE
+
+
+class InformaticaCloudHook(JobApiHook):
+    """Informatica Intelligent Cloud Services: start, follow and stop tasks, linear taskflows and taskflows
+    published as services (session login; the login answer names the server every call goes to).
+
+    :param clean_stop: stop runs with `cleanStop=true` (on kill, at a deadline).
+    """
+
+    default_conn_name = "informatica_cloud_default"
+    conn_type = "informatica_cloud"
+    hook_name = "Informatica Intelligent Cloud Services"
+    vendor = VENDOR
+    states = INFORMATICA_STATES
+    can_cancel = True
+    default_poll_interval = 15.0
+
+    def __init__(self, conn_id: str | None = None, *, clean_stop: bool = False, **kwargs: Any) -> None:
+        super().__init__(conn_id, **kwargs)
+        if not isinstance(clean_stop, bool):
+            raise ConfigurationError("clean_stop", f"is {clean_stop!r}", "Use True or False.")
+        self.clean_stop = clean_stop
+
+    # -- connection ------------------------------------------------------------------------------------
+    def configure(self, conn) -> InformaticaSettings:
+        s = ConnectionSettings(conn, self.conn_type)
+        region = s.text("region")
+        region_host = None
+        if region:
+            region = region.lower()
+            if not _REGION.match(region):
+                raise ConfigurationError(s.where("region"), f"{region!r} is not a region code",
+                                         "Give the POD region of the login host, e.g. us, em or ap.")
+            region_host = f"https://dm-{region}.informaticacloud.com"
+        if (conn.host or "").strip():
+            base = base_url_from(conn, default_scheme="https")
+            for suffix in _LOGIN_PATHS:
+                if base.lower().endswith(suffix):
+                    self.log.info("Connection '%s': the host ends in %s; using the login host %s.", conn.conn_id,
+                                  suffix, base[: -len(suffix)])
+                    base = base[: -len(suffix)]
+                    break
+            if region_host and base.rstrip("/") != region_host:
+                raise ConfigurationError(
+                    s.where("region"), f"{region!r} names the login host {region_host}, but the Host field is {base}",
+                    "Give the login host or the region, not two different ones.",
+                )
+        elif region_host:
+            base = region_host
+        else:
+            raise ConfigurationError(
+                f"connection '{conn.conn_id}' host", "is empty",
+                "Set the login host (e.g. https://dm-us.informaticacloud.com) in the Host field, or the extra "
+                "region (e.g. us).",
+            )
+        s.require(conn.login, "login", "Set the Informatica user name in the connection's Login field.")
+        s.require(conn.password, "password", "Set the user's password in the connection's Password field.")
+        version = s.choice("api_version", ("v2", "v3", "2", "3"), DEFAULT_API_VERSION)
+        idle = s.number("session_idle_timeout", DEFAULT_SESSION_IDLE_TIMEOUT)
+        if not idle:
+            raise ConfigurationError(s.where("session_idle_timeout"), "is 0", "Give a number of seconds above 0.")
+        template = s.text("monitor_url_template", DEFAULT_MONITOR_URL_TEMPLATE)
+        try:
+            template.format(pod_url="p", server_url="s", task_id="t", run_id="r", task_type="MTT", job="j")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigurationError(
+                s.where("monitor_url_template"), f"{template!r} has an unknown placeholder ({exc})",
+                "Use only {pod_url}, {server_url}, {task_id}, {run_id}, {task_type} and {job}.",
+            ) from None
+        return InformaticaSettings(
+            base_url=base.rstrip("/"),
+            host=base.split("://", 1)[-1].split("/", 1)[0],
+            api_version=version if version.startswith("v") else f"v{version}",
+            login=conn.login,
+            password=conn.password,
+            verify=s.verify(),
+            session_idle_timeout=idle,
+            monitor_url_template=template,
+        )
+
+    def auth_strategy(self) -> AuthStrategy:
+        st = self.settings
+        return LoginAuth(
+            identity=(st.base_url, st.api_version, st.login, st.password),
+            login=self._login,
+            apply=self._apply_session,
+            base_url=self._server_base,
+            logout=self._logout,
+            secrets=(st.password,),
+        )
+
+    @staticmethod
+    def _apply_session(request: ApiRequest, credential: Credential) -> tuple[dict[str, str], dict[str, Any]]:
+        """v2 resources take the session as `icSessionId`; v3 and taskflow resources as `INFA-SESSION-ID`."""
+        header = "INFA-SESSION-ID" if request.base in ("v3", "pod") else "icSessionId"
+        return merged(request, headers={header: credential.secret})
+
+    @staticmethod
+    def _server_base(credential: Credential, request: ApiRequest) -> str | None:
+        """Where an authenticated call goes: the server URL of the login answer (its POD root for taskflows)."""
+        server = credential.extra.get("server_url")
+        if not server:
+            return None
+        return pod_url(server) if request.base == "pod" else server
+
+    @staticmethod
+    def _call(method: str, path: str, endpoint: str, *, base: str = "api", **kwargs: Any) -> ApiRequest:
+        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+        return ApiRequest(method, path, endpoint=endpoint, base=base, headers=headers, **kwargs)
+
+    def _login(self) -> Operation[Credential]:
+        """Log in (v2 or v3, as the connection says); the answer gives the session and the server URL."""
+        st = self.settings
+        if st.api_version == "v3":
+            request = self._call("POST", "/saas/public/core/v3/login", "login", authenticated=False,
+                                 idempotent=True, json={"username": st.login, "password": st.password})
+        else:
+            request = self._call("POST", "/ma/api/v2/user/login", "login", authenticated=False, idempotent=True,
+                                 json={"@type": "login", "username": st.login, "password": st.password})
+        resp = yield request
+        # Never quote the login answer: it carries the session id.
+        try:
+            body = json.loads(resp.body)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise MalformedResponseError(
+                f"{VENDOR} login on {st.host} returned something that is not a JSON object (HTTP {resp.status}, "
+                f"Content-Type {resp.header('content-type') or 'unset'}). Check that the Host is the login host, "
+                "e.g. https://dm-us.informaticacloud.com.",
+                vendor=VENDOR, endpoint="login", status=resp.status,
+            )
+        if st.api_version == "v3":
+            info = body.get("userInfo") if isinstance(body.get("userInfo"), dict) else {}
+            token = info.get("sessionId")
+            products = [p for p in body.get("products") or [] if isinstance(p, dict) and p.get("baseApiUrl")]
+            product = next((p for p in products if "integration" in str(p.get("name", "")).lower()),
+                           products[0] if products else {})
+            server = product.get("baseApiUrl")
+            user, org = info.get("name"), info.get("orgId")
+            missing = "userInfo.sessionId" if not token else "products[].baseApiUrl"
+        else:
+            token, server = body.get("icSessionId"), body.get("serverUrl")
+            user, org = body.get("name"), body.get("orgId")
+            missing = "icSessionId" if not token else "serverUrl"
+        if not isinstance(token, str) or not token or not isinstance(server, str) or \
+                not server.startswith(("http://", "https://")):
+            raise MalformedResponseError(
+                f"{VENDOR} {st.api_version} login on {st.host} answered without {missing} (fields {sorted(body)}). "
+                f"Check the connection's api_version ({st.api_version}) and that the Host is the login host.",
+                vendor=VENDOR, endpoint="login", status=resp.status,
+            )
+        mask_secret(token)
+        self.log.info("Logged in to Informatica Cloud as %s (org %s, %s login); server %s", user, org,
+                      st.api_version, server)
+        idle = st.session_idle_timeout
+        return Credential(
+            secret=token,
+            extra={"server_url": server.rstrip("/"), "api_version": st.api_version, "user": user,
+                   "org_id": _str(org)},
+            idle_timeout=idle,
+            refresh_margin=min(60.0, idle * 0.1),
+        )
+
+    def _logout(self, credential: Credential) -> Operation[None]:
+        """End the session (an expired one counts as ended)."""
+        server = credential.extra.get("server_url")
+        if not server:
+            return
+        if credential.extra.get("api_version") == "v3":
+            path, header = "/public/core/v3/logout", "INFA-SESSION-ID"
+        else:
+            path, header = "/api/v2/user/logout", "icSessionId"
+        yield self._call("POST", join_url(server, path), "logout", authenticated=False, idempotent=True,
+                         read="none", accept=frozenset({401}), headers={header: credential.secret})
+
+    def _scrub(self, text: str) -> str:
+        """`text` without the password or the current session id."""
+        secrets = [self.settings.password]
+        current = credential_cache.get(self._cache_key())
+        if current is not None:
+            secrets.append(current.secret)
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
+    def _error_fields(self, response: ApiResponse) -> tuple[str | None, str | None]:
+        """(code, description) of a v2 `{"@type": "error", ...}` or v3 `{"error": {...}}` body."""
+        try:
+            body = json.loads(response.body) if response.body else None
+        except ValueError:
+            body = None
+        code = detail = None
+        if isinstance(body, dict):
+            inner = body.get("error") if isinstance(body.get("error"), dict) else body
+            code = _str(inner.get("code"))
+            detail = next((inner[k] for k in ("description", "message", "errorMessage", "error")
+                           if isinstance(inner.get(k), str)), None)
+        if detail is None and response.body:
+            detail = excerpt(response.body)
+        return code, (self._scrub(excerpt(detail)) if detail else None)
+
+    def error_from(self, response: ApiResponse) -> ApiError | None:
+        """IICS errors: v2 `{"@type": "error", "code", "description", "statusCode"}`, v3 `{"error": {...}}`."""
+        if response.ok or response.status in response.request.accept:
+            return None
+        label, status = response.request.label, response.status
+        code, detail = self._error_fields(response)
+        st = self.settings
+        said = f"{', ' + code if code else ''}{': ' + detail if detail else ''}"
+        if label == "login" and status in (400, 401, 403):
+            return AuthenticationError(
+                f"{VENDOR} refused the login of connection '{self.conn_id}' on {st.host} (HTTP {status}{said}). "
+                f"Check the connection's user name ({st.login}) and password, and that the login host (or region) "
+                f"is the one of the user's organisation ({st.api_version} login).",
+                vendor=VENDOR, endpoint=label, status=status, code=code,
+            )
+        if detail and "already running" in detail.lower():
+            return JobAlreadyRunningError.from_response(VENDOR, label, status, code, detail)
+        error = error_for_status(VENDOR, response, code, detail)
+        error.body_excerpt = detail  # scrubbed, unlike the raw body
+        return error
+
+    def run_url(self, run: JobRun) -> str | None:
+        server = run.details.get("server_url")
+        if not server or not run.run_id:
+            return None
+        values = {k: quote(str(v), safe="") for k, v in {
+            "task_id": run.details.get("task_id") or run.job_id, "run_id": run.run_id,
+            "task_type": run.details.get("task_type") or "", "job": run.job_id}.items()}
+        return self.settings.monitor_url_template.format(pod_url=pod_url(server), server_url=server, **values)
+
+    # -- parsing ------------------------------------------------------------------------------------------
+    def _carried(self, run: JobRun, server_url: str | None) -> dict[str, Any]:
+        details = {k: v for k, v in run.details.items() if k not in _PER_POLL_KEYS}
+        if server_url and not details.get("server_url"):
+            details["server_url"] = server_url
+        return details
+
+    @staticmethod
+    def _rows(entry: dict[str, Any], details: dict[str, Any]) -> None:
+        names = {"successSourceRows": "success_source_rows", "failedSourceRows": "failed_source_rows",
+                 "successTargetRows": "success_target_rows", "failedTargetRows": "failed_target_rows"}
+        for vendor_key, key in names.items():
+            value = _int(entry.get(vendor_key))
+            if value is not None:
+                details[key] = value
+        if "success_source_rows" in details or "success_target_rows" in details:
+            details["summary"] = (
+                f"{details.get('success_source_rows', '?')} source rows read "
+                f"({details.get('failed_source_rows', 0)} failed), {details.get('success_target_rows', '?')} "
+                f"target rows written ({details.get('failed_target_rows', 0)} failed)"
+            )
+
+    def run_from_monitor(self, run: JobRun, entry: dict[str, Any], server_url: str | None = None) -> JobRun:
+        """A JobRun from an activityMonitorEntry of our task and run."""
+        word = _text(_str(entry.get("executionState"))) or None
+        word = word.upper() if word else None
+        details = self._carried(run, server_url)
+        details.pop("absent_since", None)
+        details["seen"] = True
+        for key, vendor_key in (("task_type", "type"), ("task_name", "taskName")):
+            if not details.get(key) and entry.get(vendor_key):
+                details[key] = _str(entry.get(vendor_key))
+        self._rows(entry, details)
+        error = _text(entry.get("errorMsg"))
+        if error:
+            details["error_message"] = error
+        state = self.states(word)
+        if word == "COMPLETED":
+            details["summary"] = "the job has ended; waiting for its activity log entry"
+        if state == JobState.FAILED:
+            details["message"] = error or "the activity monitor reports the job FAILED"
+        fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, _text(entry.get("startTime")),
+                       _text(entry.get("endTime")), progress=None, details=details)
+        return fresh.with_(url=self.run_url(fresh))
+
+    def run_from_log(self, run: JobRun, entry: dict[str, Any], server_url: str | None = None) -> JobRun:
+        """A JobRun from the run's activityLogEntry (its final state)."""
+        raw = entry.get("state")
+        code = _int(raw)
+        word = LOG_STATE_NAMES.get(code, _str(raw)) if code is not None else _str(raw)
+        details = self._carried(run, server_url)
+        details.pop("absent_since", None)
+        details["seen"] = True
+        details["log_state"] = code if code is not None else _str(raw)
+        self._rows(entry, details)
+        error = _text(entry.get("errorMsg"))
+        if error:
+            details["error_message"] = error
+        state = self.states(word)
+        if state == JobState.FAILED:
+            details["message"] = error or "the activity log reports state 3 (failed or stopped) without a message"
+        elif state == JobState.SUCCESS_WITH_WARNINGS:
+            details["warning"] = error or "the activity log reports state 2 (success with row errors)"
+        fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word,
+                       _text(entry.get("startTimeUtc")) or _text(entry.get("startTime")),
+                       _text(entry.get("endTimeUtc")) or _text(entry.get("endTime")), details=details)
+        return fresh.with_(url=self.run_url(fresh))
+
+    def run_from_taskflow(self, run: JobRun, body: dict[str, Any], server_url: str | None = None) -> JobRun:
+        """A JobRun from the taskflow status resource."""
+        word = _text(_str(body.get("status")))
+        word = word.upper() if word else None
+        if word is None:
+            raise MalformedResponseError(
+                f"{VENDOR} taskflow status of run {run.run_id} has no 'status' field; fields {sorted(body)}",
+                vendor=VENDOR, endpoint="taskflow status")
+        details = self._carried(run, server_url)
+        for vendor_key, key in (("assetName", "asset_name"), ("location", "location"), ("duration", "duration")):
+            if body.get(vendor_key) not in (None, ""):
+                details[key] = _str(body.get(vendor_key))
+        error = _text(body.get("errorMessage"))
+        if error:
+            details["error_message"] = error
+        state = self.states(word)
+        if word == "SUSPENDED":
+            details["message"] = (
+                f"the taskflow is suspended{': ' + error if error else ''}. It waits for someone to resume it in "
+                "Monitor (or with the resumeWithFaultRetry / resumeWithFaultSkip resources)"
+            )
+        elif state == JobState.FAILED:
+            details["message"] = error or f"the taskflow status is {word}"
+        fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, _text(body.get("startTime")),
+                       _text(body.get("endTime")), details=details)
+        return fresh.with_(url=self.run_url(fresh))
+
+    # -- calls ----------------------------------------------------------------------------------------
+    def _server_url(self) -> Operation[str | None]:
+        credential = yield Login()
+        return credential.extra.get("server_url")
+
+    @operation
+    def lookup(self, path: str, task_type: str) -> Operation[dict[str, Any]]:
+        """A task's federated id from its path, with the v3 lookup resource: {id, path, type}."""
+        ref = require_task_path(path)
+        kind = require_task_type(task_type, allow_service=False)
+        try:
+            resp = yield self._call("POST", "/public/core/v3/lookup", "lookup", base="v3", idempotent=True,
+                                    json={"objects": [{"path": ref, "type": kind}]})
+        except NotFoundError as exc:
+            raise self._no_task_at(ref, kind, exc.body_excerpt) from None
+        body = resp.json_object()
+        objects = body.get("objects")
+        found = next((o for o in objects if isinstance(o, dict) and o.get("id")), None) \
+            if isinstance(objects, list) else None
+        if found is None:
+            raise self._no_task_at(ref, kind, None)
+        return {"id": str(found["id"]), "path": _str(found.get("path")) or ref, "type": _str(found.get("type")) or kind}
+
+    @operation
+    def lookup_id(self, federated_id: str, task_type: str) -> Operation[dict[str, Any]]:
+        """A task's path from its federated id, with the v3 lookup resource: {id, path, type}."""
+        fid = require_task_reference("federated_id", federated_id)
+        kind = require_task_type(task_type, allow_service=False)
+        resp = yield self._call("POST", "/public/core/v3/lookup", "lookup", base="v3", idempotent=True,
+                                json={"objects": [{"id": fid, "type": kind}]})
+        objects = resp.json_object().get("objects")
+        found = next((o for o in objects if isinstance(o, dict) and o.get("path")), None) \
+            if isinstance(objects, list) else None
+        if found is None:
+            raise NotFoundError(f"{VENDOR}: no {kind} task has the federated id '{fid}' on {self.settings.host}",
+                                vendor=VENDOR, endpoint="lookup")
+        return {"id": fid, "path": str(found["path"]), "type": _str(found.get("type")) or kind}
+
+    def _no_task_at(self, path: str, kind: str, said: str | None) -> NotFoundError:
+        return NotFoundError(
+            f"{VENDOR}: no {kind} task at the path '{path}' on {self.settings.host}"
+            f"{' (' + said + ')' if said else ''}. Check the project/folder path as shown in Explore (e.g. "
+            "'Sales/Daily/Load Customers') and the task type.",
+            vendor=VENDOR, endpoint="lookup", status=404,
+        )
+
+    def _job_body(self, job: str, kind: str, by: str) -> Operation[tuple[dict[str, Any], dict[str, Any]]]:
+        """The job object naming a task (a path is turned into its federated id), and what it says."""
+        if by not in TASK_REFERENCES:
+            raise ConfigurationError("by", f"{by!r} is not one of {', '.join(TASK_REFERENCES)}", "Use one of those.")
+        ref = require_task_reference(by, job)
+        body: dict[str, Any] = {"@type": "job", "taskType": kind}
+        details: dict[str, Any] = {"kind": "task", "task_type": kind, "task_reference": by}
+        if by == "path":
+            found = yield from self.lookup.describe(self, ref, kind)
+            body["taskFederatedId"] = found["id"]
+            details.update(task_path=ref, task_federated_id=found["id"])
+        elif by == "federated_id":
+            body["taskFederatedId"] = ref
+            details["task_federated_id"] = ref
+        elif by == "name":
+            body["taskName"] = ref
+            details["task_name"] = ref
+        else:
+            body["taskId"] = ref
+            details["task_id"] = ref
+        return body, details
+
+    @operation
+    def start_run(
+        self,
+        job: str,
+        *,
+        task_type: str,
+        by: str = "id",
+        callback_url: str | None = None,
+        parameter_file_name: str | None = None,
+        parameter_file_dir: str | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> Operation[JobRun]:
+        """Start a task (by id, federated id, name or path) or a taskflow published as a service (by name)."""
+        kind = require_task_type(task_type)
+        if kind == TASKFLOW_SERVICE:
+            if by != "name":
+                raise ConfigurationError("task_name", f"a {TASKFLOW_SERVICE} is started by its API name, not by {by}",
+                                         "Give task_name (the name in the taskflow's service URL).")
+            if callback_url or parameter_file_name or parameter_file_dir:
+                raise ConfigurationError("callback_url", "and parameter files apply to tasks, not to taskflows "
+                                         "published as services", "Pass the taskflow's inputs as inputs.")
+            run = yield from self.start_taskflow.describe(self, job, inputs)
+            return run
+        if inputs:
+            raise ConfigurationError("inputs", f"only a {TASKFLOW_SERVICE} takes inputs",
+                                     "Give task parameters to a task in a parameter file (parameter_file_name).")
+        body, details = yield from self._job_body(job, kind, by)
+        for key, value in (("callbackURL", require_callback_url(callback_url)),
+                           ("parameterFileName", require_optional_text("parameter_file_name", parameter_file_name)),
+                           ("parameterFileDir", require_optional_text("parameter_file_dir", parameter_file_dir))):
+            if value is not None:
+                body[key] = value
+        try:
+            resp = yield self._call("POST", "/api/v2/job", "start job", json=body)
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"{VENDOR}: the {kind} task {by.replace('_', ' ')} '{job}' was not found on {self.settings.host} "
+                f"(HTTP 404{': ' + exc.body_excerpt if exc.body_excerpt else ''}). Check it and the task type; a task "
+                "outside the Default folder is started by task_path or task_federated_id.",
+                vendor=VENDOR, endpoint="start job", status=404, code=exc.code,
+            ) from None
+        answer = resp.json_object()
+        run_id = _str(answer.get("runId"))
+        task_id = _str(answer.get("taskId")) or details.get("task_id")
+        if run_id is None or task_id is None:
+            raise MalformedResponseError(
+                f"{VENDOR} start job answer has no {'runId' if run_id is None else 'taskId'} (fields {sorted(answer)}):"
+                " the run cannot be followed", vendor=VENDOR, endpoint="start job")
+        details.update(task_id=task_id, task_name=_str(answer.get("taskName")) or details.get("task_name"))
+        if answer.get("taskFederatedId"):
+            details["task_federated_id"] = _str(answer.get("taskFederatedId"))
+        if "callbackURL" in body:
+            details["callback_url"] = body["callbackURL"]
+        details["server_url"] = yield from self._server_url()
+        run = JobRun(VENDOR, str(job), run_id, JobState.QUEUED, "QUEUED", details=details)
+        return run.with_(url=self.run_url(run))
+
+    @operation
+    def start_taskflow(self, name: str, inputs: dict[str, Any] | None = None) -> Operation[JobRun]:
+        """Run a taskflow published as a service: `POST <pod>/active-bpel/rt/<name>` with the inputs as JSON."""
+        api_name = require_id("task_name", name, what="the taskflow's API name (from its service URL)")
+        values = require_mapping("inputs", inputs)
+        try:
+            resp = yield self._call("POST", f"/active-bpel/rt/{path_segment(api_name)}", "start taskflow",
+                                    base="pod", json=values)
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"{VENDOR}: no taskflow is published as the service '{api_name}' on {self.settings.host}'s POD "
+                f"(HTTP 404{': ' + exc.body_excerpt if exc.body_excerpt else ''}). Publish the taskflow and give the "
+                "API name of its service URL (Actions > Properties Detail).",
+                vendor=VENDOR, endpoint="start taskflow", status=404, code=exc.code,
+            ) from None
+        body = resp.json_object()
+        run_id = next((_str(body[k]) for k in _RUN_ID_KEYS if body.get(k) not in (None, "")), None)
+        if run_id is None:
+            raise MalformedResponseError(
+                f"{VENDOR} taskflow '{api_name}' answered without a run id (fields {sorted(body)}): the taskflow "
+                "may not be published to run asynchronously", vendor=VENDOR, endpoint="start taskflow")
+        details = {"kind": "taskflow_service", "task_type": TASKFLOW_SERVICE, "taskflow": api_name,
+                   "input_names": sorted(values)}
+        details["server_url"] = yield from self._server_url()
+        run = JobRun(VENDOR, api_name, run_id, JobState.RUNNING, None, details=details)
+        return run.with_(url=self.run_url(run))
+
+    @operation
+    def activity_monitor(self) -> Operation[list[dict[str, Any]]]:
+        """Every running job of the org (the monitor cannot be filtered)."""
+        resp = yield self._call("GET", "/api/v2/activity/activityMonitor", "activity monitor",
+                                params={"details": "false"})
+        entries = resp.json()
+        if not isinstance(entries, list):
+            raise MalformedResponseError(f"{VENDOR} activity monitor is not a list: {excerpt(resp.body)!r}",
+                                         vendor=VENDOR, endpoint="activity monitor")
+        return [e for e in entries if isinstance(e, dict)]
+
+    @operation
+    def activity_log_entry(self, task_id: str, run_id: str) -> Operation[dict[str, Any] | None]:
+        """The activity log entry of one run of one task (None while it has none)."""
+        resp = yield self._call("GET", "/api/v2/activity/activityLog", "activity log",
+                                params={"runId": run_id, "taskId": task_id})
+        entries = resp.json()
+        if isinstance(entries, dict):
+            entries = [entries]
+        if not isinstance(entries, list):
+            raise MalformedResponseError(f"{VENDOR} activity log is not a list: {excerpt(resp.body)!r}",
+                                         vendor=VENDOR, endpoint="activity log")
+        for entry in entries:
+            if not isinstance(entry, dict) or _str(entry.get("runId")) != run_id:
+                continue
+            owner = _str(entry.get("objectId")) or _str(entry.get("taskId"))
+            if owner in (None, task_id):
+                return entry
+        return None
+
+    @operation
+    def get_run(self, run: JobRun) -> Operation[JobRun]:
+        """Read a run: the activity monitor while it runs, then the activity log (its final state)."""
+        if not run.run_id:
+            raise ConfigurationError("run_id", "is empty", "Give the run id of the Informatica job.")
+        if run.details.get("kind") == "taskflow_service":
+            fresh = yield from self.taskflow_status.describe(self, run)
+            return fresh
+        task_id = str(run.details.get("task_id") or run.job_id)
+        run_id = str(run.run_id)
+        server = run.details.get("server_url") or (yield from self._server_url())
+        entries = yield from self.activity_monitor.describe(self)
+        mine = next((e for e in entries if _str(e.get("taskId")) == task_id and _str(e.get("runId")) == run_id), None)
+        word = str(mine.get("executionState") or "").upper() if mine else None
+        if mine is not None and word not in ("COMPLETED", "FAILED"):
+            return self.run_from_monitor(run, mine, server)
+        logged = yield from self.activity_log_entry.describe(self, task_id, run_id)
+        if logged is not None:
+            return self.run_from_log(run, logged, server)
+        if mine is not None:
+            return self.run_from_monitor(run, mine, server)
+        return self._absent(run, task_id, server)
+
+    def _absent(self, run: JobRun, task_id: str, server: str | None) -> JobRun:
+        """A run in neither list: not yet visible, or between the monitor and the log.
+
+        Either way NotFoundError lets the wait's not-found grace apply. A run already seen is reported once
+        as still running, with the grace's clock (`submitted_at`) restarted: it counts from when the run
+        left the monitor, not from its start.
+        """
+        where = f"{VENDOR} run {run.run_id} of task {task_id} is in neither the activity monitor nor the activity log"
+        if not run.details.get("seen"):
+            raise NotFoundError(f"{where} yet", vendor=VENDOR, endpoint="activity log", code="in neither list")
+        if run.details.get("absent_since"):
+            raise NotFoundError(f"{where}: it left the monitor and has not reached the log", vendor=VENDOR,
+                                endpoint="activity log", code="between monitor and log")
+        now = time.time()
+        details = self._carried(run, server)
+        details.update(absent_since=now, submitted_at=now, summary="between the activity monitor and the activity log")
+        # It has left the monitor, so it ran; its final state is not known until the log has it.
+        return run.with_(state=JobState.RUNNING, vendor_state=None, details=details)
+
+    @operation
+    def taskflow_status(self, run: JobRun) -> Operation[JobRun]:
+        """Read a run of a taskflow published as a service: `GET <pod>/active-bpel/services/tf/status/<runId>`."""
+        try:
+            resp = yield self._call("GET", f"/active-bpel/services/tf/status/{path_segment(run.run_id)}",
+                                    "taskflow status", base="pod")
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"{VENDOR} taskflow run {run.run_id} of '{run.job_id}' was not found on {self.settings.host}'s POD "
+                f"(HTTP 404{': ' + exc.body_excerpt if exc.body_excerpt else ''})",
+                vendor=VENDOR, endpoint="taskflow status", status=404, code=exc.code,
+            ) from None
+        server = run.details.get("server_url") or (yield from self._server_url())
+        return self.run_from_taskflow(run, resp.json_object(), server)
+
+    @operation
+    def find_active_run(self, job: str, *, task_type: str, by: str = "id", **_start_options: Any
+                        ) -> Operation[JobRun | None]:
+        """The task's run in the activity monitor, if it has one going (the newest).
+
+        A task named by id is matched on its id; by name, path or federated id, on its name (the monitor
+        shows no paths). Taskflows published as services cannot be found this way.
+        """
+        kind = require_task_type(task_type)
+        if kind == TASKFLOW_SERVICE:
+            raise NotImplementedError("the runs of a taskflow published as a service cannot be listed by name")
+        ref = require_task_reference(by, job)
+        if by == "federated_id":
+            found = yield from self.lookup_id.describe(self, ref, kind)
+            name = found["path"].rsplit("/", 1)[-1]
+        elif by == "path":
+            name = ref.rsplit("/", 1)[-1]
+        else:
+            name = ref
+        entries = yield from self.activity_monitor.describe(self)
+        key = "taskId" if by == "id" else "taskName"
+        mine = [e for e in entries if _str(e.get(key)) == name and str(e.get("type") or kind).upper() == kind
+                and str(e.get("executionState") or "").upper() not in ("COMPLETED", "FAILED")]
+        if not mine:
+            return None
+        entry = max(mine, key=lambda e: _int(e.get("runId")) or 0)
+        server = yield from self._server_url()
+        details = {"kind": "task", "task_type": kind, "task_reference": by, "task_id": _str(entry.get("taskId")),
+                   "task_name": _str(entry.get("taskName")), "server_url": server}
+        seed = JobRun(VENDOR, str(job), _str(entry.get("runId")), JobState.RUNNING, details=details)
+        return self.run_from_monitor(seed, entry, server)
+
+    @operation
+    def cancel_run(self, run: JobRun) -> Operation[bool]:
+        """Stop the run. The stop is keyed by task: it is sent only while this run is in the monitor."""
+        if run.details.get("kind") == "taskflow_service":
+            raise ApiError(
+                f"{VENDOR} has no resource to stop a taskflow published as a service: run {run.run_id} of "
+                f"'{run.job_id}' goes on. Stop it in Monitor.", vendor=VENDOR, endpoint="stop job")
+        task_id = str(run.details.get("task_id") or run.job_id)
+        entries = yield from self.activity_monitor.describe(self)
+        of_task = [e for e in entries if _str(e.get("taskId")) == task_id]
+        mine = next((e for e in of_task if _str(e.get("runId")) == str(run.run_id)), None)
+        if mine is None or str(mine.get("executionState") or "").upper() in ("COMPLETED", "FAILED", "STOPPING"):
+            self.log.info("Not stopping %s: it is not running (%s).", run.describe(),
+                          "not in the activity monitor" if mine is None else mine.get("executionState"))
+            return False
+        others = [_str(e.get("runId")) for e in of_task if e is not mine]
+        if others:
+            self.log.warning("Stopping task %s stops all its runs: besides run %s, run(s) %s.", task_id, run.run_id,
+                             ", ".join(str(o) for o in others))
+        kind = require_task_type(run.details.get("task_type") or mine.get("type"), allow_service=False)
+        stopped = yield from self._stop(task_id, kind, "id")
+        return stopped
+
+    def _stop(self, ref: str, kind: str, by: str, clean_stop: bool | None = None) -> Operation[bool]:
+        body, _ = yield from self._job_body(ref, kind, by)
+        clean = self.clean_stop if clean_stop is None else clean_stop
+        try:
+            yield self._call("POST", "/api/v2/job/stop", "stop job", json=body, idempotent=True, read="none",
+                             params={"cleanStop": "true"} if clean else None)
+        except ApiError as exc:
+            if "not running" in str(exc).lower():
+                self.log.info("%s: the task %s is not running; nothing to stop.", VENDOR, ref)
+                return False
+            raise
+        return True
+
+    @operation
+    def stop_task(self, job: str, *, task_type: str, by: str = "id", clean_stop: bool | None = None
+                  ) -> Operation[bool]:
+        """Stop whatever the task has running (True), or say it had nothing running (False)."""
+        kind = require_task_type(task_type, allow_service=False)
+        stopped = yield from self._stop(job, kind, by, clean_stop)
+        return stopped
+
+    def describe_connection_test(self) -> Operation[str]:
+        credential = yield Login()
+        entries = yield from self.activity_monitor.describe(self)
+        extra = credential.extra
+        return (f"Connected to Informatica Cloud as {extra.get('user') or self.settings.login} (org "
+                f"{extra.get('org_id')}, {self.settings.api_version} login); server {extra.get('server_url')}; "
+                f"{len(entries)} job(s) running.")
