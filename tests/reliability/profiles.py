@@ -22,6 +22,7 @@ class VendorProfile:
     has_session: bool
     revoke: Callable[[Any], None]
     login: str | None = None  # regex of the login route
+    poll_skip: int = 0  # calls to the poll route the start itself makes (faults are aimed past them)
     notes: dict[str, str] = field(default_factory=dict)
 
 
@@ -191,3 +192,45 @@ INFORMATICA = VendorProfile(
 )
 
 PROFILES.insert(0, INFORMATICA)
+
+
+def _cdata_job(sandbox, final="ok", seconds=0.3, unknown=False, vanish_after=None):
+    site = sandbox.cdata_sync
+    job = site.add_job(f"Matrix {len(site.jobs)}", [{"query": "REPLICATE [Accounts]", "seconds": seconds,
+                                                     "outcome": {"ok": "Successful", "failed": "Failed"}[final]}])
+    job.running_word = "Rebalancing" if unknown else "Running"
+    job.vanish_after = vanish_after
+    return str(job.job_id)
+
+
+def _cdata_operator(task_id, job, **kwargs):
+    from airflow_provider_jobs.operators.cdata_sync import CDataSyncRunJobOperator
+
+    return CDataSyncRunJobOperator(task_id=task_id, job_id=job, **kwargs)
+
+
+def _cdata_secrets(sandbox):
+    from airflow_provider_jobs.sandbox.cdata_sync import TOKEN
+
+    return [TOKEN]
+
+
+def _cdata_revoke(sandbox):
+    sandbox.cdata_sync.tokens.clear()
+
+
+CDATA_SYNC = VendorProfile(
+    vendor="cdata_sync",
+    make_job=_cdata_job,
+    make_operator=_cdata_operator,
+    start=r"/execute$",
+    poll=r"/history/\d+$",
+    cancel=r"/cancel$",
+    secrets=_cdata_secrets,
+    has_session=False,
+    revoke=_cdata_revoke,
+    poll_skip=1,  # the start reads its new history entry once
+    notes={"expire": "a static auth token on every call: no session to expire"},
+)
+
+PROFILES.insert(2, CDATA_SYNC)

@@ -16,6 +16,12 @@ from tests.reliability.profiles import PROFILES, VendorProfile
 from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom, use_connection
 
 RESULTS: dict[tuple[str, str], str] = {}
+
+
+def inject(profile: VendorProfile, sandbox, *faults) -> None:
+    """Faults on the vendor's poll route, after the calls the start itself makes there."""
+    passes = [{"kind": "delay", "seconds": 0}] * profile.poll_skip
+    sandbox.fault(profile.vendor, profile.poll, *passes, *faults)
 FAST = {"poll_interval": 0.1, "deferrable": True}
 
 
@@ -79,7 +85,7 @@ def cell(profile, sandbox, monkeypatch, output):
 def test_5xx_burst_within_budget(cell, profile, sandbox):
     c = cell("5xx burst within budget")
     job = profile.make_job(sandbox)
-    sandbox.fault(profile.vendor, profile.poll, 503, 502, 504)
+    inject(profile, sandbox, 503, 502, 504)
     c.run(job)
     assert c.state == "success"
     c.check_invariants()
@@ -89,7 +95,7 @@ def test_5xx_burst_within_budget(cell, profile, sandbox):
 def test_5xx_burst_beyond_budget(cell, profile, sandbox):
     c = cell("5xx burst beyond budget")
     job = profile.make_job(sandbox, seconds=5)
-    sandbox.fault(profile.vendor, profile.poll, *[503] * 5)
+    inject(profile, sandbox, *[503] * 5)
     c.run(job)
     assert c.state == "failed"
     assert "HTTP 503" in c.text and "after 5 attempts" in c.text
@@ -100,7 +106,7 @@ def test_5xx_burst_beyond_budget(cell, profile, sandbox):
 def test_429_with_retry_after(cell, profile, sandbox):
     c = cell("429 with Retry-After")
     job = profile.make_job(sandbox)
-    sandbox.fault(profile.vendor, profile.poll, *[{"kind": "status", "status": 429, "retry_after": "0.2"}] * 2)
+    inject(profile, sandbox, *[{"kind": "status", "status": 429, "retry_after": "0.2"}] * 2)
     c.run(job)
     assert c.state == "success" and "(Retry-After)" in c.text
     c.check_invariants()
@@ -110,7 +116,7 @@ def test_429_with_retry_after(cell, profile, sandbox):
 def test_429_without_retry_after(cell, profile, sandbox):
     c = cell("429 without Retry-After")
     job = profile.make_job(sandbox)
-    sandbox.fault(profile.vendor, profile.poll, 429, 429)
+    inject(profile, sandbox, 429, 429)
     c.run(job)
     assert c.state == "success"
     c.check_invariants()
@@ -120,7 +126,7 @@ def test_429_without_retry_after(cell, profile, sandbox):
 def test_connection_reset(cell, profile, sandbox):
     c = cell("connection reset")
     job = profile.make_job(sandbox)
-    sandbox.fault(profile.vendor, profile.poll, "drop", "drop")
+    inject(profile, sandbox, "drop", "drop")
     c.run(job)
     assert c.state == "success" and "connection reset" in c.text
     c.check_invariants()
@@ -130,7 +136,7 @@ def test_connection_reset(cell, profile, sandbox):
 def test_slower_than_request_timeout(cell, profile, sandbox):
     c = cell("slower than request timeout", extra={"request_timeout": 0.5})
     job = profile.make_job(sandbox)
-    sandbox.fault(profile.vendor, profile.poll, "delay:1.5")
+    inject(profile, sandbox, "delay:1.5")
     c.run(job)
     assert c.state == "success" and "read timeout" in c.text
     c.check_invariants()
@@ -143,7 +149,7 @@ def test_credentials_expire_mid_wait(cell, profile, sandbox):
         c.record(f"n/a: {profile.notes.get('expire', 'no session')}")
         pytest.skip(profile.notes.get("expire", "no session"))
     job = profile.make_job(sandbox, seconds=0.6)
-    sandbox.fault(profile.vendor, profile.poll, "expire")
+    inject(profile, sandbox, "expire")
     c.run(job)
     assert c.state == "success"
     assert len(sandbox.requests(profile.vendor, None, profile.login)) == 2  # the first login and one more
@@ -167,7 +173,7 @@ def test_credentials_revoked(cell, profile, sandbox):
 def test_html_error_page(cell, profile, sandbox):
     c = cell("HTML error page")
     job = profile.make_job(sandbox, seconds=5)
-    sandbox.fault(profile.vendor, profile.poll, *["html:502"] * 5)
+    inject(profile, sandbox, *["html:502"] * 5)
     c.run(job)
     assert c.state == "failed" and "502 Bad Gateway" in c.text
     c.check_invariants()
@@ -177,7 +183,7 @@ def test_html_error_page(cell, profile, sandbox):
 def test_malformed_json(cell, profile, sandbox):
     c = cell("malformed JSON")
     job = profile.make_job(sandbox, seconds=5)
-    sandbox.fault(profile.vendor, profile.poll, "malformed")
+    inject(profile, sandbox, "malformed")
     c.run(job)
     assert c.state == "failed" and "not JSON" in c.text and '{"status": "succ' in c.text
     c.check_invariants()
@@ -208,7 +214,7 @@ def test_run_disappears(cell, profile, sandbox):
 def test_killed_after_start(cell, profile, sandbox):
     c = cell("killed after start")
     job = profile.make_job(sandbox, seconds=1.0)
-    sandbox.fault(profile.vendor, profile.poll, {"kind": "status", "status": 400})
+    inject(profile, sandbox, {"kind": "status", "status": 400})
     c.run(job, retries=1, retry_delay=0, deferrable=False)
     assert c.state == "success" and "Reattaching to the run a previous try started" in c.text
     c.check_invariants()
