@@ -66,25 +66,36 @@ with create_session() as s:
 
 def _print_summary(dag_id: str, summary: dict[str, Any], seconds: float) -> None:
     print(f"\n== {dag_id}: {summary['state'].split('.')[-1]} in {seconds:.1f}s")
-    header = f"{'task':<28} {'vendor':<12} {'job':<28} {'run id':<40} {'state':<22} {'duration':>8}"
+    header = f"{'task':<24} {'vendor':<12} {'job':<30} {'run id':<40} {'state':<22} {'duration':>8}"
     print(header)
     print("-" * len(header))
+    plans = []
     for row in sorted(summary["tasks"], key=lambda r: r["task"]):
         value = row["value"]
         duration = f"{row['duration']:.1f}s" if row["duration"] else "-"
-        if isinstance(value, dict) and "execution-plan" in value:
-            for entry in value["execution-plan"]:
-                print(f"{row['task']:<28} {entry.get('vendor', 'spectrum'):<12} "
-                      f"{str(entry.get('name') or entry.get('job-configuration-name'))[:28]:<28} "
-                      f"{str(entry.get('run_id') or entry.get('job-execution-id') or '-'):<40} "
-                      f"{str(entry.get('state') or ('not triggered' if not entry.get('trigger') else '?')):<22} "
-                      f"{duration:>8}")
+        entries = value.get("execution-plan") if isinstance(value, dict) else None
+        if entries and all("vendor" in e for e in entries):  # a cross-vendor chain's plan: printed below
+            plans.append((row["task"], value))
+            continue
+        if entries:  # a Spectrum sequential trigger: one line per execution
+            for e in entries:
+                print(f"{row['task']:<24} {'spectrum':<12} {str(e.get('job-configuration-name'))[:30]:<30} "
+                      f"{str(e.get('job-execution-id') or '-'):<40} {str(e.get('state') or '-'):<22} {duration:>8}")
         elif isinstance(value, dict) and "vendor" in value:
-            print(f"{row['task']:<28} {value['vendor']:<12} {str(value['job_id'])[:28]:<28} "
+            print(f"{row['task']:<24} {value['vendor']:<12} {str(value['job_id'])[:30]:<30} "
                   f"{str(value['run_id']):<40} {value['state']:<22} {duration:>8}")
         else:
             state = row["state"].split(".")[-1]
-            print(f"{row['task']:<28} {'':<12} {'':<28} {'':<40} {state:<22} {duration:>8}")
+            print(f"{row['task']:<24} {'':<12} {'':<30} {'':<40} {state:<22} {duration:>8}")
+    for task, plan in plans:
+        print(f"\nExecution plan ({task}): status {plan['status']}")
+        header = f"{'#':>2}  {'vendor':<12} {'job':<30} {'trigger':<8} {'run id':<40} {'state':<22} {'variables':<9}"
+        print(header)
+        print("-" * len(header))
+        for n, e in enumerate(plan["execution-plan"], 1):
+            print(f"{n:>2}  {e['vendor']:<12} {str(e.get('name'))[:30]:<30} {str(e['trigger']).lower():<8} "
+                  f"{str(e.get('run_id') or '-'):<40} {str(e.get('state') or '-'):<22} "
+                  f"{'yes' if e.get('variables') else 'no':<9}")
 
 
 def main(argv: list[str] | None = None) -> int:

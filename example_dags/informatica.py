@@ -22,6 +22,9 @@ try:  # Airflow 3
 except ImportError:  # pragma: no cover - Airflow 2.11
     from airflow import DAG
 
+# The run's day. Not `{{ ds }}`: a run triggered without a logical date (Airflow 3) has none.
+RUN_DAY = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
+
 with DAG(
     dag_id="informatica_example",
     schedule=None,
@@ -51,7 +54,7 @@ with DAG(
         task_id="refresh_dashboard",
         informatica_task_type="TASKFLOW_SERVICE",
         task_name="Refresh_Dashboard",
-        inputs={"region": "EMEA", "as_of": "{{ ds }}"},
+        inputs={"region": "EMEA", "as_of": RUN_DAY},
         deferrable=True,
         poll_interval=1.0,
         timeout=3600,

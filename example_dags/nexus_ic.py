@@ -24,6 +24,9 @@ except ImportError:  # pragma: no cover - Airflow 2.11
 
 REPORT_DIR = "{{ var.value.get('nexus_ic_report_dir', '/tmp/nexus_ic_reports') }}/"
 
+# The run's day. Not `{{ ds }}`: a run triggered without a logical date (Airflow 3) has none.
+RUN_DAY = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
+
 with DAG(
     dag_id="nexus_ic_example",
     schedule=None,
@@ -35,7 +38,7 @@ with DAG(
         task_id="inspection_summary",
         template_name="Inspection Summary",
         output_type="json",
-        parameters={"Asset": "Platform A", "Since": "{{ ds }}"},
+        parameters={"Asset": "Platform A", "Since": RUN_DAY},
         deferrable=True,
         poll_interval=1.0,
         timeout=3600,

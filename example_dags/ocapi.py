@@ -16,6 +16,10 @@ except ImportError:  # Airflow 2.11
 from airflow_provider_jobs.operators.ocapi import OcapiRunJobOperator
 from airflow_provider_jobs.sensors.ocapi import OcapiJobExecutionSensor
 
+# The run's day. Not `{{ ds }}`: a run triggered without a logical date (Airflow 3) has none.
+RUN_DAY = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
+RUN_DAY_NODASH = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y%m%d') }}"
+
 with DAG(
     dag_id="ocapi_example",
     schedule=None,
@@ -27,7 +31,7 @@ with DAG(
         task_id="import_customers",
         job_id="CustomerImportJob",
         parameters={
-            "ImportFile": "customers_{{ ds_nodash }}.xml",
+            "ImportFile": f"customers_{RUN_DAY_NODASH}.xml",
             "SiteScope": {"named_sites": ["RefArch"]},  # sent as JSON text
         },
         if_running="wait",  # a scheduled execution is going: wait for it, then run ours

@@ -15,6 +15,9 @@ except ImportError:  # Airflow 2.11
 from airflow_provider_jobs.operators.spectrum import SpectrumSequentialTriggerOperator, SpectrumTriggerJobOperator
 from airflow_provider_jobs.sensors.spectrum import SpectrumJobSensor
 
+# The run's day. Not `{{ ds }}`: a run triggered without a logical date (Airflow 3) has none.
+RUN_DAY = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
+
 with DAG(
     dag_id="spectrum_example",
     schedule=None,
@@ -32,7 +35,7 @@ with DAG(
     weblogs = SpectrumSequentialTriggerOperator(
         task_id="weblogs_chain",
         file_ids=[102],  # Apache Log; Spectrum adds its data-driven downstream jobs to the plan
-        variables={"run_date": "{{ ds }}"},
+        variables={"run_date": RUN_DAY},
         deferrable=True,
         poll_interval=1,
     )
