@@ -128,7 +128,9 @@ def test_token_expiry_mid_wait_renews(sandbox, deferrable, how):
     polls = [s.status for s in sandbox.requests("ocapi", "GET")]
     assert len(site.grants) >= 2
     if how == "expires":
-        assert 401 not in polls  # renewed before expires_in ran out
+        # renewed before expires_in ran out: at least one renewal came without a 401 (a very slow
+        # machine may still see a token expire in flight, which the single re-login then covers)
+        assert polls.count(401) < len(site.grants) - 1
     else:
         assert polls.count(401) == 1 and polls[-1] == 200
     assert site.starts() == 1
