@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+
 DEFAULT_WORKSPACE = "default"
 AUTH_STYLES = ("header", "basic")
 #: Seconds subtracted from the server's clock reading when deciding which history entry is ours.
@@ -42,12 +44,7 @@ CONNECTION_FORM: dict[str, Any] = {
             f"{{history_id}} are filled in (default {DEFAULT_JOB_URL_TEMPLATE}).",
             "schema": {"type": ["string", "null"]},
         },
-        "verify_ssl": {
-            "label": "Verify TLS certificate",
-            "description": "Check the server's certificate (https). Turn off only for a server you trust; "
-            "or give a CA bundle path in the extra as verify_ssl.",
-            "schema": {"type": "boolean", "default": True},
-        },
+        "verify_ssl": VERIFY_SSL_FIELD,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "extra"],

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+
 DEFAULT_API_VERSION = "v2"
 DEFAULT_SESSION_IDLE_TIMEOUT = 1800
 #: The Monitor page a run links to. {pod_url} is the server URL without its /saas suffix.
@@ -37,12 +39,7 @@ CONNECTION_FORM: dict[str, Any] = {
             "{task_type} and {job} are filled in.",
             "schema": {"type": ["string", "null"]},
         },
-        "verify_ssl": {
-            "label": "Verify TLS certificate",
-            "description": "Check the server's certificate (https). Turn off only for a server you trust; "
-            "or give a CA bundle path in the extra as verify_ssl.",
-            "schema": {"type": "boolean", "default": True},
-        },
+        "verify_ssl": VERIFY_SSL_FIELD,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "port", "extra"],

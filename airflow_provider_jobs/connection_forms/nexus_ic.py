@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+
 DEFAULT_API_VERSION = "6.9"
 DEFAULT_MAX_PAUSED_SECONDS = 3600
 DEFAULT_SESSION_IDLE_TIMEOUT = 600
@@ -42,12 +44,7 @@ CONNECTION_FORM: dict[str, Any] = {
             f"template by name; default {DEFAULT_TEMPLATE_KEY_FIELD}).",
             "schema": {"type": ["string", "null"], "default": DEFAULT_TEMPLATE_KEY_FIELD},
         },
-        "verify_ssl": {
-            "label": "Verify TLS certificate",
-            "description": "Check the server's certificate (https). Turn off only for a server you trust; "
-            "or give a CA bundle path in the extra as verify_ssl.",
-            "schema": {"type": "boolean", "default": True},
-        },
+        "verify_ssl": VERIFY_SSL_FIELD,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "extra"],

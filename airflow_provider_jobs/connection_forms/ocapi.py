@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+
 DEFAULT_API_VERSION = "v23_2"
 DEFAULT_TOKEN_URL = "https://account.demandware.com/dwsso/oauth2/access_token"
 #: The site path in front of /dw/data/ (UNCONFIRMED which instances need it; "" drops it).
@@ -72,12 +74,7 @@ CONNECTION_FORM: dict[str, Any] = {
             "description": "Link shown on the task, with {instance_url}, {job_id}, {execution_id}.",
             "schema": {"type": ["string", "null"]},
         },
-        "verify_ssl": {
-            "label": "Verify TLS certificate",
-            "description": "Check the server's certificate. Turn off only for a server you trust; or "
-            "give a CA bundle path in the extra as verify_ssl.",
-            "schema": {"type": "boolean", "default": True},
-        },
+        "verify_ssl": VERIFY_SSL_FIELD,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "port", "extra"],

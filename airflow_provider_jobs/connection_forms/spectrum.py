@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+
 DEFAULT_SEQUENTIAL_TRIGGER_PATH = "/api/job-execution/sequential-trigger"
 
 #: The connection form (Airflow's declarative conn-fields + ui-field-behaviour).
@@ -9,12 +11,7 @@ CONNECTION_FORM: dict[str, Any] = {
     "connection-type": "spectrum",
     "hook-name": "Datameer Spectrum",
     "conn-fields": {
-        "verify_ssl": {
-            "label": "Verify TLS certificate",
-            "description": "Check the server's certificate (https). Turn off only for a server you trust; "
-            "or give a CA bundle path in the extra as verify_ssl.",
-            "schema": {"type": "boolean", "default": True},
-        },
+        "verify_ssl": VERIFY_SSL_FIELD,
         "sequential_trigger_path": {
             "label": "Sequential trigger path",
             "description": "Path of the sequential-trigger endpoint (not in the public reference; "
