@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lint: venv
-	$(VENV)/bin/ruff check airflow_provider_jobs tests example_dags benchmarks
+	$(VENV)/bin/ruff check airflow_provider_jobs tests example_dags $(wildcard benchmarks)
 
 test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)
