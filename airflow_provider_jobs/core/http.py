@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json as jsonlib
 import logging
 import random
@@ -47,7 +48,12 @@ ReadAs = Literal["json", "text", "bytes", "none", "file"]
 
 def path_segment(value: Any) -> str:
     """Encode one URL path segment: `/`, `..`, `?`, spaces cannot escape into another endpoint."""
-    text = str(value)
+    return _quoted_segment(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted_segment(text: str) -> str:
+    # cached: a wait encodes the same run id on every status poll
     if text in (".", ".."):
         return quote(text, safe="").replace(".", "%2E")
     return quote(text, safe="")
@@ -124,7 +130,13 @@ class ApiResponse:
         return None
 
     def json(self, *, allow_empty: bool = False) -> Any:
-        """The body as JSON; a clear MalformedResponseError (with a short excerpt) otherwise."""
+        """The body as JSON; a clear MalformedResponseError (with a short excerpt) otherwise.
+
+        Parsed once: a vendor's error_from() and its parser may both read the same answer.
+        """
+        parsed = self.__dict__.get("_parsed")
+        if parsed is not None:
+            return parsed
         if not self.body.strip():
             if allow_empty:
                 return None
@@ -136,7 +148,8 @@ class ApiResponse:
                 status=self.status,
             )
         try:
-            return jsonlib.loads(self.body)
+            parsed = self._parsed = jsonlib.loads(self.body)
+            return parsed
         except ValueError:
             snippet = excerpt(self.body)
             raise MalformedResponseError(
@@ -421,6 +434,10 @@ def sessions_opened() -> int:
     return sum(1 for s in _loop_sessions.values() if not s.closed)
 
 
+#: aiohttp.ClientTimeout objects by total seconds (immutable; one per distinct timeout, not per call).
+_timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+
+
 class AsyncTransport:
     """aiohttp over the event loop's shared session."""
 
@@ -430,16 +447,19 @@ class AsyncTransport:
     async def send(self, wire: Transmit, vendor: str) -> ApiResponse:
         request = wire.origin
         session = await loop_session()
-        params = {k: str(v) for k, v in (wire.params or {}).items()} or None
+        params = {k: str(v) for k, v in wire.params.items()} if wire.params else None
+        timeout = _timeouts.get(wire.timeout)
+        if timeout is None:
+            timeout = _timeouts[wire.timeout] = aiohttp.ClientTimeout(total=wire.timeout)
         try:
             async with session.request(
                 wire.method,
                 wire.url,
                 params=params,
-                headers=dict(wire.headers),
-                json=wire.json if wire.json is not None else None,
+                headers=wire.headers,  # a fresh dict from the auth strategy: aiohttp only reads it
+                json=wire.json,
                 data=wire.data,
-                timeout=aiohttp.ClientTimeout(total=wire.timeout),
+                timeout=timeout,
                 ssl=self.ssl,
             ) as resp:
                 saved = None

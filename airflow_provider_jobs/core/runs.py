@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -76,24 +77,40 @@ class JobRun:
     details: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "state", JobState(self.state))
-        object.__setattr__(self, "job_id", str(self.job_id))
-        if self.run_id is not None:
-            object.__setattr__(self, "run_id", str(self.run_id))
-        if self.progress is not None:
-            object.__setattr__(self, "progress", max(0.0, min(100.0, float(self.progress))))
+        # Normalised in place; the type checks skip the work for values that are already right
+        # (every status poll builds a JobRun or two).
+        values = self.__dict__
+        if type(self.state) is not JobState:
+            values["state"] = JobState(self.state)
+        if type(self.job_id) is not str:
+            values["job_id"] = str(self.job_id)
+        if self.run_id is not None and type(self.run_id) is not str:
+            values["run_id"] = str(self.run_id)
+        progress = self.progress
+        if progress is not None and (type(progress) is not float or not 0.0 <= progress <= 100.0):
+            values["progress"] = max(0.0, min(100.0, float(progress)))
 
     @property
     def is_terminal(self) -> bool:
         return self.state.is_terminal
 
     def with_(self, **changes: Any) -> JobRun:
-        """A copy with some fields changed."""
-        return replace(self, **changes)
+        """A copy with some fields changed (dataclasses.replace, without its generic machinery:
+        hooks call this on every status poll)."""
+        unknown = changes.keys() - _FIELD_NAMES
+        if unknown:
+            return replace(self, **changes)  # raises the usual TypeError
+        changed = object.__new__(JobRun)
+        changed.__dict__.update(self.__dict__)
+        changed.__dict__.update(changes)
+        changed.__post_init__()
+        return changed
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # What dataclasses.asdict gives (details deep-copied), without its per-value recursion.
+        data = {name: getattr(self, name) for name in _FIELD_NAMES_IN_ORDER}
         data["state"] = self.state.value
+        data["details"] = _deep_copy(self.details)
         return data
 
     @classmethod
@@ -110,3 +127,18 @@ class JobRun:
         if self.vendor_state and self.vendor_state.upper() != self.state.value:
             text += f" ({self.vendor_state})"
         return text
+
+
+_FIELD_NAMES_IN_ORDER = tuple(JobRun.__dataclass_fields__)
+_FIELD_NAMES = frozenset(_FIELD_NAMES_IN_ORDER)
+
+
+def _deep_copy(value: Any) -> Any:
+    """copy.deepcopy for the plain JSON values details hold, without its memo machinery."""
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return copy.deepcopy(value)

@@ -6,6 +6,7 @@ that may come with HTTP 200, the state words and how a run is read.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,9 +68,15 @@ def parse_spectrum_time(raw: Any) -> str | None:
         return None
     if isinstance(raw, (int, float)):  # list-running gives epoch milliseconds
         return datetime.utcfromtimestamp(raw / 1000).isoformat()
+    return _parse_locale_time(str(raw).strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_locale_time(text: str) -> str | None:
+    # cached: every status poll of a run carries the same start time (strptime is slow)
     for fmt in _TIME_FORMATS:
         try:
-            return datetime.strptime(str(raw).strip(), fmt).isoformat()
+            return datetime.strptime(text, fmt).isoformat()
         except ValueError:
             continue
     return None
