@@ -12,6 +12,7 @@ import functools
 import inspect
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -178,6 +179,39 @@ class ConnectionSettings:
         return value
 
 
+#: Connection lookups per event loop, shared: triggers that start together (a triggerer picking up a
+#: batch, or restarting with thousands) read their connection once, instead of queueing one lookup
+#: each on the secrets backends (whose sync parts run one at a time in a worker thread). A finished
+#: lookup still serves callers for LOOKUP_REUSE_SECONDS; a failed one is not reused.
+LOOKUP_REUSE_SECONDS = 1.0
+_shared_lookups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[asyncio.Task, list[float]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _shared_connection_lookup(conn_id: str) -> Connection:
+    """compat.aget_connection(conn_id), shared with the callers of the same moment."""
+    loop = asyncio.get_running_loop()
+    lookups = _shared_lookups.setdefault(loop, {})
+    entry = lookups.get(conn_id)
+    if entry is not None:
+        task, finished = entry
+        if task.done() and (task.cancelled() or task.exception() is not None
+                            or loop.time() - finished[0] > LOOKUP_REUSE_SECONDS):
+            entry = None
+    if entry is None:
+        task = loop.create_task(compat.aget_connection(conn_id))
+        finished = [0.0]
+        entry = lookups[conn_id] = (task, finished)
+
+        def done(_: asyncio.Task, finished: list[float] = finished) -> None:
+            finished[0] = loop.time()
+
+        task.add_done_callback(done)
+    # shield: a caller that is cancelled does not cancel the lookup the others wait for
+    return await asyncio.shield(entry[0])
+
+
 def base_url_from(conn: Connection, default_scheme: str = "https", default_path: str = "") -> str:
     """An absolute base URL from a connection's host (which may already hold scheme and path)."""
     host = (conn.host or "").strip()
@@ -206,6 +240,36 @@ def base_url_from(conn: Connection, default_scheme: str = "https", default_path:
     if not path and default_path:
         path = default_path.strip("/")
     return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+
+
+#: _advance()'s marker for "the outermost operation returned".
+_DONE = object()
+
+
+def _advance(stack: list[Any], value: Any, error: BaseException | None) -> tuple[Any, Any, BaseException | None]:
+    """Resume the innermost operation with a value (or an error) until one yields a step.
+
+    Returns (step, None, None), or (_DONE, result, None) when the outermost one returns. A finished
+    inner operation hands its result (or its exception) to the one that yielded it; the outermost
+    one's exception propagates.
+    """
+    while True:
+        gen = stack[-1]
+        try:
+            step = gen.throw(error) if error is not None else gen.send(value)
+        except StopIteration as stop:
+            stack.pop()
+            if not stack:
+                return _DONE, stop.value, None
+            value, error = stop.value, None
+            continue
+        except Exception as exc:
+            stack.pop()
+            if not stack:
+                raise
+            value, error = None, exc
+            continue
+        return step, None, None
 
 
 class JobApiHook(compat.BaseHook):
@@ -326,7 +390,7 @@ class JobApiHook(compat.BaseHook):
 
     async def aload_settings(self) -> Any:
         if self._settings is None:
-            self._settings = self._configure(await compat.aget_connection(self.conn_id))
+            self._settings = self._configure(await _shared_connection_lookup(self.conn_id))
         return self._settings
 
     def _configure(self, conn: Connection) -> Any:
@@ -473,23 +537,28 @@ class JobApiHook(compat.BaseHook):
         self.settings  # noqa: B018 - load and validate the connection before any step
         return self._drive_sync(op)
 
+    # Both drivers walk the operation and the sub-operations it yields (an ApiRequest becomes the
+    # exchange() that sends it; a generator is a nested operation) on one explicit stack, in one
+    # loop: a status poll goes three operations deep, and one frame per level would cost every poll.
     def _drive_sync(self, op: Operation[T]) -> T:
+        stack: list[Any] = [op]
         value: Any = None
         error: BaseException | None = None
         while True:
-            try:
-                step = op.throw(error) if error is not None else op.send(value)
-            except StopIteration as stop:
-                return stop.value
-            value, error = None, None
-            try:
-                value = self._sync_step(step)
-            except Exception as exc:  # handed to the operation, which may handle it
-                error = exc
+            step, value, error = _advance(stack, value, error)
+            if step is _DONE:
+                return value
+            if isinstance(step, ApiRequest):
+                stack.append(self.exchange(step))
+            elif inspect.isgenerator(step):
+                stack.append(step)
+            else:
+                try:
+                    value = self._sync_step(step)
+                except Exception as exc:  # handed to the operation, which may handle it
+                    error = exc
 
     def _sync_step(self, step: Any) -> Any:
-        if isinstance(step, ApiRequest):
-            return self._drive_sync(self.exchange(step))
         if isinstance(step, Transmit):
             return self.sync_transport.send(step, self.vendor)
         if isinstance(step, Sleep):
@@ -507,8 +576,6 @@ class JobApiHook(compat.BaseHook):
                 credential = self._drive_sync(self.auth.login())
                 credential_cache.put(key, credential)
                 return credential
-        if inspect.isgenerator(step):
-            return self._drive_sync(step)
         raise JobProviderError(f"unknown step {step!r}")
 
     async def arun_operation(self, op: Operation[T]) -> T:
@@ -517,22 +584,24 @@ class JobApiHook(compat.BaseHook):
         return await self._drive_async(op)
 
     async def _drive_async(self, op: Operation[T]) -> T:
+        stack: list[Any] = [op]
         value: Any = None
         error: BaseException | None = None
         while True:
-            try:
-                step = op.throw(error) if error is not None else op.send(value)
-            except StopIteration as stop:
-                return stop.value
-            value, error = None, None
-            try:
-                value = await self._async_step(step)
-            except Exception as exc:
-                error = exc
+            step, value, error = _advance(stack, value, error)
+            if step is _DONE:
+                return value
+            if isinstance(step, ApiRequest):
+                stack.append(self.exchange(step))
+            elif inspect.isgenerator(step):
+                stack.append(step)
+            else:
+                try:
+                    value = await self._async_step(step)
+                except Exception as exc:
+                    error = exc
 
     async def _async_step(self, step: Any) -> Any:
-        if isinstance(step, ApiRequest):
-            return await self._drive_async(self.exchange(step))
         if isinstance(step, Transmit):
             return await self.async_transport.send(step, self.vendor)
         if isinstance(step, Sleep):
@@ -550,8 +619,6 @@ class JobApiHook(compat.BaseHook):
                 credential = await self._drive_async(self.auth.login())
                 credential_cache.put(key, credential)
                 return credential
-        if inspect.isgenerator(step):
-            return await self._drive_async(step)
         raise JobProviderError(f"unknown step {step!r}")
 
     @property
