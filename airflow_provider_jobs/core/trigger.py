@@ -102,7 +102,8 @@ class JobRunTrigger(compat.BaseTrigger):
         self._live = [JobRun.from_dict(r) for r in self.runs]
         try:
             hook = self.make_hook()
-            outcome = await hook.arun_operation(watch(hook, self._live, self.policy(), log_progress(self.log)))
+            report = log_progress(self.log, final=False)  # the event carries the final state
+            outcome = await hook.arun_operation(watch(hook, self._live, self.policy(), report))
         except (ApiError, JobProviderError) as exc:
             outcome = WaitOutcome(ERROR, list(self._live), str(exc))
         except Exception as exc:  # never let a bug kill the wait silently

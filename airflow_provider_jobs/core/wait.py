@@ -41,7 +41,10 @@ class WaitPolicy:
         """Seconds to the next poll: grows from poll_interval to max_poll_interval for long runs,
         follows the vendor's estimate where it gives one, with jitter against lockstep."""
         ceiling = max(self.poll_interval, self.max_poll_interval or self.poll_interval)
-        interval = min(ceiling, self.poll_interval * (1.5 ** max(0, polls - 3)))
+        interval = self.poll_interval
+        if ceiling > interval and polls > 3:
+            # the exponent is capped: 1.5 ** polls overflows a float after ~1,750 polls (a long run)
+            interval = min(ceiling, interval * 1.5 ** min(polls - 3, 64))
         if eta is not None and eta > interval:
             interval = min(ceiling, eta)
         spread = interval * self.jitter
@@ -181,16 +184,21 @@ def _verdict(runs: list[JobRun], polls: int) -> WaitOutcome:
     return WaitOutcome(SUCCESS, list(runs), "; ".join(r.describe() for r in runs), polls)
 
 
-def log_progress(logger: logging.Logger | Any) -> Callable[[JobRun, JobRun | None], None]:
-    """An on_update callback that logs state and progress changes (not every poll)."""
+def log_progress(logger: logging.Logger | Any, *, final: bool = True) -> Callable[[JobRun, JobRun | None], None]:
+    """An on_update callback that logs state changes, and progress each time it passes a multiple of
+    10% (not every poll: a vendor that reports progress changes it on almost every poll).
+
+    `final=False` leaves out the terminal state: the trigger's event carries it, the triggerer logs
+    the event and the task logs how the wait ended when it resumes.
+    """
 
     def report(fresh: JobRun, previous: JobRun | None) -> None:
         changed = previous is None or (
             fresh.state != previous.state
             or fresh.vendor_state != previous.vendor_state
-            or fresh.progress != previous.progress
+            or _decile(fresh.progress) != _decile(previous.progress)
         )
-        if not changed:
+        if not changed or (not final and fresh.is_terminal):
             return
         text = fresh.describe()
         if fresh.progress is not None:
@@ -201,3 +209,7 @@ def log_progress(logger: logging.Logger | Any) -> Callable[[JobRun, JobRun | Non
         logger.info("%s", text)
 
     return report
+
+
+def _decile(progress: float | None) -> int | None:
+    return None if progress is None else int(progress // 10)
