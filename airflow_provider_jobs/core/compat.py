@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from airflow import __version__ as AIRFLOW_VERSION_STRING
@@ -57,14 +58,33 @@ log = logging.getLogger(__name__)
 
 
 def mask_secret(value: Any) -> None:
-    """Register a value with Airflow's secrets masker (task and supervisor processes)."""
+    """Register a value with Airflow's secrets masker (task and supervisor processes).
+
+    A string this process's masker already hides is not registered again: every hook a trigger makes
+    registers its connection's secrets, and Airflow's mask_secret() does real work (and, in a task,
+    messages the supervisor) even for a secret it knows.
+    """
     if value in (None, ""):
+        return
+    if isinstance(value, str) and _already_masked(value):
         return
     if AIRFLOW_V3:
         from airflow.sdk.log import mask_secret as _mask
     else:  # pragma: no cover
         from airflow.utils.log.secrets_masker import mask_secret as _mask
     _mask(value)
+
+
+def _already_masked(value: str) -> bool:
+    try:
+        if AIRFLOW_V3:
+            from airflow.sdk.log import _secrets_masker
+        else:  # pragma: no cover
+            from airflow.utils.log.secrets_masker import _secrets_masker
+        patterns = _secrets_masker().patterns
+    except Exception:  # a masker without the attribute: register every time, as before
+        return False
+    return isinstance(patterns, (set, frozenset)) and re.escape(value) in patterns
 
 
 def get_connection(conn_id: str) -> Connection:

@@ -87,6 +87,27 @@ class _OperationDescriptor:
         setattr(owner, "a" + name, async_)
 
 
+#: Parsed extras of the Connection objects read lately, by identity. The triggers of one event loop share
+#: one Connection object (see _shared_connection_lookup), and Airflow parses (and masks) the extra JSON on
+#: every extra_dejson: thousands of hooks on one connection parse it once.
+_EXTRAS_KEPT = 64
+_extras_by_conn: dict[int, tuple[Any, Any, dict[str, Any]]] = {}
+
+
+def _extras_of(conn: Connection) -> dict[str, Any]:
+    hit = _extras_by_conn.get(id(conn))
+    if hit is not None and hit[0] is conn and hit[1] == conn.extra:
+        return hit[2]
+    try:
+        parsed: dict[str, Any] = conn.extra_dejson or {}
+    except Exception:  # pragma: no cover - extra_dejson already guards
+        parsed = {}
+    while len(_extras_by_conn) >= _EXTRAS_KEPT:
+        _extras_by_conn.pop(next(iter(_extras_by_conn)), None)
+    _extras_by_conn[id(conn)] = (conn, conn.extra, parsed)
+    return parsed
+
+
 class ConnectionSettings:
     """Read typed values from a Connection's extra, naming the field on bad input.
 
@@ -96,10 +117,7 @@ class ConnectionSettings:
     def __init__(self, conn: Connection, conn_type: str) -> None:
         self.conn = conn
         self.conn_type = conn_type
-        try:
-            self.extra: dict[str, Any] = conn.extra_dejson or {}
-        except Exception:  # pragma: no cover - extra_dejson already guards
-            self.extra = {}
+        self.extra: dict[str, Any] = _extras_of(conn)  # read only: shared with other readers of conn
 
     def _raw(self, name: str) -> Any:
         for key in (name, f"extra__{self.conn_type}__{name}"):
