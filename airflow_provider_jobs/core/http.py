@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import functools
 import json as jsonlib
 import logging
 import random
@@ -48,12 +47,7 @@ ReadAs = Literal["json", "text", "bytes", "none", "file"]
 
 def path_segment(value: Any) -> str:
     """Encode one URL path segment: `/`, `..`, `?`, spaces cannot escape into another endpoint."""
-    return _quoted_segment(str(value))
-
-
-@functools.lru_cache(maxsize=4096)
-def _quoted_segment(text: str) -> str:
-    # cached: a wait encodes the same run id on every status poll
+    text = str(value)
     if text in (".", ".."):
         return quote(text, safe="").replace(".", "%2E")
     return quote(text, safe="")
