@@ -1,0 +1,604 @@
+"""Triggerer-scale benchmark (issue 9): thousands of concurrent JobRunTriggers in one event loop.
+
+    python benchmarks/triggerer_scale.py            # the whole benchmark (make bench), < 10 minutes
+    python benchmarks/triggerer_scale.py --quick    # a smoke run of a minute or two
+
+The sandbox runs in its own process (bench_sandbox.py, on uvloop). For each phase (N waits, poll
+interval, window in which the jobs end) and for each client kind (ours, peer, ideal: see
+bench_clients.py) it defines N jobs with random lives on the sandbox (mixed vendors), starts one
+run of each through the provider's hooks, then starts a fresh client process that waits for all N
+runs at once in one event loop. The runs' clocks are restarted when the client begins, so all
+three kinds see the same schedule.
+
+Item 3 of the issue (API calls per run, with and without the growing poll interval) is a last
+phase of long runs, waited on by two of our clients side by side.
+
+Results: printed, benchmarks/RESULTS.md (machine, table, targets met or not), benchmarks/results.png
+and benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+KINDS = ("ours", "peer", "ideal")
+#: The vendors the benchmark knows how to drive (hook, operator, and a hand-written wire for the
+#: reference clients); each takes part when the sandbox and the provider both have it.
+MIX = {"spectrum": 0.5, "ocapi": 0.25, "nexus_ic": 0.25}
+LOGIN_VENDORS = {"ocapi", "nexus_ic"}
+
+
+@dataclass
+class Phase:
+    name: str
+    n: int
+    interval: float
+    ends: tuple[float, float]  # the jobs end uniformly in this window (seconds after the start)
+    max_interval: float | None = None
+    target: bool = False  # issue 9 item 2 sets targets for this phase
+    kinds: tuple[str, ...] = KINDS
+
+
+FULL = [
+    Phase("N=1,000 / 1 s", 1000, 1.0, (3.0, 12.0)),
+    Phase("N=3,000 / 1 s", 3000, 1.0, (4.0, 16.0), target=True),
+    Phase("N=10,000 / 10 s", 10000, 10.0, (10.0, 40.0), target=True),
+]
+QUICK = [
+    Phase("N=300 / 1 s", 300, 1.0, (2.0, 6.0)),
+    Phase("N=1,000 / 2 s", 1000, 2.0, (3.0, 10.0), target=True),
+]
+#: Item 3: long runs, a 1 s poll interval, with and without growth up to 10 s (two clients side by side).
+GROWTH = Phase("calls per run", 500, 1.0, (20.0, 40.0), max_interval=10.0)
+GROWTH_QUICK = Phase("calls per run", 200, 1.0, (8.0, 16.0), max_interval=8.0)
+
+
+# -- the sandbox process -----------------------------------------------------------------------------
+class SandboxProcess:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "bench_sandbox.py")],
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
+        if not line.startswith("http"):
+            raise RuntimeError(f"the sandbox did not start (said {line!r})")
+        self.url = line
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.url + path, timeout=60) as resp:
+            return json.loads(resp.read())
+
+    def post(self, path: str, body: Any) -> Any:
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return json.loads(resp.read())
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.proc.pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# -- the provider side of the setup (hooks start the runs, operators serialize the triggers) ---------
+def provider_vendors(available: list[str]) -> dict[str, Any]:
+    """vendor -> (hook class, operator factory) for the vendors of MIX that exist on both sides."""
+    found: dict[str, Any] = {}
+    for vendor in MIX:
+        if vendor not in available:
+            continue
+        try:
+            if vendor == "spectrum":
+                from airflow_provider_jobs.hooks.spectrum import SpectrumHook as hook
+                from airflow_provider_jobs.operators.spectrum import SpectrumTriggerJobOperator as op
+
+                found[vendor] = (hook, lambda ref, op=op, **kw: op(file=ref, **kw))
+            elif vendor == "ocapi":
+                from airflow_provider_jobs.hooks.ocapi import OcapiHook as hook
+                from airflow_provider_jobs.operators.ocapi import OcapiRunJobOperator as op
+
+                found[vendor] = (hook, lambda ref, op=op, **kw: op(job_id=ref, **kw))
+            elif vendor == "nexus_ic":
+                from airflow_provider_jobs.hooks.nexus_ic import NexusICHook as hook
+                from airflow_provider_jobs.operators.nexus_ic import NexusICRunReportOperator as op
+
+                found[vendor] = (hook, lambda ref, op=op, **kw: op(template_id=int(ref), **kw))
+        except ImportError as exc:
+            print(f"  {vendor}: left out ({exc})", flush=True)
+    return found
+
+
+#: Jobs are defined with this long a life; each run's real end is set when its client is ready.
+LONG_LIFE = 3600.0
+FAILED_STATE = {"spectrum": "ERROR", "ocapi": "error", "nexus_ic": "5"}
+
+
+def lives_for(phase: Phase, seed: int) -> list[tuple[str, str | None, float]]:
+    """(vendor, final state or None for the usual success, seconds until the end) for each of the
+    phase's N jobs: the same for every client kind."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(phase.n):
+        end = rng.uniform(*phase.ends)
+        vendor = rng.choices(list(ACTIVE), weights=[MIX[v] for v in ACTIVE])[0]
+        failed = rng.random() < 0.1
+        out.append((vendor, FAILED_STATE[vendor] if failed else None, end))
+    return out
+
+
+ACTIVE: dict[str, Any] = {}
+
+
+def prepare(sandbox: SandboxProcess, phase: Phase, kind: str, seed: int, tmp: str, tag: int = 0) -> str:
+    """Define the jobs, start their runs through the hooks, write the client's spec; its path.
+
+    The same seed gives the same lives (vendor, duration, outcome); `tag` keeps job names apart when
+    two sets of jobs live on the sandbox at once."""
+    lives = lives_for(phase, seed)
+    refs: list[str] = [""] * len(lives)
+    run_ids: list[str] = [""] * len(lives)
+    for vendor in ACTIVE:
+        idx = [i for i, life in enumerate(lives) if life[0] == vendor]
+        if not idx:
+            continue
+        made = sandbox.post("/_bench/jobs", {"vendor": vendor, "first_index": (seed * 10 + tag) * 100000 + idx[0],
+                                             "lives": [[0.5, LONG_LIFE, lives[i][1]] for i in idx],
+                                             "start": kind != "ours"})
+        for n, i in enumerate(idx):
+            refs[i] = made["jobs"][n]
+            if made["runs"]:
+                run_ids[i] = made["runs"][n]
+    waits = []
+    if kind == "ours":  # started through the hooks, serialized by the operators, as in a real deferral
+        runs = asyncio.run(start_runs([(life[0], ref) for life, ref in zip(lives, refs, strict=True)]))
+        operators = {v: factory(refs[next(i for i, life in enumerate(lives) if life[0] == v)],
+                                task_id=f"bench_{v}", poll_interval=phase.interval,
+                                max_poll_interval=phase.max_interval, deferrable=True)
+                     for v, (_, factory) in ACTIVE.items() if any(life[0] == v for life in lives)}
+        for (vendor, _, seconds), run in zip(lives, runs, strict=True):
+            _, kwargs = operators[vendor].make_trigger([run], None).serialize()
+            waits.append({"vendor": vendor, "job": run.job_id, "run_id": run.run_id, "seconds": seconds,
+                          "kwargs": json.loads(json.dumps(kwargs))})  # what the triggerer gets back
+    else:
+        for (vendor, _, seconds), ref, run_id in zip(lives, refs, run_ids, strict=True):
+            waits.append({"vendor": vendor, "job": ref, "run_id": run_id, "seconds": seconds})
+    # the whole client run is bounded: a client that cannot keep up is cut off (its missing events show)
+    limit = max(1.0, phase.interval) + phase.ends[1] + (phase.max_interval or phase.interval) * 3 + 30.0
+    spec = {"kind": kind, "base": sandbox.url, "interval": phase.interval, "pool": pool_size(), "limit_s": limit,
+            "connections": {v: c for v, c in CONNECTIONS.items() if v in ACTIVE}, "waits": waits}
+    path = os.path.join(tmp, f"spec-{seed}-{tag}-{kind}.json")
+    with open(path, "w") as fh:
+        json.dump(spec, fh)
+    return path
+
+
+CONNECTIONS: dict[str, Any] = {}
+
+
+def reset(sandbox: SandboxProcess) -> None:
+    """A clean sandbox (its sessions and tokens too: forget ours)."""
+    from airflow_provider_jobs.core.auth import credential_cache
+
+    sandbox.post("/_admin/reset", {})
+    credential_cache.clear()
+
+
+def pool_size() -> int:
+    from airflow_provider_jobs.core.http import ASYNC_POOL_SIZE
+
+    return ASYNC_POOL_SIZE
+
+
+async def start_runs(items: list[tuple[str, str]]) -> list[Any]:
+    hooks = {v: ACTIVE[v][0]() for v in {v for v, _ in items}}
+    gate = asyncio.Semaphore(64)
+
+    async def one(vendor: str, ref: str) -> Any:
+        async with gate:
+            return await hooks[vendor].astart_run(ref)
+
+    return await asyncio.gather(*(one(v, r) for v, r in items))
+
+
+def measure(sandbox: SandboxProcess, spec_path: str, tmp: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run one client; add what the sandbox counted meanwhile (requests, logins, TCP connections)."""
+    before, server_cpu = sandbox.get("/_bench/stats"), sandbox.cpu_seconds()
+    r = run_client(spec_path, tmp, env)
+    after = sandbox.get("/_bench/stats")
+    r["sandbox_cpu_s"] = sandbox.cpu_seconds() - server_cpu
+    requests = sum(after["requests"].values()) - sum(before["requests"].values())
+    logins = sum(after["logins"].values()) - sum(before["logins"].values())
+    r["requests"] = requests
+    r["server_logins"] = logins
+    r["polls"] = requests - logins
+    r["polls_per_run"] = r["polls"] / r["n"]
+    r["cpu_ms_per_poll"] = 1000.0 * r["cpu_s"] / max(1, r["polls"])
+    # minus the client's anchor call and this stats call
+    r["connections"] = after["connections"] - before["connections"] - 2
+    return r
+
+
+def run_client(spec_path: str, tmp: str, env: dict[str, str]) -> dict[str, Any]:
+    out = spec_path.replace("spec-", "result-")
+    log = open(spec_path.replace("spec-", "log-").replace(".json", ".txt"), "w")
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "bench_clients.py"), spec_path, out],
+                          cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=900)
+    log.close()
+    if proc.returncode != 0:
+        with open(log.name) as fh:
+            raise RuntimeError(f"client {spec_path} failed:\n{fh.read()[-3000:]}")
+    with open(out) as fh:
+        return json.load(fh)
+
+
+# -- reporting -----------------------------------------------------------------------------------------
+def machine() -> dict[str, str]:
+    import aiohttp
+    import airflow
+
+    cpu = "?"
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+                break
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "memory": mem, "python": platform.python_version(),
+            "aiohttp": aiohttp.__version__, "airflow": airflow.__version__, "kernel": platform.release(),
+            "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+
+COLUMNS = [
+    ("cpu_ms_per_poll", "CPU ms/poll", "{:.3f}"),
+    ("kb_per_wait", "RSS kB/wait", "{:.1f}"),
+    ("connections", "TCP conns", "{:d}"),
+    ("logins", "logins", "{:d}"),
+    ("lag_p50_ms", "lag p50 ms", "{:.1f}"),
+    ("lag_p99_ms", "lag p99 ms", "{:.1f}"),
+    ("lag_max_ms", "lag max ms", "{:.0f}"),
+    ("detect_p50_s", "detect p50 s", "{:.2f}"),
+    ("detect_p99_s", "detect p99 s", "{:.2f}"),
+    ("polls_per_run", "polls/run", "{:.1f}"),
+    ("events", "events", "{:d}"),
+]
+RATIO_KEYS = ("cpu_ms_per_poll", "kb_per_wait", "connections", "lag_p99_ms", "detect_p99_s")
+
+
+def fmt(value: Any, pattern: str) -> str:
+    try:
+        return pattern.format(value)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def table(results: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    head = "| phase | client | " + " | ".join(c[1] for c in COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    for phase, by_kind in results.items():
+        for kind, r in by_kind.items():
+            lines.append(f"| {phase} | {kind} | " + " | ".join(fmt(r.get(k), p) for k, _, p in COLUMNS) + " |")
+        if "ours" in by_kind:
+            for ref in ("ideal", "peer"):
+                if ref in by_kind:
+                    cells = []
+                    for key, _, _ in COLUMNS:
+                        a, b = by_kind["ours"].get(key), by_kind[ref].get(key)
+                        cells.append(f"{a / b:.2f}x" if key in RATIO_KEYS and a is not None and b else "")
+                    lines.append(f"| {phase} | ours / {ref} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def targets(results: dict[str, dict[str, dict[str, Any]]], phases: list[Phase], logins_allowed: int
+            ) -> list[tuple[str, str, bool, str]]:
+    checks = []
+    for phase in phases:
+        if not phase.target or phase.name not in results:
+            continue
+        r = results[phase.name]
+        ours, ideal, peer = r.get("ours", {}), r.get("ideal", {}), r.get("peer", {})
+        p = phase.name
+        checks.append((p, "event-loop lag p99 < 200 ms", ours["lag_p99_ms"] < 200, f"{ours['lag_p99_ms']:.1f} ms"))
+        limit = phase.interval + 1.0
+        label = f"detection latency p99 < poll interval + 1 s ({limit:g} s)"
+        if ours["events"] < ours["n"]:  # a wait that never fired has an unbounded latency
+            checks.append((p, label, False, f"only {ours['events']} of {ours['n']} waits fired within the phase's "
+                                            f"time limit ({ours.get('detect_p99_s', float('nan')):.2f} s over those)"))
+        else:
+            checks.append((p, label, ours["detect_p99_s"] < limit, f"{ours['detect_p99_s']:.2f} s"))
+        if ideal:
+            ratio = ours["cpu_ms_per_poll"] / ideal["cpu_ms_per_poll"]
+            checks.append((p, "CPU per poll <= 1.5 x ideal", ratio <= 1.5,
+                           f"{ours['cpu_ms_per_poll']:.3f} ms = {ratio:.2f} x ideal ({ideal['cpu_ms_per_poll']:.3f})"))
+        if peer:
+            ratio = ours["cpu_ms_per_poll"] / peer["cpu_ms_per_poll"]
+            checks.append((p, "CPU per poll <= 1/3 x peer pattern", ratio <= 1 / 3,
+                           f"{ratio:.2f} x peer ({peer['cpu_ms_per_poll']:.3f} ms)"))
+        if ideal:
+            ratio = ours["kb_per_wait"] / ideal["kb_per_wait"]
+            checks.append((p, "memory per trigger <= 1.5 x ideal", ratio <= 1.5,
+                           f"{ours['kb_per_wait']:.1f} kB = {ratio:.2f} x ideal ({ideal['kb_per_wait']:.1f} kB)"))
+        checks.append((p, f"TCP connections <= pool size ({pool_size()})", ours["connections"] <= pool_size(),
+                       f"{ours['connections']} (peer: {peer.get('connections', '?')})"))
+        checks.append((p, f"logins <= one per credential ({logins_allowed})", ours["logins"] <= logins_allowed,
+                       f"{ours['logins']} (peer: {peer.get('logins', '?')})"))
+    return checks
+
+
+def _charted(r: dict[str, Any], key: str) -> float:
+    """A figure for the chart; no detection bar for a client whose waits did not all fire."""
+    if key.startswith("detect") and r.get("events", 0) < r.get("n", 0):
+        return float("nan")
+    return float(r.get(key, float("nan")))
+
+
+def chart(results: dict[str, dict[str, dict[str, Any]]], path: str) -> None:
+    from pngchart import bar_panels
+
+    groups = [p.replace(",", "").replace(" / ", " ").upper() for p in results]
+    panels = []
+    for key, title in (("cpu_ms_per_poll", "CLIENT CPU MS PER STATUS POLL"), ("kb_per_wait", "RSS KB PER WAIT"),
+                       ("lag_p99_ms", "EVENT-LOOP LAG P99 MS"), ("detect_p99_s", "DETECTION LATENCY P99 S")):
+        values = {g: [_charted(results[p].get(k, {}), key) for k in KINDS]
+                  for g, p in zip(groups, results, strict=True)}
+        panels.append({"title": title, "groups": groups, "series": [k.upper() for k in KINDS], "values": values})
+    bar_panels(panels, path)
+
+
+def write_results(path: str, info: dict[str, str], results: dict, checks: list, growth: dict | None,
+                  sync: dict | None, phases: list[Phase], mix: dict[str, float], wall: float, notes: list[str]) -> None:
+    lines = ["# Benchmark results (issue 9)", "",
+             "Written by `make bench` (`benchmarks/triggerer_scale.py`); the numbers below are from its last run.", "",
+             "## Machine", ""]
+    lines += [f"- {k}: {v}" for k, v in info.items()]
+    lines += [f"- benchmark wall time: {wall:.0f} s", "", "## Setup", "",
+              "- The sandbox runs in its own process (`benchmarks/bench_sandbox.py`, aiohttp server on uvloop).",
+              "- Vendors mixed (share of the waits): " + ", ".join(f"{v} {s:.0%}" for v, s in mix.items()) + ".",
+              "- Every wait's job ends at a random moment of the phase's window (10% of them fail); one "
+              "client process per row, all its waits in ONE asyncio event loop (the default loop, as the "
+              "triggerer's).",
+              "- `ours`: JobRunTriggers built from the kwargs the run operators serialize, each iterated "
+              "for its first event. `peer`: a login per hook, and per poll a log line, a tenacity retry "
+              "object and a new aiohttp session (as the dbt Cloud provider's async hook). `ideal`: bare "
+              "coroutines over one keep-alive session, one login per vendor, no provider code.",
+              "- CPU: `time.process_time()` of the client process over the whole wait (triggers' start "
+              "included) / status polls. Memory: peak RSS during the wait minus RSS before the waits were "
+              "created, / N. TCP connections and logins: counted by the sandbox. Lag: a 50 ms "
+              "ticker in the same loop. Detection: the moment the trigger fired minus the run's scripted end "
+              "(from the sandbox).", "",
+              "Phases: " + "; ".join(f"{p.name}: jobs end {p.ends[0]:g}-{p.ends[1]:g} s after the start"
+                                     for p in phases), "",
+              "## Results", ""]
+    lines += table(results)
+    lines += ["", "## Targets (issue 9, item 2)", "", "| phase | target | met | figure |", "|---|---|---|---|"]
+    lines += [f"| {p} | {t} | {'met' if ok else 'NOT met'} | {fig} |" for p, t, ok, fig in checks]
+    if growth:
+        lines += ["", "## API calls per run (item 3)", "",
+                  f"{growth['n']} long runs per client (they end {growth['ends']}), poll interval "
+                  f"{growth['interval']:g} s:", "",
+                  "| poll interval | status calls per run | detection p50 s | detection p99 s |", "|---|---|---|---|"]
+        for label, r in growth["rows"].items():
+            lines.append(f"| {label} | {r['polls_per_run']:.1f} | {r['detect_p50_s']:.2f} | {r['detect_p99_s']:.2f} |")
+    if sync:
+        import sync_throughput
+
+        lines += ["", "## Sync hook throughput (item 4)", "", sync_throughput.markdown(sync)]
+    lines += ["", "## What limits a phase", "",
+              "One event loop runs on one core: it can sustain at most 1,000 / (CPU ms per poll) status polls "
+              "per second. A phase asks for N / poll interval polls per second while its runs live; above the "
+              "loop's capacity the waits fall behind (lag grows, detection slips, the start of the waits "
+              "stretches out).", "",
+              "| phase | polls/s asked | " + " | ".join(f"{k} capacity polls/s" for k in KINDS) + " |",
+              "|---|---|" + "---|" * len(KINDS)]
+    for phase in phases:
+        if phase.name not in results:
+            continue
+        cells = []
+        for kind in KINDS:
+            r = results[phase.name].get(kind)
+            cells.append(f"{1000.0 / r['cpu_ms_per_poll']:,.0f}" if r and r.get("cpu_ms_per_poll") else "")
+        lines.append(f"| {phase.name} | {phase.n / phase.interval:,.0f} | " + " | ".join(cells) + " |")
+    peer = [r["peer"]["cpu_ms_per_poll"] for r in results.values() if "peer" in r]
+    ideal_peer = [r["ideal"]["cpu_ms_per_poll"] / r["peer"]["cpu_ms_per_poll"] for r in results.values()
+                  if "peer" in r and "ideal" in r]
+    lines += ["", "## Reading the figures", ""]
+    lines += [text.format(peer_ms=f"{min(peer):.1f}-{max(peer):.1f}" if peer else "?",
+                          ideal_peer=f"{min(ideal_peer):.2f}-{max(ideal_peer):.2f}" if ideal_peer else "?")
+              for text in ANALYSIS]
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    lines += ["", "![chart](results.png)", ""]
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines))
+
+
+#: What the profiles behind these figures showed (py-spy on the N=10,000 phase, 2026-11-23); the
+#: figures above are re-measured on every run, this text is not.
+ANALYSIS = [
+    "- **Where our CPU goes.** A py-spy profile of our client at N=10,000 put about half of its samples "
+    "in aiohttp and the event loop (what the ideal client spends in all) and half in the provider's own "
+    "work per poll: the wait loop and the hook drivers, parsing each answer into a JobRun, the "
+    "auth/retry exchange, and the log lines for state and progress changes. Replayed in a tight loop "
+    "that work costs 70-100 us per poll; with thousands of waits alive their objects no longer sit in "
+    "the CPU caches and it costs several times more. That is our gap to the ideal client (the ratios "
+    "in the table).",
+    "- **CPU per poll <= 1/3 of the peer pattern** needs the peer at 3 x our figure, and the ideal "
+    "client itself is only at {ideal_peer} x the peer here. Our peer reference does per poll what the "
+    "dbt Cloud provider's async hook does (a log line, a tenacity retry object, a new ClientSession and "
+    "TCP connection); it measures {peer_ms} ms here (the issue quotes 1.1-2.3 ms).",
+    "- **N=3,000 at a 1 s interval** asks for 3,000 status polls per second from one event loop, i.e. "
+    "one core. The capacity table above (1,000 / CPU ms per poll) shows only a client at the ideal's "
+    "cost keeps up, and only because the runs end within 16 s. Past its capacity a client saturates "
+    "the loop: its waits start too slowly to all be up before the phase's time limit, and the lag and "
+    "detection targets are missed. Within capacity (N=1,000 at 1 s; N=10,000 at 10 s) ours meets them.",
+    "- **What would close it**: fewer status calls rather than cheaper ones: one call for many runs "
+    "where the vendor lists running jobs (Spectrum `list-running`, OCAPI's job execution search), shared "
+    "by every trigger of the loop on that connection; and a poll interval that grows for long runs "
+    "(`max_poll_interval`, item 3 below).",
+]
+
+
+# -- main ----------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Triggerer-scale benchmark (issue 9)")
+    parser.add_argument("--quick", action="store_true", help="small phases: a smoke run")
+    parser.add_argument("--only", choices=KINDS, action="append", help="run only these client kinds")
+    parser.add_argument("--phase", action="append", help="run only phases whose name starts with this")
+    parser.add_argument("--no-growth", action="store_true", help="skip the calls-per-run phase (item 3)")
+    parser.add_argument("--no-sync", action="store_true", help="skip the sync throughput (item 4)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--vendors", help="comma-separated vendors to mix (default: all available)")
+    parser.add_argument("--report", action="store_true", help="rewrite RESULTS.md and the chart from results.json")
+    args = parser.parse_args(argv)
+    if args.report:
+        report(args.quick)
+        return 0
+    started = time.time()
+    phases = QUICK if args.quick else FULL
+    if args.phase:
+        phases = [p for p in phases if any(p.name.startswith(x) for x in args.phase)]
+    kinds = tuple(args.only or KINDS)
+
+    tmp = tempfile.mkdtemp(prefix="apj-bench-")
+    home = os.path.join(tmp, "airflow-home")
+    os.makedirs(home)
+    env = dict(os.environ, AIRFLOW_HOME=home, AIRFLOW__CORE__LOAD_EXAMPLES="False",
+               AIRFLOW__CORE__UNIT_TEST_MODE="True", AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+               # Each client process imports Airflow: keep its bytecode (outside the venv) rather than
+               # compile it again in every process when PYTHONDONTWRITEBYTECODE is set.
+               PYTHONPYCACHEPREFIX=os.path.join(tempfile.gettempdir(), "apj-bench-pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.update({k: env[k] for k in ("AIRFLOW_HOME", "AIRFLOW__CORE__LOAD_EXAMPLES",
+                                           "AIRFLOW__CORE__UNIT_TEST_MODE", "AIRFLOW__LOGGING__LOGGING_LEVEL")})
+    sys.path.insert(0, ROOT)
+    logging.getLogger("airflow_provider_jobs").setLevel(logging.WARNING)  # the setup's own chatter
+    sandbox = SandboxProcess()
+    notes: list[str] = []
+    try:
+        available = sandbox.get("/")["vendors"]
+        CONNECTIONS.update(sandbox.get("/_bench/connections"))
+        for vendor, conn in CONNECTIONS.items():
+            name = f"AIRFLOW_CONN_{vendor.upper()}_DEFAULT"
+            os.environ[name] = env[name] = json.dumps(conn)
+        wanted = args.vendors.split(",") if args.vendors else list(MIX)
+        ACTIVE.update({v: x for v, x in provider_vendors([v for v in available if v in wanted]).items()})
+        total = sum(MIX[v] for v in ACTIVE)
+        mix = {v: MIX[v] / total for v in ACTIVE}
+        others = sorted(set(available) - set(ACTIVE))
+        if others:
+            notes.append("Sandbox vendors not in the mix (no driver in the benchmark yet, or their polls are not "
+                         "per run): " + ", ".join(others) + ".")
+        logins_allowed = len(LOGIN_VENDORS & set(ACTIVE))
+        info = machine()
+        print(f"sandbox {sandbox.url}; vendors {', '.join(f'{v} {s:.0%}' for v, s in mix.items())}", flush=True)
+        print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+
+        results: dict[str, dict[str, dict[str, Any]]] = {}
+        for p_index, phase in enumerate(phases):
+            results[phase.name] = {}
+            for kind in kinds:
+                reset(sandbox)
+                t0 = time.time()
+                spec = prepare(sandbox, phase, kind, seed=p_index + 1, tmp=tmp)
+                setup = time.time() - t0
+                r = measure(sandbox, spec, tmp, env)
+                results[phase.name][kind] = r
+                print(f"{phase.name:>16} {kind:>5}: setup {setup:5.1f}s wall {r['wall_s']:5.1f}s "
+                      f"cpu/poll {r['cpu_ms_per_poll']:.3f} ms, {r['kb_per_wait']:.1f} kB/wait, "
+                      f"conns {r['connections']}, logins {r['logins']}, lag p50/p99/max {r['lag_p50_ms']:.0f}/"
+                      f"{r['lag_p99_ms']:.0f}/{r['lag_max_ms']:.0f} ms, detect p50/p99 {r['detect_p50_s']:.2f}/"
+                      f"{r['detect_p99_s']:.2f} s, polls {r['polls']}, ramp {r['ramp_s']:.1f}s, "
+                      f"events {r['events']}/{r['n']} {r['statuses']}, sandbox cpu {r['sandbox_cpu_s']:.1f}s, "
+                      f"gc {r['gc_s']:.1f}s {r['gc_collections']}",
+                      flush=True)
+
+        growth = None
+        if not args.no_growth and "ours" in kinds:
+            growth = run_growth(sandbox, GROWTH_QUICK if args.quick else GROWTH, tmp, env)
+        sync = None
+        if not args.no_sync:
+            import sync_throughput
+
+            sync = sync_throughput.measure(sandbox.url, CONNECTIONS["spectrum"], seconds=3 if args.quick else 8)
+            print(sync["text"], flush=True)
+    finally:
+        sandbox.stop()
+
+    print()
+    for line in table(results):
+        print(line)
+    checks = targets(results, phases, logins_allowed) if set(kinds) == set(KINDS) else []
+    print()
+    for p, t, ok, fig in checks:
+        print(f"{'MET    ' if ok else 'NOT MET'} {p}: {t}: {fig}")
+    wall = time.time() - started
+    print(f"\nbenchmark wall time {wall:.0f} s")
+    if not args.no_write:
+        with open(os.path.join(HERE, "results.json"), "w") as fh:
+            json.dump({"machine": info, "results": results, "targets": checks, "growth": growth, "sync": sync,
+                       "phases": [p.name for p in phases], "mix": mix, "wall_s": wall, "notes": notes}, fh, indent=1)
+        report(args.quick)
+    return 0
+
+
+def report(quick: bool = False) -> None:
+    """RESULTS.md and results.png from results.json (the last run's figures)."""
+    with open(os.path.join(HERE, "results.json")) as fh:
+        saved = json.load(fh)
+    phases = [p for p in (QUICK if quick else FULL) if p.name in saved["phases"]]
+    checks = [tuple(c) for c in saved["targets"]]
+    write_results(os.path.join(HERE, "RESULTS.md"), saved["machine"], saved["results"], checks, saved["growth"],
+                  saved["sync"], phases, saved["mix"], saved["wall_s"], saved["notes"])
+    chart(saved["results"], os.path.join(HERE, "results.png"))
+    print("wrote benchmarks/RESULTS.md, benchmarks/results.png, benchmarks/results.json")
+
+
+def run_growth(sandbox: SandboxProcess, phase: Phase, tmp: str, env: dict[str, str]) -> dict[str, Any]:
+    """Item 3: the same long runs waited on with a fixed interval and with a growing one, side by side."""
+    reset(sandbox)
+    fixed = Phase(phase.name, phase.n, phase.interval, phase.ends)
+    specs = {f"fixed {phase.interval:g} s": prepare(sandbox, fixed, "ours", seed=101, tmp=tmp, tag=1),
+             f"{phase.interval:g} s growing to {phase.max_interval:g} s": prepare(sandbox, phase, "ours", seed=101,
+                                                                                  tmp=tmp, tag=2)}
+    procs = {}
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for label, spec in specs.items():
+            procs[label] = pool.submit(run_client, spec, tmp, env)
+        rows = {label: f.result() for label, f in procs.items()}
+    for label, r in rows.items():
+        r["polls_per_run"] = r["event_polls"] / r["n"]  # two clients at once: each counts its own
+        print(f"calls per run, {label}: {r['polls_per_run']:.1f} (detect p50/p99 {r['detect_p50_s']:.2f}/"
+              f"{r['detect_p99_s']:.2f} s)", flush=True)
+    return {"n": phase.n, "ends": f"{phase.ends[0]:g}-{phase.ends[1]:g} s after the start",
+            "interval": phase.interval, "rows": rows}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
