@@ -229,7 +229,9 @@ class SpectrumHook(JobApiHook):
         resp = yield ApiRequest("GET", f"/rest/job-execution/job-details/{path_segment(run.run_id)}",
                                 endpoint="job details")
         fresh = self.run_from_details(run.job_id, str(run.run_id), resp.json_object())
-        return fresh.with_(details={**run.details, **fresh.details})
+        # job details carry no estimate: one read from the file's status earlier is stale by now
+        kept = {k: v for k, v in run.details.items() if k != "eta_seconds"}
+        return fresh.with_(details={**kept, **fresh.details})
 
     @operation
     def job_status(self, job: str) -> Operation[JobRun | None]:
