@@ -64,7 +64,7 @@ QUICK = [
     Phase("N=1,000 / 2 s", 1000, 2.0, (3.0, 10.0), target=True),
 ]
 #: Item 3: long runs, a 1 s poll interval, with and without growth up to 10 s (two clients side by side).
-GROWTH = Phase("calls per run", 500, 1.0, (20.0, 40.0), max_interval=10.0)
+GROWTH = Phase("calls per run", 500, 1.0, (15.0, 30.0), max_interval=10.0)
 GROWTH_QUICK = Phase("calls per run", 200, 1.0, (8.0, 16.0), max_interval=8.0)
 
 
@@ -184,7 +184,7 @@ def prepare(sandbox: SandboxProcess, phase: Phase, kind: str, seed: int, tmp: st
         for (vendor, _, seconds), ref, run_id in zip(lives, refs, run_ids, strict=True):
             waits.append({"vendor": vendor, "job": ref, "run_id": run_id, "seconds": seconds})
     # the whole client run is bounded: a client that cannot keep up is cut off (its missing events show)
-    limit = max(1.0, phase.interval) + phase.ends[1] + (phase.max_interval or phase.interval) * 3 + 30.0
+    limit = max(1.0, phase.interval) + phase.ends[1] + (phase.max_interval or phase.interval) * 3 + 15.0
     spec = {"kind": kind, "base": sandbox.url, "interval": phase.interval, "pool": pool_size(), "limit_s": limit,
             "connections": {v: c for v, c in CONNECTIONS.items() if v in ACTIVE}, "waits": waits}
     path = os.path.join(tmp, f"spec-{seed}-{tag}-{kind}.json")
@@ -544,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_sync:
             import sync_throughput
 
-            sync = sync_throughput.measure(sandbox.url, CONNECTIONS["spectrum"], seconds=3 if args.quick else 8)
+            sync = sync_throughput.measure(sandbox.url, CONNECTIONS["spectrum"], seconds=3 if args.quick else 5)
             print(sync["text"], flush=True)
     finally:
         sandbox.stop()
