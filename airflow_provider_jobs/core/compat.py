@@ -76,15 +76,22 @@ def mask_secret(value: Any) -> None:
 
 
 def _already_masked(value: str) -> bool:
+    """Whether this process's masker holds the value's pattern (escaped as the masker escapes it)."""
     try:
         if AIRFLOW_V3:
             from airflow.sdk.log import _secrets_masker
-        else:  # pragma: no cover
+
+            escape = re.escape
+        else:  # pragma: no cover - Airflow 2's masker escapes with re2
+            import re2
             from airflow.utils.log.secrets_masker import _secrets_masker
+
+            escape = re2.escape
         patterns = _secrets_masker().patterns
     except Exception:  # a masker without the attribute: register every time, as before
         return False
-    return isinstance(patterns, (set, frozenset)) and re.escape(value) in patterns
+    # A different escaping can only miss (and register again), never match another secret.
+    return isinstance(patterns, (set, frozenset)) and escape(value) in patterns
 
 
 def get_connection(conn_id: str) -> Connection:
