@@ -326,9 +326,11 @@ def targets(results: dict[str, dict[str, dict[str, Any]]], phases: list[Phase], 
         checks.append((p, "event-loop lag p99 < 200 ms", ours["lag_p99_ms"] < 200, f"{ours['lag_p99_ms']:.1f} ms"))
         limit = phase.interval + 1.0
         label = f"detection latency p99 < poll interval + 1 s ({limit:g} s)"
-        if ours["events"] < ours["n"]:  # a wait that never fired has an unbounded latency
+        if ours["events"] == 0:
+            checks.append((p, label, False, f"none of the {ours['n']} waits fired within the phase's time limit"))
+        elif ours["events"] < ours["n"]:  # a wait that never fired has an unbounded latency
             checks.append((p, label, False, f"only {ours['events']} of {ours['n']} waits fired within the phase's "
-                                            f"time limit ({ours.get('detect_p99_s', float('nan')):.2f} s over those)"))
+                                            f"time limit ({ours['detect_p99_s']:.2f} s over those)"))
         else:
             checks.append((p, label, ours["detect_p99_s"] < limit, f"{ours['detect_p99_s']:.2f} s"))
         if ideal:
@@ -447,8 +449,9 @@ ANALYSIS = [
     "that work costs 70-100 us per poll; with thousands of waits alive their objects no longer sit in "
     "the CPU caches and it costs several times more. That is our gap to the ideal client (the ratios "
     "in the table).",
-    "- **CPU per poll <= 1/3 of the peer pattern** needs the peer at 3 x our figure, and the ideal "
-    "client itself is only at {ideal_peer} x the peer here. Our peer reference does per poll what the "
+    "- **CPU per poll <= 1/3 of the peer pattern** needs the peer at 3 x our figure, while the ideal "
+    "client itself is at {ideal_peer} x the peer here: the target sits at the floor of what any "
+    "client reaches on this machine. Our peer reference does per poll what the "
     "dbt Cloud provider's async hook does (a log line, a tenacity retry object, a new ClientSession and "
     "TCP connection); it measures {peer_ms} ms here (the issue quotes 1.1-2.3 ms).",
     "- **N=3,000 at a 1 s interval** asks for 3,000 status polls per second from one event loop, i.e. "
@@ -571,11 +574,13 @@ def report(quick: bool = False) -> None:
     with open(os.path.join(HERE, "results.json")) as fh:
         saved = json.load(fh)
     phases = [p for p in (QUICK if quick else FULL) if p.name in saved["phases"]]
-    checks = [tuple(c) for c in saved["targets"]]
+    complete = all(set(KINDS) <= set(saved["results"][p.name]) for p in phases)
+    logins_allowed = len(LOGIN_VENDORS & set(saved["mix"]))
+    checks = targets(saved["results"], phases, logins_allowed) if complete else []
     write_results(os.path.join(HERE, "RESULTS.md"), saved["machine"], saved["results"], checks, saved["growth"],
                   saved["sync"], phases, saved["mix"], saved["wall_s"], saved["notes"])
     chart(saved["results"], os.path.join(HERE, "results.png"))
-    print("wrote benchmarks/RESULTS.md, benchmarks/results.png, benchmarks/results.json")
+    print("wrote benchmarks/RESULTS.md and benchmarks/results.png from benchmarks/results.json")
 
 
 def run_growth(sandbox: SandboxProcess, phase: Phase, tmp: str, env: dict[str, str]) -> dict[str, Any]:
