@@ -474,12 +474,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phase", action="append", help="run only phases whose name starts with this")
     parser.add_argument("--no-growth", action="store_true", help="skip the calls-per-run phase (item 3)")
     parser.add_argument("--no-sync", action="store_true", help="skip the sync throughput (item 4)")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print only; leave RESULTS.md alone (as every partial run does)")
     parser.add_argument("--vendors", help="comma-separated vendors to mix (default: all available)")
     parser.add_argument("--report", action="store_true", help="rewrite RESULTS.md and the chart from results.json")
     args = parser.parse_args(argv)
     if args.report:
-        report(args.quick)
+        report()
         return 0
     started = time.time()
     phases = QUICK if args.quick else FULL
@@ -561,19 +562,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'MET    ' if ok else 'NOT MET'} {p}: {t}: {fig}")
     wall = time.time() - started
     print(f"\nbenchmark wall time {wall:.0f} s")
-    if not args.no_write:
+    partial = args.quick or args.only or args.phase or args.no_growth or args.no_sync or args.vendors
+    if not args.no_write and not partial:  # RESULTS.md only ever shows a whole run
         with open(os.path.join(HERE, "results.json"), "w") as fh:
             json.dump({"machine": info, "results": results, "targets": checks, "growth": growth, "sync": sync,
                        "phases": [p.name for p in phases], "mix": mix, "wall_s": wall, "notes": notes}, fh, indent=1)
-        report(args.quick)
+        report()
     return 0
 
 
-def report(quick: bool = False) -> None:
-    """RESULTS.md and results.png from results.json (the last run's figures)."""
+def report() -> None:
+    """RESULTS.md and results.png from results.json (the last whole run's figures)."""
     with open(os.path.join(HERE, "results.json")) as fh:
         saved = json.load(fh)
-    phases = [p for p in (QUICK if quick else FULL) if p.name in saved["phases"]]
+    phases = [p for p in FULL if p.name in saved["phases"]]
     complete = all(set(KINDS) <= set(saved["results"][p.name]) for p in phases)
     logins_allowed = len(LOGIN_VENDORS & set(saved["mix"]))
     checks = targets(saved["results"], phases, logins_allowed) if complete else []
