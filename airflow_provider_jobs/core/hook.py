@@ -260,34 +260,8 @@ def base_url_from(conn: Connection, default_scheme: str = "https", default_path:
     return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
 
 
-#: _advance()'s marker for "the outermost operation returned".
+#: JobApiHook._next_step()'s marker for "the outermost operation returned".
 _DONE = object()
-
-
-def _advance(stack: list[Any], value: Any, error: BaseException | None) -> tuple[Any, Any, BaseException | None]:
-    """Resume the innermost operation with a value (or an error) until one yields a step.
-
-    Returns (step, None, None), or (_DONE, result, None) when the outermost one returns. A finished
-    inner operation hands its result (or its exception) to the one that yielded it; the outermost
-    one's exception propagates.
-    """
-    while True:
-        gen = stack[-1]
-        try:
-            step = gen.throw(error) if error is not None else gen.send(value)
-        except StopIteration as stop:
-            stack.pop()
-            if not stack:
-                return _DONE, stop.value, None
-            value, error = stop.value, None
-            continue
-        except Exception as exc:
-            stack.pop()
-            if not stack:
-                raise
-            value, error = None, exc
-            continue
-        return step, None, None
 
 
 class JobApiHook(compat.BaseHook):
@@ -555,26 +529,52 @@ class JobApiHook(compat.BaseHook):
         self.settings  # noqa: B018 - load and validate the connection before any step
         return self._drive_sync(op)
 
-    # Both drivers walk the operation and the sub-operations it yields (an ApiRequest becomes the
-    # exchange() that sends it; a generator is a nested operation) on one explicit stack, in one
-    # loop: a status poll goes three operations deep, and one frame per level would cost every poll.
-    def _drive_sync(self, op: Operation[T]) -> T:
-        stack: list[Any] = [op]
-        value: Any = None
-        error: BaseException | None = None
+    def _next_step(self, stack: list[Any], value: Any, error: BaseException | None) -> tuple[Any, Any]:
+        """Resume the innermost operation with a value (or an error) until one yields a step to run.
+
+        Both drivers walk an operation and what it yields on this one explicit stack: an ApiRequest
+        becomes the exchange() that sends it and a generator is a nested operation, pushed here; a
+        finished inner operation hands its result (or its exception) to the one that yielded it. A poll
+        goes three operations deep, and a coroutine frame per level would cost every poll.
+        Returns (step, None), or (_DONE, result) when the outermost one returns; its exception propagates.
+        """
         while True:
-            step, value, error = _advance(stack, value, error)
-            if step is _DONE:
-                return value
+            gen = stack[-1]
+            try:
+                step = gen.throw(error) if error is not None else gen.send(value)
+            except StopIteration as stop:
+                stack.pop()
+                if not stack:
+                    return _DONE, stop.value
+                value, error = stop.value, None
+                continue
+            except Exception as exc:
+                stack.pop()
+                if not stack:
+                    raise
+                value, error = None, exc
+                continue
             if isinstance(step, ApiRequest):
                 stack.append(self.exchange(step))
             elif inspect.isgenerator(step):
                 stack.append(step)
             else:
-                try:
-                    value = self._sync_step(step)
-                except Exception as exc:  # handed to the operation, which may handle it
-                    error = exc
+                return step, None
+            value, error = None, None
+
+    def _drive_sync(self, op: Operation[T]) -> T:
+        stack: list[Any] = [op]
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            step, value = self._next_step(stack, value, error)
+            if step is _DONE:
+                return value
+            error = None
+            try:
+                value = self._sync_step(step)
+            except Exception as exc:  # handed to the operation, which may handle it
+                error = exc
 
     def _sync_step(self, step: Any) -> Any:
         if isinstance(step, Transmit):
@@ -606,18 +606,14 @@ class JobApiHook(compat.BaseHook):
         value: Any = None
         error: BaseException | None = None
         while True:
-            step, value, error = _advance(stack, value, error)
+            step, value = self._next_step(stack, value, error)
             if step is _DONE:
                 return value
-            if isinstance(step, ApiRequest):
-                stack.append(self.exchange(step))
-            elif inspect.isgenerator(step):
-                stack.append(step)
-            else:
-                try:
-                    value = await self._async_step(step)
-                except Exception as exc:
-                    error = exc
+            error = None
+            try:
+                value = await self._async_step(step)
+            except Exception as exc:
+                error = exc
 
     async def _async_step(self, step: Any) -> Any:
         if isinstance(step, Transmit):
