@@ -33,6 +33,15 @@ TERMINAL_STATES = frozenset(
 )
 
 
+def id_text(value: Any) -> str | None:
+    """A vendor's id as the string JobRun keeps (a float such as 11.0 read as 11); None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
 class StateVocabulary:
     """A vendor's state words mapped to JobState, compared case-insensitively.
 

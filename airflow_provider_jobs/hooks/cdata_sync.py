@@ -56,7 +56,7 @@ from airflow_provider_jobs.core.errors import (
 from airflow_provider_jobs.core.hook import ConnectionSettings, JobApiHook, base_url_from, operation
 from airflow_provider_jobs.core.http import ApiRequest, ApiResponse, Operation, error_for_status, path_segment
 from airflow_provider_jobs.core.inputs import require_choice, require_id, require_mapping
-from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary
+from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "cdata_sync"
 AUTH_HEADER = "x-cdata-authtoken"
@@ -210,11 +210,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _str(value: Any) -> str | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
+    return None if isinstance(value, bool) else id_text(value)  # a flag where an id should be is no id
 
 
 def _count(value: Any) -> int | None:

@@ -45,7 +45,7 @@ from airflow_provider_jobs.core.http import (
     path_segment,
 )
 from airflow_provider_jobs.core.inputs import require_choice, require_id, require_mapping
-from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary
+from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "informatica"
 __all__ = ["CONNECTION_FORM", "RUN_TASK_TYPES", "TASKFLOW_SERVICE", "TASK_TYPES", "InformaticaCloudHook"]
@@ -151,14 +151,6 @@ def pod_url(server_url: str) -> str:
     """The POD's root URL (where /active-bpel and the UI live): the server URL without its /saas."""
     url = server_url.rstrip("/")
     return url[: -len("/saas")] if url.endswith("/saas") else url
-
-
-def _str(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
 
 
 def _int(value: Any) -> int | None:
@@ -344,7 +336,7 @@ class InformaticaCloudHook(JobApiHook):
         return Credential(
             secret=token,
             extra={"server_url": server.rstrip("/"), "api_version": st.api_version, "user": user,
-                   "org_id": _str(org)},
+                   "org_id": id_text(org)},
             idle_timeout=idle,
             refresh_margin=min(60.0, idle * 0.1),
         )
@@ -381,7 +373,7 @@ class InformaticaCloudHook(JobApiHook):
         code = detail = None
         if isinstance(body, dict):
             inner = body.get("error") if isinstance(body.get("error"), dict) else body
-            code = _str(inner.get("code"))
+            code = id_text(inner.get("code"))
             detail = next((inner[k] for k in ("description", "message", "errorMessage", "error")
                            if isinstance(inner.get(k), str)), None)
         if detail is None and response.body:
@@ -442,14 +434,14 @@ class InformaticaCloudHook(JobApiHook):
 
     def run_from_monitor(self, run: JobRun, entry: dict[str, Any], server_url: str | None = None) -> JobRun:
         """A JobRun from an activityMonitorEntry of our task and run."""
-        word = _text(_str(entry.get("executionState"))) or None
+        word = _text(id_text(entry.get("executionState"))) or None
         word = word.upper() if word else None
         details = self._carried(run, server_url)
         details.pop("absent_since", None)
         details["seen"] = True
         for key, vendor_key in (("task_type", "type"), ("task_name", "taskName")):
             if not details.get(key) and entry.get(vendor_key):
-                details[key] = _str(entry.get(vendor_key))
+                details[key] = id_text(entry.get(vendor_key))
         self._rows(entry, details)
         error = _text(entry.get("errorMsg"))
         if error:
@@ -467,11 +459,11 @@ class InformaticaCloudHook(JobApiHook):
         """A JobRun from the run's activityLogEntry (its final state)."""
         raw = entry.get("state")
         code = _int(raw)
-        word = LOG_STATE_NAMES.get(code, _str(raw)) if code is not None else _str(raw)
+        word = LOG_STATE_NAMES.get(code, id_text(raw)) if code is not None else id_text(raw)
         details = self._carried(run, server_url)
         details.pop("absent_since", None)
         details["seen"] = True
-        details["log_state"] = code if code is not None else _str(raw)
+        details["log_state"] = code if code is not None else id_text(raw)
         self._rows(entry, details)
         error = _text(entry.get("errorMsg"))
         if error:
@@ -488,7 +480,7 @@ class InformaticaCloudHook(JobApiHook):
 
     def run_from_taskflow(self, run: JobRun, body: dict[str, Any], server_url: str | None = None) -> JobRun:
         """A JobRun from the taskflow status resource."""
-        word = _text(_str(body.get("status")))
+        word = _text(id_text(body.get("status")))
         word = word.upper() if word else None
         if word is None:
             raise MalformedResponseError(
@@ -497,7 +489,7 @@ class InformaticaCloudHook(JobApiHook):
         details = self._carried(run, server_url)
         for vendor_key, key in (("assetName", "asset_name"), ("location", "location"), ("duration", "duration")):
             if body.get(vendor_key) not in (None, ""):
-                details[key] = _str(body.get(vendor_key))
+                details[key] = id_text(body.get(vendor_key))
         error = _text(body.get("errorMessage"))
         if error:
             details["error_message"] = error
@@ -534,7 +526,8 @@ class InformaticaCloudHook(JobApiHook):
             if isinstance(objects, list) else None
         if found is None:
             raise self._no_task_at(ref, kind, None)
-        return {"id": str(found["id"]), "path": _str(found.get("path")) or ref, "type": _str(found.get("type")) or kind}
+        return {"id": str(found["id"]), "path": id_text(found.get("path")) or ref,
+                "type": id_text(found.get("type")) or kind}
 
     @operation
     def lookup_id(self, federated_id: str, task_type: str) -> Operation[dict[str, Any]]:
@@ -549,7 +542,7 @@ class InformaticaCloudHook(JobApiHook):
         if found is None:
             raise NotFoundError(f"{VENDOR}: no {kind} task has the federated id '{fid}' on {self.settings.host}",
                                 vendor=VENDOR, endpoint="lookup")
-        return {"id": fid, "path": str(found["path"]), "type": _str(found.get("type")) or kind}
+        return {"id": fid, "path": str(found["path"]), "type": id_text(found.get("type")) or kind}
 
     def _no_task_at(self, path: str, kind: str, said: str | None) -> NotFoundError:
         return NotFoundError(
@@ -623,15 +616,15 @@ class InformaticaCloudHook(JobApiHook):
                 vendor=VENDOR, endpoint="start job", status=404, code=exc.code,
             ) from None
         answer = resp.json_object()
-        run_id = _str(answer.get("runId"))
-        task_id = _str(answer.get("taskId")) or details.get("task_id")
+        run_id = id_text(answer.get("runId"))
+        task_id = id_text(answer.get("taskId")) or details.get("task_id")
         if run_id is None or task_id is None:
             raise MalformedResponseError(
                 f"{VENDOR} start job answer has no {'runId' if run_id is None else 'taskId'} (fields {sorted(answer)}):"
                 " the run cannot be followed", vendor=VENDOR, endpoint="start job")
-        details.update(task_id=task_id, task_name=_str(answer.get("taskName")) or details.get("task_name"))
+        details.update(task_id=task_id, task_name=id_text(answer.get("taskName")) or details.get("task_name"))
         if answer.get("taskFederatedId"):
-            details["task_federated_id"] = _str(answer.get("taskFederatedId"))
+            details["task_federated_id"] = id_text(answer.get("taskFederatedId"))
         if "callbackURL" in body:
             details["callback_url"] = body["callbackURL"]
         details["server_url"] = yield from self._server_url()
@@ -654,7 +647,7 @@ class InformaticaCloudHook(JobApiHook):
                 vendor=VENDOR, endpoint="start taskflow", status=404, code=exc.code,
             ) from None
         body = resp.json_object()
-        run_id = next((_str(body[k]) for k in _RUN_ID_KEYS if body.get(k) not in (None, "")), None)
+        run_id = next((id_text(body[k]) for k in _RUN_ID_KEYS if body.get(k) not in (None, "")), None)
         if run_id is None:
             raise MalformedResponseError(
                 f"{VENDOR} taskflow '{api_name}' answered without a run id (fields {sorted(body)}): the taskflow "
@@ -688,9 +681,9 @@ class InformaticaCloudHook(JobApiHook):
             raise MalformedResponseError(f"{VENDOR} activity log is not a list: {excerpt(resp.body)!r}",
                                          vendor=VENDOR, endpoint="activity log")
         for entry in entries:
-            if not isinstance(entry, dict) or _str(entry.get("runId")) != run_id:
+            if not isinstance(entry, dict) or id_text(entry.get("runId")) != run_id:
                 continue
-            owner = _str(entry.get("objectId")) or _str(entry.get("taskId"))
+            owner = id_text(entry.get("objectId")) or id_text(entry.get("taskId"))
             if owner in (None, task_id):
                 return entry
         return None
@@ -707,7 +700,8 @@ class InformaticaCloudHook(JobApiHook):
         run_id = str(run.run_id)
         server = run.details.get("server_url") or (yield from self._server_url())
         entries = yield from self.activity_monitor.describe(self)
-        mine = next((e for e in entries if _str(e.get("taskId")) == task_id and _str(e.get("runId")) == run_id), None)
+        mine = next((e for e in entries if id_text(e.get("taskId")) == task_id and id_text(e.get("runId")) == run_id),
+                    None)
         word = str(mine.get("executionState") or "").upper() if mine else None
         if mine is not None and word not in ("COMPLETED", "FAILED"):
             return self.run_from_monitor(run, mine, server)
@@ -773,15 +767,15 @@ class InformaticaCloudHook(JobApiHook):
             name = ref
         entries = yield from self.activity_monitor.describe(self)
         key = "taskId" if by == "id" else "taskName"
-        mine = [e for e in entries if _str(e.get(key)) == name and str(e.get("type") or kind).upper() == kind
+        mine = [e for e in entries if id_text(e.get(key)) == name and str(e.get("type") or kind).upper() == kind
                 and str(e.get("executionState") or "").upper() not in ("COMPLETED", "FAILED")]
         if not mine:
             return None
         entry = max(mine, key=lambda e: _int(e.get("runId")) or 0)
         server = yield from self._server_url()
-        details = {"kind": "task", "task_type": kind, "task_reference": by, "task_id": _str(entry.get("taskId")),
-                   "task_name": _str(entry.get("taskName")), "server_url": server}
-        seed = JobRun(VENDOR, str(job), _str(entry.get("runId")), JobState.RUNNING, details=details)
+        details = {"kind": "task", "task_type": kind, "task_reference": by, "task_id": id_text(entry.get("taskId")),
+                   "task_name": id_text(entry.get("taskName")), "server_url": server}
+        seed = JobRun(VENDOR, str(job), id_text(entry.get("runId")), JobState.RUNNING, details=details)
         return self.run_from_monitor(seed, entry, server)
 
     @operation
@@ -793,13 +787,13 @@ class InformaticaCloudHook(JobApiHook):
                 f"'{run.job_id}' goes on. Stop it in Monitor.", vendor=VENDOR, endpoint="stop job")
         task_id = str(run.details.get("task_id") or run.job_id)
         entries = yield from self.activity_monitor.describe(self)
-        of_task = [e for e in entries if _str(e.get("taskId")) == task_id]
-        mine = next((e for e in of_task if _str(e.get("runId")) == str(run.run_id)), None)
+        of_task = [e for e in entries if id_text(e.get("taskId")) == task_id]
+        mine = next((e for e in of_task if id_text(e.get("runId")) == str(run.run_id)), None)
         if mine is None or str(mine.get("executionState") or "").upper() in ("COMPLETED", "FAILED", "STOPPING"):
             self.log.info("Not stopping %s: it is not running (%s).", run.describe(),
                           "not in the activity monitor" if mine is None else mine.get("executionState"))
             return False
-        others = [_str(e.get("runId")) for e in of_task if e is not mine]
+        others = [id_text(e.get("runId")) for e in of_task if e is not mine]
         if others:
             self.log.warning("Stopping task %s stops all its runs: besides run %s, run(s) %s.", task_id, run.run_id,
                              ", ".join(str(o) for o in others))

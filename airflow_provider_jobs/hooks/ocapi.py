@@ -43,7 +43,7 @@ from airflow_provider_jobs.core.errors import (
 from airflow_provider_jobs.core.hook import ConnectionSettings, JobApiHook, base_url_from, operation
 from airflow_provider_jobs.core.http import ApiRequest, ApiResponse, Operation, error_for_status, path_segment
 from airflow_provider_jobs.core.inputs import is_templated, require_id
-from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary
+from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "ocapi"
 __all__ = [
@@ -673,7 +673,7 @@ class OcapiHook(JobApiHook):
     ) -> JobRun:
         """A JobRun from a job_execution document (OCAPI snake_case or SCAPI camelCase)."""
         doc = snake_keys(dict(body)) if backend == "scapi" else dict(body)
-        run_id = _str(doc.get("id"))
+        run_id = id_text(doc.get("id"))
         status_word = doc.get("execution_status")
         if run_id is None or status_word is None:
             missing = "id" if run_id is None else "execution_status"
@@ -682,7 +682,7 @@ class OcapiHook(JobApiHook):
                 f"{excerpt(json.dumps(body, default=str), 200)!r}",
                 vendor=VENDOR,
             )
-        job_id = _str(doc.get("job_id")) or job or "?"
+        job_id = id_text(doc.get("job_id")) or job or "?"
         exit_status = doc.get("exit_status") if isinstance(doc.get("exit_status"), dict) else None
         steps = [_step(s) for s in doc.get("step_executions") or [] if isinstance(s, dict)]
         state = execution_state(status_word, exit_status)
@@ -901,7 +901,7 @@ def _fault_of(body: Any) -> tuple[str | None, str, dict[str, Any]]:
     if isinstance(fault, dict):
         arguments = fault.get("arguments") if isinstance(fault.get("arguments"), dict) else {}
         return (
-            _str(fault.get("type")),
+            id_text(fault.get("type")),
             str(fault.get("message") or ""),
             {k: str(v) for k, v in arguments.items()},
         )
@@ -1024,11 +1024,3 @@ def _failure(status_word: Any, exit_status: dict[str, Any] | None, steps: list[d
     if failed:
         parts.append("failed step(s): " + "; ".join(describe_step(s) for s in failed))
     return "; ".join(parts) or f"execution status {status_word}"
-
-
-def _str(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)

@@ -19,7 +19,7 @@ from airflow_provider_jobs.core.errors import ApiError, ConfigurationError, Malf
 from airflow_provider_jobs.core.hook import ConnectionSettings, JobApiHook, base_url_from, operation
 from airflow_provider_jobs.core.http import ApiRequest, ApiResponse, Operation, error_for_status, path_segment
 from airflow_provider_jobs.core.inputs import require_id, require_mapping
-from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary
+from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "spectrum"
 DEFAULT_SEQUENTIAL_TRIGGER_PATH = "/api/job-execution/sequential-trigger"
@@ -172,9 +172,9 @@ class SpectrumHook(JobApiHook):
                                          vendor=VENDOR)
         file = body.get("file") or {}
         details = {
-            "file_id": _str(file.get("id")),
+            "file_id": id_text(file.get("id")),
             "file_uuid": file.get("uuid"),
-            "configuration_id": _str(body.get("jobConfigurationId")),
+            "configuration_id": id_text(body.get("jobConfigurationId")),
             "success_count": body.get("successCount"),
             "failure_count": body.get("failureCount"),
             "counters": body.get("counters") or {},
@@ -192,11 +192,11 @@ class SpectrumHook(JobApiHook):
     def run_from_status(self, job: str, body: dict[str, Any]) -> JobRun | None:
         """A JobRun from /api/job-execution/<file>/status (the file's LATEST run); None if never run."""
         vendor_state = body.get("job-status")
-        run_id = _str(body.get("job-execution-id"))
+        run_id = id_text(body.get("job-execution-id"))
         if vendor_state is None or str(vendor_state).upper() == "_NONE" or run_id is None:
             return None
         progress = body.get("job-progress")
-        details: dict[str, Any] = {"file_id": _str(body.get("file-id")), "start_time_raw": body.get("start-time"),
+        details: dict[str, Any] = {"file_id": id_text(body.get("file-id")), "start_time_raw": body.get("start-time"),
                                    "stop_time_raw": body.get("stop-time")}
         eta = parse_estimate(body.get("estimate-time"))
         if eta is not None:
@@ -214,7 +214,7 @@ class SpectrumHook(JobApiHook):
         ref = file_ref(job, "file")
         resp = yield ApiRequest("POST", f"/api/job-execution/{ref}/trigger", endpoint="trigger job")
         body = resp.json_object()
-        run_id = _str(body.get("job-execution-id"))
+        run_id = id_text(body.get("job-execution-id"))
         if run_id is None:
             raise MalformedResponseError(f"{VENDOR} trigger answer has no job-execution-id: {body!r}"[:300],
                                          vendor=VENDOR, endpoint="trigger job")
@@ -269,7 +269,7 @@ class SpectrumHook(JobApiHook):
         items = resp.json()
         if not isinstance(items, list):
             raise MalformedResponseError(f"{VENDOR} job history is not a list", vendor=VENDOR)
-        return [{**item, "id": _str(item.get("id"))} for item in items]
+        return [{**item, "id": id_text(item.get("id"))} for item in items]
 
     @operation
     def list_running(self) -> Operation[list[dict]]:
@@ -279,7 +279,7 @@ class SpectrumHook(JobApiHook):
         if not isinstance(items, list):
             raise MalformedResponseError(f"{VENDOR} list-running is not a list", vendor=VENDOR)
         id_keys = ("fileId", "jobExecutionId", "dapJobConfigurationId")
-        return [{k: (_str(v) if k in id_keys else v) for k, v in item.items()} for item in items]
+        return [{k: (id_text(v) if k in id_keys else v) for k, v in item.items()} for item in items]
 
     @operation
     def sequential_trigger(self, file_ids: list[Any], variables: dict[str, Any] | None = None
@@ -309,7 +309,7 @@ class SpectrumHook(JobApiHook):
             entry = dict(item)
             for key in ("job-configuration-id", "job-execution-id"):
                 if key in entry:
-                    entry[key] = _str(entry[key])
+                    entry[key] = id_text(entry[key])
             entries.append(entry)
         return {"status": body.get("status", "success"), "execution-plan": entries}
 
@@ -341,14 +341,6 @@ class SpectrumHook(JobApiHook):
                              details={"configuration_id": entry.get("job-configuration-id")})
                 runs.append(run.with_(url=self.run_url(run)))
         return runs
-
-
-def _str(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
 
 
 def _is_number(value: Any) -> bool:
