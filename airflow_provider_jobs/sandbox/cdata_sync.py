@@ -15,6 +15,7 @@ import base64
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -149,6 +150,14 @@ class SyncRun(SimRun):
         return body
 
 
+class _Refusal(Exception):
+    """An error answer raised from a helper (unknown job or task, bad body): the route returns it."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 class Site:
     """The CData Sync site: workspaces, jobs, tasks, runs and their history."""
 
@@ -243,23 +252,23 @@ class Site:
         app.on_response_prepare.append(self._server_clock)
         r = app.router
         v2 = "/api.rsc/v2"
-        r.add_get(v2 + "/workspaces/{ws}/jobs", self.list_jobs)
-        r.add_post(v2 + "/workspaces/{ws}/jobs", self.create_job)
-        r.add_put(v2 + "/jobs/{job}", self.update_job)
-        r.add_delete(v2 + "/jobs/{job}", self.delete_job)
-        r.add_post(v2 + "/jobs/{job}/execute", self.execute)
-        r.add_post(v2 + "/jobs/{job}/cancel", self.cancel)
-        r.add_get(v2 + "/jobs/{job}/status", self.status)
-        r.add_get(v2 + "/jobs/{job}/history", self.history)
-        r.add_get(v2 + "/jobs/{job}/history/{hid}", self.history_entry)
-        r.add_get(v2 + "/jobs/{job}/tasks/last-run", self.tasks_last_run)
-        r.add_get(v2 + "/jobs/{job}/tasks", self.list_tasks)
-        r.add_post(v2 + "/jobs/{job}/tasks", self.add_task)
-        r.add_get(v2 + "/jobs/{job}/tasks/{task}", self.get_task)
-        r.add_put(v2 + "/jobs/{job}/tasks/{task}", self.update_task)
-        r.add_delete(v2 + "/jobs/{job}/tasks/{task}", self.delete_task)
-        r.add_post(v2 + "/jobs/{job}/tasks/{task}/move", self.move_task)
-        r.add_get(v2 + "/jobs/{job}/tasks/{task}/history", self.task_history)
+        r.add_get(v2 + "/workspaces/{ws}/jobs", self._answered(self.list_jobs))
+        r.add_post(v2 + "/workspaces/{ws}/jobs", self._answered(self.create_job))
+        r.add_put(v2 + "/jobs/{job}", self._answered(self.update_job))
+        r.add_delete(v2 + "/jobs/{job}", self._answered(self.delete_job))
+        r.add_post(v2 + "/jobs/{job}/execute", self._answered(self.execute))
+        r.add_post(v2 + "/jobs/{job}/cancel", self._answered(self.cancel))
+        r.add_get(v2 + "/jobs/{job}/status", self._answered(self.status))
+        r.add_get(v2 + "/jobs/{job}/history", self._answered(self.history))
+        r.add_get(v2 + "/jobs/{job}/history/{hid}", self._answered(self.history_entry))
+        r.add_get(v2 + "/jobs/{job}/tasks/last-run", self._answered(self.tasks_last_run))
+        r.add_get(v2 + "/jobs/{job}/tasks", self._answered(self.list_tasks))
+        r.add_post(v2 + "/jobs/{job}/tasks", self._answered(self.add_task))
+        r.add_get(v2 + "/jobs/{job}/tasks/{task}", self._answered(self.get_task))
+        r.add_put(v2 + "/jobs/{job}/tasks/{task}", self._answered(self.update_task))
+        r.add_delete(v2 + "/jobs/{job}/tasks/{task}", self._answered(self.delete_task))
+        r.add_post(v2 + "/jobs/{job}/tasks/{task}/move", self._answered(self.move_task))
+        r.add_get(v2 + "/jobs/{job}/tasks/{task}/history", self._answered(self.task_history))
 
     async def _server_clock(self, request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Date"] = formatdate(self.now(), usegmt=True) if self.send_date_header else ""
@@ -285,30 +294,43 @@ class Site:
     def _deny(self) -> web.Response:
         return self._error(401, "UNAUTHORIZED", "Authentication failed: the auth token is missing or invalid.")
 
-    def _job(self, request: web.Request) -> SyncJob | web.Response:
+    def _job(self, request: web.Request) -> SyncJob:
         raw = request.match_info["job"]
         job = self.jobs.get(int(raw)) if raw.isdigit() else None
         if job is None:
-            return self._error(404, "JOB_NOT_FOUND", f"Job '{raw}' was not found.")
+            raise _Refusal(self._error(404, "JOB_NOT_FOUND", f"Job '{raw}' was not found."))
         return job
 
-    def _task(self, job: SyncJob, raw: str) -> SyncTask | web.Response:
+    def _task(self, job: SyncJob, raw: str) -> SyncTask:
         task = next((t for t in job.tasks if str(t.task_id) == raw), None)
         if task is None:
-            return self._error(404, "TASK_NOT_FOUND", f"Task '{raw}' was not found in job '{job.name}'.")
+            raise _Refusal(self._error(404, "TASK_NOT_FOUND", f"Task '{raw}' was not found in job '{job.name}'."))
         return task
 
     @staticmethod
-    async def _body(request: web.Request) -> dict[str, Any] | web.Response:
+    async def _body(request: web.Request) -> dict[str, Any]:
         if not request.can_read_body:
             return {}
         try:
             body = json.loads(await request.text() or "{}")
         except ValueError:
-            return Site._error(400, "INVALID_REQUEST", "The request body is not valid JSON.")
+            raise _Refusal(Site._error(400, "INVALID_REQUEST", "The request body is not valid JSON.")) from None
         if not isinstance(body, dict):
-            return Site._error(400, "INVALID_REQUEST", "The request body must be a JSON object.")
+            raise _Refusal(Site._error(400, "INVALID_REQUEST", "The request body must be a JSON object."))
         return body
+
+    def _answered(self, handler: Callable[[web.Request], Awaitable[web.Response]]) -> Any:
+        """A route's handler behind the auth check, answering a _Refusal with its error response."""
+
+        async def answer(request: web.Request) -> web.Response:
+            if not self._authorised(request):
+                return self._deny()
+            try:
+                return await handler(request)
+            except _Refusal as refusal:
+                return refusal.response
+
+        return answer
 
     def _running(self, job: SyncJob, doing: str) -> web.Response:
         return self._error(409, "JOB_RUNNING", f"Cannot {doing} job '{job.name}' while it is running.")
@@ -318,22 +340,16 @@ class Site:
 
     # -- jobs ----------------------------------------------------------------------------------------------------
     async def list_jobs(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         ws = request.match_info["ws"]
         if ws not in self.workspaces:
             return self._error(404, "WORKSPACE_NOT_FOUND", f"Workspace '{ws}' was not found.")
         return json_response({"value": [j.to_json() for j in self.jobs.values() if j.workspace == ws]})
 
     async def create_job(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         ws = request.match_info["ws"]
         if ws not in self.workspaces:
             return self._error(404, "WORKSPACE_NOT_FOUND", f"Workspace '{ws}' was not found.")
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         name = str(body.pop("name", "") or "").strip()
         job_type = str(body.pop("type", "Standard"))
         if not name:
@@ -350,16 +366,10 @@ class Site:
         return json_response(job.to_json(), status=201)
 
     async def update_job(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         if self.active_run(job):
             return self._running(job, "update")
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         if "name" in body:
             job.name = str(body.pop("name"))
         body.pop("id", None)
@@ -367,11 +377,7 @@ class Site:
         return json_response(job.to_json())
 
     async def delete_job(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         if self.active_run(job):
             return self._running(job, "delete")
         del self.jobs[job.job_id]
@@ -379,14 +385,8 @@ class Site:
 
     # -- runs --------------------------------------------------------------------------------------------------
     async def execute(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         if self.active_run(job):
             return self._error(409, "JOB_RUNNING", f"Job '{job.name}' is already running.")
         wanted = body.get("tasks")
@@ -398,8 +398,6 @@ class Site:
             chosen = []
             for raw in wanted:
                 task = self._task(job, str(raw))
-                if isinstance(task, web.Response):
-                    return task
                 chosen.append(task)
             chosen.sort(key=job.tasks.index)
         if not chosen:
@@ -408,11 +406,7 @@ class Site:
         return json_response({"job_id": job.job_id, "job_name": job.name, "status": "Starting"})
 
     async def cancel(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         run = self.active_run(job)
         if run is None:
             return self._error(400, "JOB_NOT_RUNNING", f"Job '{job.name}' is not running.")
@@ -420,11 +414,7 @@ class Site:
         return json_response({"job_id": job.job_id, "status": "Cancelled"})
 
     async def status(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         runs = [r for r in self.runs_of(job) if not r.vanished()]
         if not runs:
             return json_response({"job_id": job.job_id, "job_name": job.name, "status": "IDLE"})
@@ -438,20 +428,12 @@ class Site:
         return json_response(body)
 
     async def history(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         entries = [r.entry(with_tasks=False) for r in reversed(self.runs_of(job)) if self._visible(r)]
         return json_response({"value": entries})
 
     async def history_entry(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         raw = request.match_info["hid"]
         run = next((r for r in self.runs_of(job) if str(r.history_id) == raw and self._visible(r)), None)
         if run is None:
@@ -460,31 +442,17 @@ class Site:
 
     # -- tasks -------------------------------------------------------------------------------------------------
     async def list_tasks(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         return json_response([t.to_json(job) for t in job.tasks])
 
     async def get_task(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         task = self._task(job, request.match_info["task"])
-        return task if isinstance(task, web.Response) else json_response(task.to_json(job))
+        return json_response(task.to_json(job))
 
     async def add_task(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         query = str(body.get("query") or "").strip()
         if not query:
             return self._error(400, "INVALID_REQUEST", "The task query is required.")
@@ -493,17 +461,9 @@ class Site:
         return json_response(task.to_json(job), status=201)
 
     async def update_task(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         task = self._task(job, request.match_info["task"])
-        if isinstance(task, web.Response):
-            return task
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         if "query" in body:
             if not str(body["query"] or "").strip():
                 return self._error(400, "INVALID_REQUEST", "The task query cannot be empty.")
@@ -519,14 +479,8 @@ class Site:
         return json_response(task.to_json(job))
 
     async def delete_task(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         task = self._task(job, request.match_info["task"])
-        if isinstance(task, web.Response):
-            return task
         run = self.active_run(job)
         if run is not None and any(t["task_id"] == task.task_id and t["status"] == "In progress"
                                    for t in run.task_states()):
@@ -535,17 +489,9 @@ class Site:
         return web.Response(status=204)
 
     async def move_task(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         task = self._task(job, request.match_info["task"])
-        if isinstance(task, web.Response):
-            return task
         body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
         source, target = body.get("from_index"), body.get("to_index")
         if source != job.tasks.index(task):
             return self._error(400, "INVALID_REQUEST",
@@ -557,11 +503,7 @@ class Site:
         return json_response([t.to_json(job) for t in job.tasks])
 
     async def tasks_last_run(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         last: dict[int, dict[str, Any]] = {}
         for run in self.runs_of(job):
             for item in run.task_states():
@@ -569,14 +511,8 @@ class Site:
         return json_response([last[t.task_id] for t in job.tasks if t.task_id in last])
 
     async def task_history(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return self._deny()
         job = self._job(request)
-        if isinstance(job, web.Response):
-            return job
         task = self._task(job, request.match_info["task"])
-        if isinstance(task, web.Response):
-            return task
         items = [{**item, "history_id": run.history_id} for run in reversed(self.runs_of(job)) if self._visible(run)
                  for item in run.task_states() if item["task_id"] == task.task_id]
         return json_response(items)
