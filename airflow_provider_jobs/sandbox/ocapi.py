@@ -143,8 +143,9 @@ class Execution(SimRun):
             offset += seconds
         return offset
 
-    def document(self, version: str) -> dict[str, Any]:
-        """The OCAPI job_execution document as the Data API returns it."""
+    def document(self, version: str, *, full: bool = True) -> dict[str, Any]:
+        """The OCAPI job_execution document as the Data API returns it (without `full`: its plain fields
+        only, which is what a search matches and sorts on)."""
         vendor_state, _, done = self.state()
         now = self.ended_at if done else time.time()
         began = self.created + self._running_from()
@@ -165,6 +166,10 @@ class Execution(SimRun):
         }
         if vendor_state != "pending":
             doc["start_time"] = iso(began)
+        if not full:
+            exit_status = self.exit_status(vendor_state, done)
+            doc["status"] = exit_status["code"] if exit_status is not None else vendor_state.upper()
+            return doc
         if self.parameters:
             doc["parameters"] = [dict(p) for p in self.parameters]
         steps = self.step_documents(vendor_state, done)
@@ -646,12 +651,13 @@ class Site:
         self, query: Any, sorts: list[dict[str, Any]], count: int, start: int, version: str, order_key: str
     ) -> tuple[list[dict[str, Any]], int]:
         matcher = compile_query(query)
-        docs = [e.document(version) for e in self.executions.values()]
-        found = [d for d in docs if matcher(d)]
+        # matched and sorted on the plain fields; the whole document is built for the page only (an
+        # instance with thousands of executions answers a page without building thousands of them)
+        found = [(d, e) for e in self.executions.values() if matcher(d := e.document(version, full=False))]
         for sort in reversed(sorts):
             key = sort.get("field", "start_time")
-            found.sort(key=lambda d, k=key: str(d.get(k) or ""), reverse=sort.get(order_key, "asc") == "desc")
-        return found[start : start + count], len(found)
+            found.sort(key=lambda de, k=key: str(de[0].get(k) or ""), reverse=sort.get(order_key, "asc") == "desc")
+        return [e.document(version) for _, e in found[start : start + count]], len(found)
 
     # SCAPI Jobs API
     @staticmethod
