@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+from airflow_provider_jobs.connection_forms import SHARE_STATUS_READS_FIELD, VERIFY_SSL_FIELD
 
 DEFAULT_API_VERSION = "v23_2"
 DEFAULT_TOKEN_URL = "https://account.demandware.com/dwsso/oauth2/access_token"
@@ -75,6 +75,7 @@ CONNECTION_FORM: dict[str, Any] = {
             "schema": {"type": ["string", "null"]},
         },
         "verify_ssl": VERIFY_SSL_FIELD,
+        "share_status_reads": SHARE_STATUS_READS_FIELD,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "port", "extra"],

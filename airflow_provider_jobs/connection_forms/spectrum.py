@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+from airflow_provider_jobs.connection_forms import SHARE_STATUS_READS_FIELD, VERIFY_SSL_FIELD
 
 DEFAULT_SEQUENTIAL_TRIGGER_PATH = "/api/job-execution/sequential-trigger"
 
@@ -23,6 +23,7 @@ CONNECTION_FORM: dict[str, Any] = {
             "description": "Link shown on the task for a run; {base_url}, {run_id} and {job_id} are filled in.",
             "schema": {"type": ["string", "null"]},
         },
+        "share_status_reads": SHARE_STATUS_READS_FIELD,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "extra"],

@@ -13,7 +13,7 @@ import inspect
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow_provider_jobs.core import compat
@@ -32,6 +32,7 @@ from airflow_provider_jobs.core.http import (
     Login,
     Operation,
     RetryPolicy,
+    SharedListing,
     Sleep,
     SyncTransport,
     Transmit,
@@ -46,6 +47,7 @@ from airflow_provider_jobs.core.http import (
     redact_url,
     with_timeout,
 )
+from airflow_provider_jobs.core.listing import shared_active_runs
 from airflow_provider_jobs.core.runs import JobRun, StateVocabulary
 
 if TYPE_CHECKING:
@@ -283,6 +285,12 @@ class JobApiHook(compat.BaseHook):
     can_cancel: ClassVar[bool] = False
     #: Default seconds between status polls for this vendor.
     default_poll_interval: ClassVar[float] = 15.0
+    #: Whether the vendor lists every queued or running run in one call (list_active_runs): the waits of
+    #: one event loop on the same connection then share that call (core/listing.py).
+    lists_active_runs: ClassVar[bool] = False
+    #: What one entry of that listing costs the client, as a share of one status call: a listing is
+    #: taken only when the reads it answers outweigh its entries.
+    listing_entry_cost: ClassVar[float] = 0.05
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -314,6 +322,7 @@ class JobApiHook(compat.BaseHook):
         self._auth: AuthStrategy | None = None
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
+        self._listing_scope: str | None = None
 
     # -- to implement ---------------------------------------------------------------------------
     def configure(self, conn: Connection) -> Any:
@@ -360,6 +369,39 @@ class JobApiHook(compat.BaseHook):
     def cancel_run(self, run: JobRun) -> bool:  # pragma: no cover - overridden where possible
         raise NotImplementedError
 
+    # -- shared status reads (vendors with lists_active_runs implement the three below) ------------
+    def list_active_runs(self) -> Mapping[Hashable, Any]:  # pragma: no cover - overridden where listed
+        """Every queued or running run the connection sees, as {listing_key: the vendor's entry}."""
+        raise NotImplementedError
+
+    def listing_key(self, run: JobRun) -> Hashable:
+        """The key of `run` in list_active_runs()."""
+        return run.run_id
+
+    def run_from_listing(self, run: JobRun, entry: Any) -> JobRun | None:  # pragma: no cover
+        """`run` as its listing entry shows it; None if the entry does not say (get_run reads it then)."""
+        raise NotImplementedError
+
+    def listing_scope(self) -> str:
+        """Whose listing this hook may share: the same hook class, connection and credential."""
+        if self._listing_scope is None:
+            self._listing_scope = f"{type(self).__module__}.{type(self).__qualname__}:{self._cache_key()}"
+        return self._listing_scope
+
+    def read_run(self, run: JobRun, max_age: float = 0.0) -> Operation[JobRun]:
+        """The run's state: in the triggerer, from the connection's shared listing of active runs where
+        the vendor has one (no older than `max_age` seconds); else, and for a run the listing does not
+        show, from get_run."""
+        if max_age > 0 and self.lists_active_runs and self.share_status_reads:
+            entries = yield SharedListing(max_age)
+            if entries is not None:
+                entry = entries.get(self.listing_key(run))
+                if entry is not None:
+                    fresh = self.run_from_listing(run, entry)
+                    if fresh is not None:
+                        return fresh
+        return (yield from self.get_run.describe(self, run))
+
     # -- settings ---------------------------------------------------------------------------------
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -367,6 +409,12 @@ class JobApiHook(compat.BaseHook):
         if self._retry_policy is None:
             self._retry_policy = getattr(self, "_connection_retry_policy", None) or RetryPolicy()
         return self._retry_policy
+
+    @property
+    def share_status_reads(self) -> bool:
+        """Whether the connection lets waits share a listing of active runs (extra share_status_reads)."""
+        self.settings  # noqa: B018 - the connection's extra sets it
+        return self._share_status_reads
 
     @property
     def request_timeout(self) -> float:
@@ -402,6 +450,7 @@ class JobApiHook(compat.BaseHook):
             max_delay=common.number("retry_max_delay", default.max_delay),
         )
         self._connection_request_timeout = common.number("request_timeout", 60.0)
+        self._share_status_reads = common.flag("share_status_reads", True)
         settings = self.configure(conn)
         verify = getattr(settings, "verify", True)
         if verify is False:
@@ -582,6 +631,8 @@ class JobApiHook(compat.BaseHook):
         if isinstance(step, Sleep):
             time.sleep(step.seconds)
             return None
+        if isinstance(step, SharedListing):  # a worker waits on its own runs: nothing to share
+            return None
         if isinstance(step, Login):
             key = self._cache_key()
             cached = credential_cache.usable(key, step.stale)
@@ -621,6 +672,8 @@ class JobApiHook(compat.BaseHook):
         if isinstance(step, Sleep):
             await asyncio.sleep(step.seconds)
             return None
+        if isinstance(step, SharedListing):
+            return await shared_active_runs(self, step.max_age)
         if isinstance(step, Login):
             key = self._cache_key()
             cached = credential_cache.usable(key, step.stale)

@@ -189,6 +189,14 @@ class Login:
 
 
 @dataclass(frozen=True)
+class SharedListing:
+    """The connection's active runs from a listing shared by the waits of the event loop, no older than
+    `max_age` seconds (core/listing.py); None where there is none to share (a worker's sync wait)."""
+
+    max_age: float
+
+
+@dataclass(frozen=True)
 class Transmit:
     """A fully resolved HTTP exchange for a transport."""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_jobs.core.errors import ApiError, NotFoundError
 from airflow_provider_jobs.core.http import Operation, Sleep
+from airflow_provider_jobs.core.listing import listing_age
 from airflow_provider_jobs.core.runs import JobRun, JobState
 
 if TYPE_CHECKING:
@@ -36,6 +37,11 @@ class WaitPolicy:
     not_found_grace: float = 60.0
     cancel_on_deadline: bool = True
     jitter: float = 0.1
+
+    @property
+    def listing_age(self) -> float:
+        """How old a listing of active runs shared with other waits may be to answer a status read."""
+        return listing_age(self.poll_interval)
 
     def next_interval(self, polls: int, eta: float | None) -> float:
         """Seconds to the next poll: grows from poll_interval to max_poll_interval for long runs,
@@ -97,7 +103,7 @@ def watch(
             if run.is_terminal:
                 continue
             try:
-                fresh: JobRun = yield from hook.get_run.describe(hook, run)
+                fresh: JobRun = yield from hook.read_run(run, policy.listing_age)
             except NotFoundError as exc:
                 now = time.time()
                 # A vendor may restart the clock (details["not_found_since"]) for a gap late in a long run.

@@ -112,6 +112,8 @@ class SpectrumHook(JobApiHook):
     states = SPECTRUM_STATES
     can_cancel = True
     default_poll_interval = 10.0
+    lists_active_runs = True  # list-running: the triggerer's waits on one connection share it
+    listing_entry_cost = 0.02  # a flat entry of ~260 bytes: ~5 us to parse beside ~400 us for a call
 
     # -- connection ------------------------------------------------------------------------------------
     def configure(self, conn) -> SpectrumSettings:
@@ -280,6 +282,35 @@ class SpectrumHook(JobApiHook):
             raise MalformedResponseError(f"{VENDOR} list-running is not a list", vendor=VENDOR)
         id_keys = ("fileId", "jobExecutionId", "dapJobConfigurationId")
         return [{k: (id_text(v) if k in id_keys else v) for k, v in item.items()} for item in items]
+
+    @operation
+    def list_active_runs(self) -> Operation[dict[str, dict]]:
+        """Every active job on the server by its job-execution id (list-running, one call)."""
+        resp = yield ApiRequest("GET", "/api/job-execution/list-running", endpoint="list running jobs")
+        items = resp.json()
+        if not isinstance(items, list):
+            raise MalformedResponseError(f"{VENDOR} list-running is not a list", vendor=VENDOR)
+        listed = {}
+        for item in items:
+            if isinstance(item, dict):
+                run_id = id_text(item.get("jobExecutionId"))
+                if run_id is not None:
+                    listed[run_id] = item
+        return listed
+
+    def run_from_listing(self, run: JobRun, entry: dict[str, Any]) -> JobRun | None:
+        """The run as list-running shows it (its state; the details it had are kept)."""
+        vendor_state = entry.get("jobStatus")
+        if not vendor_state:
+            return None
+        state = self.states(vendor_state)
+        if state.is_terminal:  # job details carry the counters and the failure count of an ended run
+            return None
+        # the start time as job details gave it (server-local text) wins over the listing's epoch
+        started = run.started_at or parse_spectrum_time(entry.get("startTime"))
+        if state == run.state and vendor_state == run.vendor_state and started == run.started_at:
+            return run  # nothing new: no copy
+        return run.with_(state=state, vendor_state=vendor_state, started_at=started)
 
     @operation
     def sequential_trigger(self, file_ids: list[Any], variables: dict[str, Any] | None = None

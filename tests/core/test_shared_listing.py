@@ -1,0 +1,155 @@
+"""Shared listings: many triggers on one connection read their runs' states from one listing call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from airflow_provider_jobs.core import listing
+from airflow_provider_jobs.core.listing import ListingBoard, listing_age
+from airflow_provider_jobs.hooks.ocapi import SEARCH_PAGE, OcapiHook
+from airflow_provider_jobs.hooks.spectrum import SpectrumHook
+from airflow_provider_jobs.operators.ocapi import OcapiRunJobOperator
+from airflow_provider_jobs.operators.spectrum import SpectrumTriggerJobOperator
+from tests.support import use_connection
+
+POLL = 0.5  # a listing may then be 0.1 s old
+
+
+def _events(triggers) -> list[dict]:
+    async def first(trigger):
+        async for event in trigger.run():
+            return event.payload
+
+    async def everything():
+        return await asyncio.gather(*(first(t) for t in triggers))
+
+    return asyncio.run(everything())
+
+
+def _spectrum_waits(sandbox, count: int, *, failing: int = 0):
+    hook = SpectrumHook()
+    runs = []
+    for i in range(count):
+        final = "ERROR" if i < failing else "COMPLETED"
+        sandbox.spectrum.add_file(f"/Shared/{i}", final=final, queued=0.05, running=1.6 + (i % 5) * 0.1)
+        runs.append(hook.start_run(f"/Shared/{i}"))
+    op = SpectrumTriggerJobOperator(task_id="t", file="/Shared/0", poll_interval=POLL)
+    return runs, [op.make_trigger([run], None) for run in runs]
+
+
+def test_many_spectrum_waits_share_list_running_and_read_each_end_on_their_own(sandbox, monkeypatch):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    runs, triggers = _spectrum_waits(sandbox, 40, failing=4)
+
+    events = _events(triggers)
+
+    assert sorted(e["status"] for e in events) == ["failed"] * 4 + ["success"] * 36
+    assert [e["run"]["run_id"] for e in events] == [r.run_id for r in runs]
+    checks = sum(e["polls"] for e in events)
+    listings = len(sandbox.requests("spectrum", "GET", "/list-running"))
+    per_run = len(sandbox.requests("spectrum", "GET", "/job-details/"))
+    assert listings >= 1
+    # before the read rate is known (the first second) each run is read on its own, and so is each end
+    assert per_run + listings < checks * 0.75, (per_run, listings, checks)
+    for event in events:  # the end comes from job details (the listing has no counters)
+        assert "counters" in event["run"]["details"]
+    failed = [e for e in events if e["status"] == "failed"]
+    assert all("ERROR" in e["message"] for e in failed)
+
+
+def test_a_lone_wait_reads_its_own_run(sandbox, monkeypatch):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    _, triggers = _spectrum_waits(sandbox, 1)
+
+    (event,) = _events(triggers)
+
+    assert event["status"] == "success"
+    assert sandbox.requests("spectrum", "GET", "/list-running") == []
+
+
+def test_the_connection_can_turn_sharing_off(sandbox, monkeypatch):
+    use_connection(monkeypatch, sandbox, "spectrum", extra={"share_status_reads": "false"})
+    _, triggers = _spectrum_waits(sandbox, 30)
+
+    events = _events(triggers)
+
+    assert {e["status"] for e in events} == {"success"}
+    assert sandbox.requests("spectrum", "GET", "/list-running") == []
+
+
+def test_a_failing_listing_falls_back_to_reading_each_run_and_says_so_once(sandbox, monkeypatch, caplog):
+    use_connection(monkeypatch, sandbox, "spectrum", extra={"max_attempts": 1})
+    sandbox.fault("spectrum", r"list-running", *([403] * 50))
+    runs, triggers = _spectrum_waits(sandbox, 30)
+
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_jobs.core.listing"):
+        events = _events(triggers)
+
+    assert {e["status"] for e in events} == {"success"}
+    assert len(sandbox.requests("spectrum", "GET", "/list-running")) == 1  # then not again for a while
+    warnings = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_jobs.core.listing"]
+    assert len(warnings) == 1
+    assert "listing the active runs of connection 'spectrum_default' failed" in warnings[0]
+    assert "each run is read on its own" in warnings[0]
+    password = sandbox.spectrum.connection("")["password"]
+    assert password not in warnings[0]
+
+
+def test_ocapi_lists_every_active_execution_page_by_page(sandbox, monkeypatch):
+    use_connection(monkeypatch, sandbox, "ocapi")
+    hook = OcapiHook()
+    count = SEARCH_PAGE + 30
+    for i in range(count):
+        sandbox.ocapi.add_job(f"Busy{i}", pending=0.0, running=60)
+        sandbox.ocapi.start(f"Busy{i}")
+    sandbox.ocapi.add_job("Done", pending=0.0, running=0.0)
+    done = sandbox.ocapi.start("Done")
+
+    listed = hook.list_active_runs()
+
+    assert len(listed) == count
+    assert ("Done", str(done.run_id)) not in listed
+    assert len(sandbox.requests("ocapi", "POST", "job_execution_search")) == 2
+    backend, hit = listed[("Busy7", next(k[1] for k in listed if k[0] == "Busy7"))]
+    assert backend == "ocapi" and hit["execution_status"] == "running"
+
+
+def test_many_ocapi_waits_share_the_search(sandbox, monkeypatch):
+    use_connection(monkeypatch, sandbox, "ocapi")
+    hook = OcapiHook()
+    runs = []
+    for i in range(30):
+        sandbox.ocapi.add_job(f"Shared{i}", pending=0.05, running=1.6 + (i % 4) * 0.1, steps=["Export", "Upload"])
+        runs.append(hook.start_run(f"Shared{i}"))
+    op = OcapiRunJobOperator(task_id="t", job_id="Shared0", poll_interval=POLL)
+
+    events = _events([op.make_trigger([run], None) for run in runs])
+
+    assert {e["status"] for e in events} == {"success"}
+    checks = sum(e["polls"] for e in events)
+    searches = len(sandbox.requests("ocapi", "POST", "job_execution_search"))
+    per_run = len(sandbox.requests("ocapi", "GET", "/executions/"))
+    assert searches >= 1
+    assert per_run + searches < checks * 0.75, (per_run, searches, checks)
+    assert all(e["run"]["details"]["steps"] for e in events)
+
+
+def test_a_listing_is_taken_only_when_it_answers_enough_reads():
+    board = ListingBoard("x")
+    for t in range(10):  # 10 reads in one second: 10 per second
+        board.count_read(100.0 + t * 0.1)
+    board.count_read(101.0)
+    assert board.rate == pytest.approx(10.0)
+    assert not board.worth_listing(0.1, 0.02)  # one read per listing: each reads its own run
+    assert board.worth_listing(0.5, 0.02)  # five
+    board.size = 1000  # but not when the listing is long beside the reads it answers
+    assert not board.worth_listing(0.5, 0.02)
+
+
+def test_a_listing_may_be_a_small_share_of_the_poll_interval():
+    assert listing_age(1.0) == pytest.approx(0.2)
+    assert listing_age(10.0) == listing.MAX_AGE
+    assert listing_age(0.0) == 0.0
