@@ -9,6 +9,7 @@ import pytest
 
 from airflow_provider_jobs.core import listing
 from airflow_provider_jobs.core.listing import ListingBoard, listing_age
+from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.hooks.ocapi import SEARCH_PAGE, OcapiHook
 from airflow_provider_jobs.hooks.spectrum import SpectrumHook
 from airflow_provider_jobs.operators.ocapi import OcapiRunJobOperator
@@ -113,8 +114,10 @@ def test_ocapi_lists_every_active_execution_page_by_page(sandbox, monkeypatch):
     assert len(listed) == count
     assert ("Done", str(done.run_id)) not in listed
     assert len(sandbox.requests("ocapi", "POST", "job_execution_search")) == 2
-    backend, hit = listed[("Busy7", next(k[1] for k in listed if k[0] == "Busy7"))]
-    assert backend == "ocapi" and hit["execution_status"] == "running"
+    key = next(k for k in listed if k[0] == "Busy7")
+    run = hook.run_from_listing(hook.get_run(JobRun("ocapi", "Busy7", key[1], JobState.QUEUED)), listed[key])
+    assert run.state == JobState.RUNNING and run.details["execution_status"] == "running"
+    assert run.details["backend"] == "ocapi" and run.details["steps"]
 
 
 def test_many_ocapi_waits_share_the_search(sandbox, monkeypatch):
