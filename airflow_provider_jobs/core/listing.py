@@ -32,6 +32,8 @@ MIN_SHARED_READS = 4.0
 RATE_WINDOW = 1.0
 #: After a listing fails, the connection's runs are read one by one for this many seconds.
 UNAVAILABLE_SECONDS = 300.0
+#: Seconds a listing is kept in memory (no wait accepts one older than MAX_AGE).
+KEEP_SECONDS = 5.0
 #: The oldest listing a wait accepts: this share of its poll interval, at most MAX_AGE seconds.
 AGE_SHARE = 0.2
 MAX_AGE = 0.5
@@ -132,4 +134,11 @@ async def _refresh(board: ListingBoard, hook: JobApiHook, started: float) -> Map
     # the listing shows the runs as they were at some moment after `started`: its age counts from then
     board.entries, board.taken_at, board.size = entries, started, len(entries)
     board.listings += 1
+    loop.call_later(KEEP_SECONDS, _forget, board, started)
     return entries
+
+
+def _forget(board: ListingBoard, taken_at: float) -> None:
+    """Drop a listing nobody replaced: its waits have ended, and it may hold thousands of entries."""
+    if board.taken_at == taken_at:
+        board.entries = None

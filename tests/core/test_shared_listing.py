@@ -156,3 +156,12 @@ def test_a_listing_may_be_a_small_share_of_the_poll_interval():
     assert listing_age(1.0) == pytest.approx(0.2)
     assert listing_age(10.0) == listing.MAX_AGE
     assert listing_age(0.0) == 0.0
+
+
+def test_a_listing_nobody_replaced_is_dropped():
+    board = ListingBoard("x")
+    board.entries, board.taken_at = {"1": {}}, 5.0
+    listing._forget(board, 4.0)  # a later listing replaced the one this timer was for
+    assert board.entries == {"1": {}}
+    listing._forget(board, 5.0)
+    assert board.entries is None
