@@ -60,9 +60,6 @@ class ListingBoard:
         self.rate = 0.0
         self._window_start: float | None = None
         self._window_reads = 0
-        #: what the board did, for logs, tests and benchmarks
-        self.listings = 0
-        self.shared_reads = 0
 
     def count_read(self, now: float) -> None:
         start = self._window_start
@@ -112,8 +109,6 @@ async def shared_active_runs(hook: JobApiHook, max_age: float) -> Mapping[Hashab
             board.refreshing = loop.create_task(_refresh(board, hook, now))
         # shield: a wait that is cancelled does not cancel the listing the others wait for
         entries = await asyncio.shield(board.refreshing)
-    if entries is not None:
-        board.shared_reads += 1
     return entries
 
 
@@ -133,7 +128,6 @@ async def _refresh(board: ListingBoard, hook: JobApiHook, started: float) -> Map
         board.refreshing = None
     # the listing shows the runs as they were at some moment after `started`: its age counts from then
     board.entries, board.taken_at, board.size = entries, started, len(entries)
-    board.listings += 1
     loop.call_later(KEEP_SECONDS, _forget, board, started)
     return entries
 

@@ -723,13 +723,30 @@ class OcapiHook(JobApiHook):
         )
         return run.with_(url=self.run_url(run))
 
-    def _runs_from_search(self, body: dict[str, Any], backend: str) -> list[JobRun]:
+    def _search_page(
+        self, terms: list[dict[str, Any]], count: int, sort_order: str, start: int = 0
+    ) -> Operation[tuple[str, list[Any], Any]]:
+        """One page of job_execution_search: (the API that answered, its hits as they came, its `total`)."""
+
+        def build(api: str) -> ApiRequest:
+            # The two APIs name the endpoint and the query types differently (bool_query / boolQuery).
+            return ApiRequest(
+                "POST",
+                "job-execution-search" if api == "scapi" else "job_execution_search",
+                endpoint="job execution search",
+                json=_search_body(terms, count, sort_order, scapi=api == "scapi", start=start),
+                base=api,
+                idempotent=True,
+            )
+
+        backend, resp = yield from self._call(build)
+        body = resp.json_object()
         hits = body.get("hits") or []
         if not isinstance(hits, list):
             raise MalformedResponseError(
                 f"{VENDOR} job execution search answer has no list of hits", vendor=VENDOR
             )
-        return [self.run_from_execution(h, backend) for h in hits if isinstance(h, dict)]
+        return backend, hits, body.get("total")
 
     # -- calls -----------------------------------------------------------------------------------------
     @operation
@@ -764,31 +781,13 @@ class OcapiHook(JobApiHook):
         listed: dict[tuple[str, str], tuple[str, dict, str | None]] = {}
         start = 0
         for _ in range(LISTING_PAGES):
-
-            def build(api: str, start: int = start) -> ApiRequest:
-                return ApiRequest(
-                    "POST",
-                    "job-execution-search" if api == "scapi" else "job_execution_search",
-                    endpoint="job execution search (active executions)",
-                    json=_search_body(terms, SEARCH_PAGE, "asc", scapi=api == "scapi", start=start),
-                    base=api,
-                    idempotent=True,
-                )
-
-            backend, resp = yield from self._call(build)
-            body = resp.json_object()
-            hits = body.get("hits") or []
-            if not isinstance(hits, list):
-                raise MalformedResponseError(
-                    f"{VENDOR} job execution search answer has no list of hits", vendor=VENDOR
-                )
+            backend, hits, total = yield from self._search_page(terms, SEARCH_PAGE, "asc", start)
             for hit in hits:
                 if isinstance(hit, dict):
                     job_id, run_id = id_text(hit.get("job_id", hit.get("jobId"))), id_text(hit.get("id"))
                     if job_id is not None and run_id is not None:
                         listed[(job_id, run_id)] = _kept_hit(backend, hit)
             start += len(hits)
-            total = body.get("total")
             if len(hits) < SEARCH_PAGE or not isinstance(total, int) or start >= total:
                 break
         return listed
@@ -828,19 +827,8 @@ class OcapiHook(JobApiHook):
         if sort_order not in ("asc", "desc"):
             raise ConfigurationError("sort_order", f"is {sort_order!r}", "Use 'asc' or 'desc'.")
 
-        def build(api: str) -> ApiRequest:
-            # The two APIs name the endpoint and the query types differently (bool_query / boolQuery).
-            return ApiRequest(
-                "POST",
-                "job-execution-search" if api == "scapi" else "job_execution_search",
-                endpoint="job execution search",
-                json=_search_body(terms, count, sort_order, scapi=api == "scapi"),
-                base=api,
-                idempotent=True,
-            )
-
-        backend, resp = yield from self._call(build)
-        return self._runs_from_search(resp.json_object(), backend)
+        backend, hits, _ = yield from self._search_page(terms, count, sort_order)
+        return [self.run_from_execution(h, backend) for h in hits if isinstance(h, dict)]
 
     @operation
     def find_active_run(self, job: str, parameters: Any = None) -> Operation[JobRun | None]:

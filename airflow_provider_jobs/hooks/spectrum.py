@@ -276,20 +276,22 @@ class SpectrumHook(JobApiHook):
     @operation
     def list_running(self) -> Operation[list[dict]]:
         """Every active job on the server (ids as strings)."""
+        items = yield from self._running_items()
+        id_keys = ("fileId", "jobExecutionId", "dapJobConfigurationId")
+        return [{k: (id_text(v) if k in id_keys else v) for k, v in item.items()} for item in items]
+
+    def _running_items(self) -> Operation[list]:
+        """list-running's answer as it came (a list, checked)."""
         resp = yield ApiRequest("GET", "/api/job-execution/list-running", endpoint="list running jobs")
         items = resp.json()
         if not isinstance(items, list):
             raise MalformedResponseError(f"{VENDOR} list-running is not a list", vendor=VENDOR)
-        id_keys = ("fileId", "jobExecutionId", "dapJobConfigurationId")
-        return [{k: (id_text(v) if k in id_keys else v) for k, v in item.items()} for item in items]
+        return items
 
     @operation
     def list_active_runs(self) -> Operation[dict[str, dict]]:
         """Every active job on the server by its job-execution id (list-running, one call)."""
-        resp = yield ApiRequest("GET", "/api/job-execution/list-running", endpoint="list running jobs")
-        items = resp.json()
-        if not isinstance(items, list):
-            raise MalformedResponseError(f"{VENDOR} list-running is not a list", vendor=VENDOR)
+        items = yield from self._running_items()
         listed = {}
         for item in items:
             if isinstance(item, dict):
