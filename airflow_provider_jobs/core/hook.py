@@ -369,6 +369,27 @@ class JobApiHook(compat.BaseHook):
     def cancel_run(self, run: JobRun) -> bool:  # pragma: no cover - overridden where possible
         raise NotImplementedError
 
+    # -- one task, one run: what recovery after an ambiguous start compares with -----------------------
+    #: Seconds a run that was just started may take to show in the vendor's listings: recovery after an
+    #: ambiguous start (or a worker lost between the start and its record) looks for it this long before it
+    #: concludes that nothing started.
+    start_visibility_lag: ClassVar[float] = 10.0
+
+    @operation
+    def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
+        """What the vendor shows of `job` just before a start (its latest run id, history id or start time),
+        as plain JSON values: find_started_run() compares with it. The default records only our clock."""
+        return {"at": time.time()}
+        yield  # pragma: no cover - an operation
+
+    @operation
+    def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
+        """The run of `job` that began after `marker` was taken, in whatever state it is now (a short job may
+        have finished already); None when the vendor shows no such run. Raises NotImplementedError where the
+        vendor has no way to tell."""
+        raise NotImplementedError
+        yield  # pragma: no cover - an operation
+
     # -- shared status reads (vendors with lists_active_runs implement the three below) ------------
     def list_active_runs(self) -> Mapping[Hashable, Any]:  # pragma: no cover - overridden where listed
         """Every queued or running run the connection sees, as {listing_key: the vendor's entry}."""

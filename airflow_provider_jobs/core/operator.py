@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import (
     AmbiguousStartError,
+    ApiError,
     ConfigurationError,
     DeadlineExceededError,
     JobAlreadyRunningError,
     JobProviderError,
+    MalformedResponseError,
+    NotFoundError,
     RunFailedError,
 )
 from airflow_provider_jobs.core.hook import JobApiHook
@@ -140,17 +143,26 @@ class JobWaitMixin:
         """JSON-safe keyword arguments for the hook (also given to the trigger)."""
         return {}
 
-    def wait_policy(self, deadline: float | None) -> WaitPolicy:
+    def may_cancel(self, owned: bool | None = None) -> bool:
+        """Whether a wait may cancel its runs (on kill, at the deadline): only runs this task started (`owned`;
+        by default what the task last announced), and only when the user allows it. A sensor starts nothing,
+        so it cancels nothing."""
+        if owned is None:
+            owned = getattr(self, "_owned", False)
+        return bool(owned) and bool(getattr(self, "cancel_on_kill", False))
+
+    def wait_policy(self, deadline: float | None, *, owned: bool | None = None) -> WaitPolicy:
         return WaitPolicy(
             poll_interval=self.poll_interval,
             max_poll_interval=self.max_poll_interval,
             deadline=deadline,
             not_found_grace=self.not_found_grace,
-            cancel_on_deadline=getattr(self, "cancel_on_kill", True),
+            cancel_on_deadline=self.may_cancel(owned),
         )
 
     def make_trigger(
-        self, runs: Sequence[JobRun], deadline: float | None, resume: dict[str, Any] | None = None
+        self, runs: Sequence[JobRun], deadline: float | None, resume: dict[str, Any] | None = None,
+        *, owned: bool | None = None,
     ) -> JobRunTrigger:
         return JobRunTrigger(
             hook=hook_path(self.hook_class),
@@ -160,8 +172,8 @@ class JobWaitMixin:
             max_poll_interval=self.max_poll_interval,
             deadline=deadline,
             not_found_grace=self.not_found_grace,
-            cancel_on_deadline=getattr(self, "cancel_on_kill", True),
-            cancel_on_kill=getattr(self, "cancel_on_kill", True),
+            cancel_on_deadline=self.may_cancel(owned),
+            cancel_on_kill=self.may_cancel(owned),
             hook_params=self.hook_params(),
             resume=resume,
         )
@@ -171,9 +183,10 @@ class JobWaitMixin:
             return None
         return timedelta(seconds=max(0.0, deadline - time.time())) + DEFERRAL_BACKSTOP
 
-    def wait_here(self, runs: list[JobRun], deadline: float | None) -> WaitOutcome:
+    def wait_here(self, runs: list[JobRun], deadline: float | None, *, owned: bool | None = None) -> WaitOutcome:
         """Wait in this worker, reusing the hook's keep-alive session for every poll."""
-        return self.hook.run_operation(watch(self.hook, runs, self.wait_policy(deadline), log_progress(self.log)))
+        policy = self.wait_policy(deadline, owned=owned)
+        return self.hook.run_operation(watch(self.hook, runs, policy, log_progress(self.log)))
 
 
 class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
@@ -218,6 +231,8 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         self.cancel_on_kill = bool(cancel_on_kill)
         self.if_running = require_choice("if_running", if_running, IF_RUNNING_CHOICES)
         self._runs: list[JobRun] = []
+        #: Whether this task started self._runs (only then may it cancel them).
+        self._owned = True
         self._run_url: str | None = None
 
     # -- for subclasses ----------------------------------------------------------------------------
@@ -245,6 +260,18 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         win). Returns False when this job cannot take variables (the chain's plan records that)."""
         return False
 
+    def start_marker(self) -> dict[str, Any]:
+        """What the vendor shows of the job just before a start (see JobApiHook.start_marker)."""
+        return self.hook.start_marker(self.job(), **self.start_options())
+
+    def find_started_run(self, marker: dict[str, Any]) -> JobRun | None:
+        """The run the vendor shows as begun since `marker` (see JobApiHook.find_started_run)."""
+        return self.hook.find_started_run(self.job(), marker, **self.start_options())
+
+    def publish(self, context: Any, runs: list[JobRun]) -> None:
+        """Push the vendor's own XComs for runs that became known (started, adopted after an ambiguous start,
+        or reattached): a subclass overrides this; the default pushes nothing more."""
+
     # -- execution --------------------------------------------------------------------------------
     def execute(self, context: Any) -> Any:
         self.validate_inputs()
@@ -266,19 +293,19 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         phase = phase or echoed.get("phase") or "run"
         deadline = deadline if deadline is not None else echoed.get("deadline")
         if phase == "blocker":
-            # The run that was in the way has ended (however it ended): now start ours.
-            self.log.info("The run that was already going has ended: %s", outcome.message)
-            blocker = self._blocking_run()
-            if blocker is not None:
-                return self._wait_for_blocker(context, blocker, deadline)
-            return self._follow(context, self._start_now(context), deadline)
+            return self._after_blocker(context, outcome, deadline)
         self._runs = outcome.runs
+        self._owned = bool(echoed.get("owned", True))
         self._run_url = next((r.url for r in outcome.runs if r.url), None)
         return self._conclude(context, outcome)
 
     def on_kill(self) -> None:
         live = [r for r in self._runs if not r.is_terminal]
         if not live:
+            return
+        if not self._owned:
+            for run in live:
+                self.log.info("%s goes on: this task did not start it, so it does not cancel it.", run.describe())
             return
         if not self.cancel_on_kill:
             for run in live:
@@ -297,21 +324,58 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
 
     # -- steps --------------------------------------------------------------------------------------
     def _reattach(self, context: Any) -> list[JobRun] | None:
+        """The runs an earlier try of this task instance recorded, when there are any to follow."""
         remembered = compat.recall_run(context)
         if not remembered:
             return None
         runs = [JobRun.from_dict(r) for r in remembered.get("runs", [])]
+        owned = bool(remembered.get("owned", True))
         if not runs:
+            starting = remembered.get("starting")
+            if isinstance(starting, dict):
+                return self._recover_lost_start(context, starting)
             return None
-        fresh = [r if r.is_terminal else self.hook.get_run(r) for r in runs]
+        try:
+            fresh = [r if r.is_terminal else self.hook.get_run(r) for r in runs]
+        except NotFoundError as exc:
+            # Reported once and forgotten: the next start is a new run, and no later try trips over it again.
+            compat.forget_run(context)
+            raise JobProviderError(
+                f"The run a previous try of this task recorded is no longer known to {self.hook.vendor} ({exc}). "
+                "The record is forgotten: the next try starts a new run."
+            ) from None
         if all(r.is_terminal for r in fresh) and not all(r.state.is_success for r in fresh):
             self.log.info("The previous try's run ended badly; starting a new run: %s",
                           "; ".join(r.describe() for r in fresh))
             compat.forget_run(context)
             return None
         self.log.info("Reattaching to the run a previous try started: %s", "; ".join(r.describe() for r in fresh))
-        self._announce(context, fresh)
+        self._announce(context, fresh, owned=owned)
         return fresh
+
+    def _recover_lost_start(self, context: Any, starting: dict[str, Any]) -> list[JobRun] | None:
+        """An earlier try sent a start and was lost before it recorded the run: adopt the run the vendor shows
+        as started since, or start anew when it shows none."""
+        since = _when(starting.get("at"))
+        self.log.warning("A previous try of this task sent a start at %s and stopped before recording the run; "
+                         "looking for that run before starting again.", since)
+        try:
+            found = self._find_started(starting.get("marker") or {})
+        except NotImplementedError:
+            compat.forget_run(context)
+            raise JobProviderError(
+                f"A previous try of this task sent a start of {self.hook.vendor} job '{self.job()}' at {since} and "
+                f"stopped before recording its run, and {self.hook.vendor} cannot list the job's runs. Check on the "
+                "vendor's side whether that run exists before clearing this task: the record is forgotten, so the "
+                "next try starts a new run."
+            ) from None
+        if found is None:
+            self.log.info("%s shows no run of job '%s' started since %s: starting it now.",
+                          self.hook.vendor, self.job(), since)
+            return None
+        self.log.info("Adopting the run the lost try started: %s", found.describe())
+        self._announce(context, [found], owned=True)
+        return [found]
 
     def _blocking_run(self) -> JobRun | None:
         if self.if_running == "start":
@@ -331,67 +395,122 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         return active
 
     def _wait_for_blocker(self, context: Any, blocker: JobRun, deadline: float | None) -> Any:
+        """Attach to a run someone else started, or wait for it to end before starting ours. Either way the run
+        is not this task's: it is never cancelled by it."""
         if self.if_running == "attach":
-            self.log.info("Attaching to the run that is already going: %s", blocker.describe())
+            self.log.info("Attaching to the run that is already going (this task will not cancel it): %s",
+                          blocker.describe())
+            self._announce(context, [blocker], owned=False)
             return self._follow(context, [blocker], deadline)
         self.log.info("Waiting for the run that is already going before starting ours: %s", blocker.describe())
         if self.deferrable:
             resume = {"phase": "blocker", "deadline": deadline}
             self.defer(
-                trigger=self.make_trigger([blocker], deadline, resume),
+                trigger=self.make_trigger([blocker], deadline, resume, owned=False),
                 method_name="execute_complete",
                 kwargs=resume,
                 timeout=self.defer_timeout(deadline),
             )
-        outcome = self.wait_here([blocker], deadline)
+        return self._after_blocker(context, self.wait_here([blocker], deadline, owned=False), deadline)
+
+    def _after_blocker(self, context: Any, outcome: WaitOutcome, deadline: float | None) -> Any:
+        """The wait for a run that was in the way ended: start ours only if it ended (however it ended)."""
         if outcome.status in (TIMEOUT, ERROR):
-            conclude(outcome, self.fail_on_warnings)
+            reason = "reached the deadline" if outcome.status == TIMEOUT else "failed"
+            raise (DeadlineExceededError if outcome.status == TIMEOUT else JobProviderError)(
+                f"The wait for the run that was already going {reason}, so this task started nothing "
+                f"(that run was not cancelled: this task did not start it): {outcome.message}"
+            )
+        self.log.info("The run that was already going has ended: %s", outcome.message)
+        blocker = self._blocking_run()
+        if blocker is not None:
+            return self._wait_for_blocker(context, blocker, deadline)
         return self._follow(context, self._start_now(context), deadline)
 
     def _start_now(self, context: Any) -> list[JobRun]:
+        """Start the job once. The ledger records the intent first, so that a worker lost between the start and
+        the record leaves its successor enough to find the run instead of starting a second one."""
+        marker = self.start_marker()
+        compat.remember_run(context, {"starting": {"at": time.time(), "marker": marker}})
+        owned = True
         try:
             runs = self.start(self.hook, context)
-        except AmbiguousStartError as exc:
-            runs = self._recover_ambiguous_start(exc)
+        except (AmbiguousStartError, MalformedResponseError) as exc:
+            runs = self._recover_ambiguous_start(exc, marker)
         except JobAlreadyRunningError:
             if self.if_running not in ("wait", "attach"):
+                compat.forget_run(context)
                 raise
             active = self.hook.find_active_run(self.job(), **self.start_options())
             if active is None:
+                compat.forget_run(context)
                 raise
-            self.log.info("The vendor says a run is already going; attaching to %s", active.describe())
-            runs = [active]
+            self.log.info("The vendor says a run is already going; following it (this task will not cancel it): %s",
+                          active.describe())
+            runs, owned = [active], False
         submitted = time.time()
         runs = [r.with_(details={**r.details, "submitted_at": r.details.get("submitted_at", submitted)}) for r in runs]
-        self._announce(context, runs)
+        self._announce(context, runs, owned=owned)
         return runs
 
-    def _recover_ambiguous_start(self, exc: AmbiguousStartError) -> list[JobRun]:
-        self.log.warning("%s. Looking for a run of it before starting again.", exc)
-        try:
-            active = self.hook.find_active_run(self.job(), **self.start_options())
-        except NotImplementedError:
-            raise exc from None
-        if active is not None:
-            self.log.info("Found the run the ambiguous start created: %s", active.describe())
-            return [active]
-        self.log.info("No run of the job is going: starting it again, once.")
-        return self.start(self.hook, None)
+    def _find_started(self, marker: dict[str, Any]) -> JobRun | None:
+        """The run the vendor shows as started since `marker`, looking for up to the hook's visibility lag."""
+        give_up = time.time() + self.hook.start_visibility_lag
+        while True:
+            found = self.find_started_run(marker)
+            if found is not None or time.time() >= give_up:
+                return found
+            time.sleep(min(2.0, max(0.0, give_up - time.time())))
 
-    def _announce(self, context: Any, runs: list[JobRun]) -> None:
-        """Make the run ids known before any wait: XCom now, and the retry ledger."""
+    def _recover_ambiguous_start(self, exc: ApiError, marker: dict[str, Any]) -> list[JobRun]:
+        """The start may or may not have reached the vendor: adopt the run it made, else start again once."""
+        what = f"{self.hook.vendor} job '{self.job()}'"
+        self.log.warning("%s. Looking for a run of it started since just before, before starting again.", exc)
+        try:
+            found = self._find_started(marker)
+        except NotImplementedError:
+            raise AmbiguousStartError(
+                f"The start of {what} had no clear answer ({exc}), and {self.hook.vendor} cannot list the job's "
+                f"runs, so it is not started again. Check on the vendor's side whether a run began at "
+                f"{_when(marker.get('at'))} before clearing this task.",
+                vendor=self.hook.vendor,
+            ) from None
+        if found is not None:
+            self.log.info("Found the run the ambiguous start created: %s", found.describe())
+            return [found]
+        self.log.info("%s shows no run of it started since: starting it again, once.", self.hook.vendor)
+        try:
+            return self.start(self.hook, None)
+        except (AmbiguousStartError, MalformedResponseError) as again:
+            found = self._find_started(marker)
+            if found is not None:
+                self.log.info("Found the run the second start created: %s", found.describe())
+                return [found]
+            raise AmbiguousStartError(
+                f"Two starts of {what} had no clear answer ({again}), and no run of it is visible yet. Check on the "
+                f"vendor's side for a run begun since {_when(marker.get('at'))} before clearing this task.",
+                vendor=self.hook.vendor,
+            ) from None
+
+    def _announce(self, context: Any, runs: list[JobRun], *, owned: bool = True) -> None:
+        """Make the run ids known before any wait: the retry ledger first (a lost worker's successor reads it),
+        then XCom."""
         self._runs = list(runs)
+        self._owned = owned
+        compat.remember_run(context, {"runs": [r.to_dict() for r in runs], "owned": owned})
         ti = context["ti"]
         ids = [r.run_id for r in runs]
         ti.xcom_push(key=RUN_ID_KEY, value=ids[0] if len(ids) == 1 else ids)
         self._run_url = next((r.url for r in runs if r.url), None)
         if self._run_url:
             ti.xcom_push(key=RUN_URL_KEY, value=self._run_url)
-        compat.remember_run(context, {"runs": [r.to_dict() for r in runs]})
+        self.publish(context, runs)
         for run in runs:
-            self.log.info("Started %s%s", run.describe(), f" — {run.url}" if run.url else "")
+            self.log.info("%s %s%s", "Started" if owned else "Following", run.describe(),
+                          f" — {run.url}" if run.url else "")
 
     def _follow(self, context: Any, runs: list[JobRun], deadline: float | None) -> Any:
+        owned = self._owned
         if not self.wait_for_completion:
             compat.forget_run(context)
             context["ti"].xcom_push(key=JOB_RUNS_KEY, value=[r.to_dict() for r in runs])
@@ -400,14 +519,14 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
             return self._conclude(context, WaitOutcome(SUCCESS if all(r.state.is_success for r in runs) else FAILED,
                                                        runs, "; ".join(r.describe() for r in runs)))
         if self.deferrable:
-            resume = {"phase": "run", "deadline": deadline}
+            resume = {"phase": "run", "deadline": deadline, "owned": owned}
             self.defer(
-                trigger=self.make_trigger(runs, deadline, resume),
+                trigger=self.make_trigger(runs, deadline, resume, owned=owned),
                 method_name="execute_complete",
                 kwargs=resume,
                 timeout=self.defer_timeout(deadline),
             )
-        outcome = self.wait_here(runs, deadline)
+        outcome = self.wait_here(runs, deadline, owned=owned)
         self._runs = outcome.runs
         return self._conclude(context, outcome)
 
@@ -425,3 +544,10 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         log = self.log.info if outcome.status == SUCCESS else self.log.error
         log("Wait ended %s: %s", outcome.status, outcome.message)
 
+
+def _when(at: Any) -> str:
+    """An epoch time from the ledger as UTC ISO 8601 (for messages)."""
+    try:
+        return datetime.fromtimestamp(float(at), tz=UTC).isoformat(timespec="seconds")
+    except (TypeError, ValueError):
+        return "an unknown time"

@@ -12,7 +12,6 @@ from typing import Any
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError
-from airflow_provider_jobs.core.hook import JobApiHook
 from airflow_provider_jobs.core.inputs import is_templated, require_id, require_mapping
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun, JobState
@@ -196,12 +195,12 @@ class InformaticaRunTaskOperator(_TaskReference, BaseJobOperator):
             "parameter_file_dir": require_optional_text("parameter_file_dir", self.parameter_file_dir),
         }
 
-    def start(self, hook: JobApiHook, context: Any) -> list[JobRun]:
-        runs = super().start(hook, context)
-        task_id = runs[0].details.get("task_id")
-        if context is not None and task_id:
+    def publish(self, context: Any, runs: list[JobRun]) -> None:
+        # The sensor needs the task id with the run id, however the run became known (started, adopted after an
+        # ambiguous start, reattached).
+        task_id = runs[0].details.get("task_id") if runs else None
+        if task_id:
             context["ti"].xcom_push(key=TASK_ID_KEY, value=task_id)
-        return runs
 
     def report(self, context: Any, outcome: WaitOutcome) -> None:
         super().report(context, outcome)

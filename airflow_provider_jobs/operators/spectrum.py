@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,6 +82,15 @@ class SpectrumSequentialTriggerOperator(BaseJobOperator):
 
     def job(self) -> str:
         return ",".join(self._checked_ids())
+
+    def start_marker(self) -> dict[str, Any]:
+        return {"at": time.time()}
+
+    def find_started_run(self, marker: dict[str, Any]) -> JobRun | None:
+        # A sequential trigger starts a whole plan (the files and their downstream jobs): no listing tells which
+        # of the runs begun since were this plan's, so an ambiguous answer fails the task instead of starting
+        # the plan twice.
+        raise NotImplementedError
 
     def start(self, hook: JobApiHook, context: Any) -> list[JobRun]:
         assert isinstance(hook, SpectrumHook)
