@@ -126,7 +126,9 @@ class Fault:
 
     kind: "status" (answer `status`, optional Retry-After and body), "drop" (close the
     connection without an answer; with `after_handler` the request is processed first),
-    "delay" (sleep `seconds`, then answer normally), "malformed" (200 with a broken body),
+    "delay" (sleep `seconds`, then answer normally), "malformed" (200 with a broken body; with
+    `after_handler` the request is processed first, so a start really starts), "truncate" (the
+    request is processed, then its answer is cut off halfway: the headers promise the whole body),
     "html" (an HTML error page with `status`), "expire" (invalidate the vendor's sessions, then
     answer normally).
     """
@@ -157,6 +159,8 @@ class Fault:
             return cls("html", status=int(arg or 502))
         if kind == "drop_after":
             return cls("drop", after_handler=True)
+        if kind == "malformed_after":
+            return cls("malformed", after_handler=True)
         return cls(kind)
 
 
@@ -278,8 +282,21 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
                         "</h1><p>The upstream server did not answer.</p></body></html>",
                         status=fault.status, content_type="text/html")
                 elif fault.kind == "malformed":
+                    if fault.after_handler:
+                        await handler(request)
                     served.status = 200
                     return web.Response(text='{"status": "succ', status=200, content_type="application/json")
+                elif fault.kind == "truncate":
+                    answer = await handler(request)
+                    body = answer.body if isinstance(answer.body, bytes) else b""
+                    served.status = answer.status
+                    cut = web.StreamResponse(status=answer.status, headers={"Content-Type": answer.content_type})
+                    cut.content_length = max(2, len(body))
+                    await cut.prepare(request)
+                    await cut.write(body[: len(body) // 2])
+                    if request.transport is not None:
+                        request.transport.abort()
+                    raise ConnectionResetError("injected truncation")
                 elif fault.kind == "drop":
                     if fault.after_handler:
                         await handler(request)
