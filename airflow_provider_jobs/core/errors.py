@@ -93,6 +93,10 @@ class DeadlineExceededError(JobProviderError):
     """The wait reached its deadline before the run ended."""
 
 
+class DeadlineReached(JobProviderError):
+    """Raised into an operation whose next sleep would end past its deadline (see http.Deadline)."""
+
+
 def excerpt(text: str | bytes | None, limit: int = 160) -> str:
     """A short, single-line excerpt of a response body, for error messages."""
     if text is None:

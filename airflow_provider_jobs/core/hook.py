@@ -14,7 +14,9 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.auth import AuthStrategy, Credential, credential_cache
@@ -22,15 +24,20 @@ from airflow_provider_jobs.core.errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
+    DeadlineReached,
     JobProviderError,
     TransientApiError,
 )
 from airflow_provider_jobs.core.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    MAX_REDIRECTS,
     ApiRequest,
     ApiResponse,
     AsyncTransport,
+    Deadline,
     Login,
     Operation,
+    ReloadConnection,
     RetryPolicy,
     SharedListing,
     Sleep,
@@ -42,9 +49,11 @@ from airflow_provider_jobs.core.http import (
     classify,
     classify_failure,
     error_for_status,
+    follow_redirect,
     join_url,
+    origin_of,
     parse_retry_after,
-    redact_url,
+    redirect_target,
     with_timeout,
 )
 from airflow_provider_jobs.core.listing import shared_active_runs
@@ -124,6 +133,8 @@ class ConnectionSettings:
     def _raw(self, name: str) -> Any:
         for key in (name, f"extra__{self.conn_type}__{name}"):
             value = self.extra.get(key)
+            if isinstance(value, str):
+                value = value.strip("\r\n")  # a value pasted or mounted from a file with its line break
             if value not in (None, ""):
                 return value
         return None
@@ -260,6 +271,50 @@ def base_url_from(conn: Connection, default_scheme: str = "https", default_path:
     if not path and default_path:
         path = default_path.strip("/")
     return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+
+
+def clean_credentials(conn: Connection) -> None:
+    """A secret read from a file often ends with a line break, which HTTP refuses in a header (and whose
+    client error quotes the value): strip line breaks around the login and password; refuse other control
+    characters in them, naming the field but never the value."""
+    for name in ("login", "password"):
+        value = getattr(conn, name, None)
+        if not isinstance(value, str) or not value:
+            continue
+        stripped = value.strip("\r\n")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in stripped):
+            raise ConfigurationError(
+                f"connection '{conn.conn_id}' {name}", "holds a control character (not shown)",
+                "Set it again without line breaks, tabs or other control characters.",
+            )
+        if stripped != value:
+            setattr(conn, name, stripped)
+
+
+@dataclass(frozen=True)
+class _SleepToDeadline:
+    """A sleep cut at the operation's deadline; then DeadlineReached is raised into the operation."""
+
+    seconds: float
+    at: float
+
+    def reached(self) -> DeadlineReached:
+        return DeadlineReached(f"the deadline ({self.at:.0f}) came during a retry's wait")
+
+
+def _bounded(step: Any, deadline: float) -> Any:
+    """A step that cannot outlast `deadline`: a sleep past it is cut there; a call's time limit is cut to the
+    time left (at least a second, so that a call can still be made at the deadline)."""
+    kind = type(step)
+    if kind is Sleep:
+        left = deadline - time.time()
+        if step.seconds > left + 0.05:  # (a sleep that ends at the deadline, as the wait's own does, is kept)
+            return _SleepToDeadline(max(0.0, left), deadline)
+    elif kind is Transmit:
+        left = max(1.0, deadline - time.time())
+        if step.timeout > left:
+            return replace(step, timeout=left)
+    return step
 
 
 #: JobApiHook._next_step()'s marker for "the outermost operation returned".
@@ -472,6 +527,8 @@ class JobApiHook(compat.BaseHook):
         )
         self._connection_request_timeout = common.number("request_timeout", 60.0)
         self._share_status_reads = common.flag("share_status_reads", True)
+        self._max_response_bytes = int(common.number("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES) or 0)
+        clean_credentials(conn)
         settings = self.configure(conn)
         verify = getattr(settings, "verify", True)
         if verify is False:
@@ -481,6 +538,22 @@ class JobApiHook(compat.BaseHook):
                 self.conn_id,
             )
         return settings
+
+    def _reload(self, conn: Connection) -> bool:
+        """Take the connection as it is now; True when its credentials differ from the ones in use (a rotated
+        secret), so that the caller logs in with the new ones."""
+        before = self.auth.cache_identity()
+        settings = self._configure(conn)
+        self._settings, self._auth, self._listing_scope = settings, None, None
+        changed = self.auth.cache_identity() != before
+        if changed:
+            log.info("Connection '%s' has new credentials since this hook read it; using them.", self.conn_id)
+        return changed
+
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest answer read into memory (connection extra max_response_bytes)."""
+        return getattr(self, "_max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
 
     @property
     def auth(self) -> AuthStrategy:
@@ -493,7 +566,11 @@ class JobApiHook(compat.BaseHook):
 
     # -- the exchange: one request, with auth, retries and classification (sans I/O) -------------
     def exchange(self, request: ApiRequest) -> Operation[ApiResponse]:
-        """Send one request through the retry policy; return the answer or raise an ApiError."""
+        """Send one request through the retry policy; return the answer or raise an ApiError.
+
+        Same-host redirects are followed; a redirect to another host fails (credentials go only to the
+        connection's host). A 401 re-reads the connection (a rotated secret) and logs in again, once.
+        """
         policy = self.retry_policy
         attempt = 0
         reauthenticated = False
@@ -503,16 +580,22 @@ class JobApiHook(compat.BaseHook):
         while True:
             attempt += 1
             wire = self._wire(request, credential)
+            redirects = 0
             try:
-                response: ApiResponse = yield wire
+                while True:
+                    response: ApiResponse = yield wire
+                    target = redirect_target(wire, response)
+                    if target is None:
+                        break
+                    self._check_redirect(request, wire, target, redirects)
+                    redirects += 1
+                    wire = follow_redirect(wire, response.status, target)
             except TransportFailure as failure:
                 verdict = classify_failure(failure, request)
                 if verdict == Verdict.FAIL:
                     raise ApiError(
-                        f"{self.vendor} {request.label}: {failure.kind} talking to "
-                        f"{redact_url(wire.url).split('/')[2]} (the server's certificate is not trusted). Set the "
-                        f"connection '{self.conn_id}' extra verify_ssl to the path of a CA bundle that signs it, "
-                        "or to false (not recommended).",
+                        f"{self.vendor} {request.label}: {failure.kind} talking to {_host(wire.url)}"
+                        f"{self._failure_hint(failure)}",
                         vendor=self.vendor,
                         endpoint=request.label,
                     ) from None
@@ -521,7 +604,7 @@ class JobApiHook(compat.BaseHook):
                 if attempt >= policy.max_attempts:
                     raise TransientApiError(
                         f"{self.vendor} {request.label}: {failure.kind} on all {attempt} attempts "
-                        f"(host {redact_url(wire.url).split('/')[2]})",
+                        f"(host {_host(wire.url)})",
                         vendor=self.vendor,
                         endpoint=request.label,
                     ) from None
@@ -542,6 +625,11 @@ class JobApiHook(compat.BaseHook):
                 raise error
             if verdict == Verdict.REAUTH:
                 if not self.auth.needs_login or reauthenticated:
+                    if not reauthenticated and (yield ReloadConnection()):
+                        # the secret was rotated since this hook read it: one more try with the new one
+                        reauthenticated = True
+                        credential = (yield Login()) if self.auth.needs_login else None
+                        continue
                     error = self.error_from(response) or error_for_status(self.vendor, response, None, None)
                     raise AuthenticationError(
                         f"{self.vendor} refused the credentials of connection '{self.conn_id}' "
@@ -553,7 +641,10 @@ class JobApiHook(compat.BaseHook):
                     )
                 reauthenticated = True
                 log.info("%s %s: HTTP 401, logging in again once", self.vendor, request.label)
-                credential = yield Login(stale=credential)
+                if (yield ReloadConnection()):
+                    credential = yield Login()
+                else:
+                    credential = yield Login(stale=credential)
                 continue
             if verdict == Verdict.AMBIGUOUS:
                 raise ambiguous(self.vendor, request, f"HTTP {response.status}")
@@ -571,6 +662,38 @@ class JobApiHook(compat.BaseHook):
             if verdict == Verdict.RETRY:
                 error.args = (f"{error.args[0]} (after {attempt} attempts)",)
             raise error
+
+    def _check_redirect(self, request: ApiRequest, wire: Transmit, target: str, followed: int) -> None:
+        """A redirect may be followed only to the same scheme, host and port, and only a few times."""
+        if origin_of(target) != origin_of(wire.url):
+            raise ApiError(
+                f"{self.vendor} {request.label}: {_host(wire.url)} redirected the call to {_host(target)}. "
+                f"Credentials are sent only to the connection's own host, so the redirect was not followed. If "
+                f"{_host(target)} is the real server, set connection '{self.conn_id}' to it.",
+                vendor=self.vendor,
+                endpoint=request.label,
+            )
+        if followed >= MAX_REDIRECTS:
+            raise ApiError(
+                f"{self.vendor} {request.label}: more than {MAX_REDIRECTS} redirects on {_host(wire.url)}; "
+                f"check the host and path of connection '{self.conn_id}'.",
+                vendor=self.vendor,
+                endpoint=request.label,
+            )
+
+    def _failure_hint(self, failure: TransportFailure) -> str:
+        """What to do about a failure that retrying does not heal."""
+        if failure.kind == "TLS error":
+            return (f" (the server's certificate is not trusted). Set the connection '{self.conn_id}' extra "
+                    "verify_ssl to the path of a CA bundle that signs it, or to false (not recommended).")
+        if failure.kind == "invalid request":
+            return (f": the HTTP client refused to send the request ({failure.detail}): a header or URL holds a "
+                    f"character HTTP does not allow. Check connection '{self.conn_id}' (login, secret, host) for "
+                    "line breaks or control characters.")
+        if failure.kind == "response too large":
+            return (f": {failure.detail}. Raise the connection '{self.conn_id}' extra max_response_bytes if "
+                    "such an answer is expected.")
+        return f" ({failure.detail})"
 
     def _wire(self, request: ApiRequest, credential: Credential | None) -> Transmit:
         headers, params = (
@@ -591,6 +714,7 @@ class JobApiHook(compat.BaseHook):
             read=request.read,
             save_to=request.save_to,
             origin=request,
+            max_bytes=self.max_response_bytes,
         )
 
     # -- the drivers ------------------------------------------------------------------------------
@@ -636,12 +760,18 @@ class JobApiHook(compat.BaseHook):
         stack: list[Any] = [op]
         value: Any = None
         error: BaseException | None = None
+        deadline: float | None = None
         while True:
             step, value = self._next_step(stack, value, error)
             if step is _DONE:
                 return value
             error = None
             try:
+                if type(step) is Deadline:
+                    deadline, value = step.at, None
+                    continue
+                if deadline is not None:
+                    step = _bounded(step, deadline)
                 value = self._sync_step(step)
             except Exception as exc:  # handed to the operation, which may handle it
                 error = exc
@@ -652,8 +782,13 @@ class JobApiHook(compat.BaseHook):
         if isinstance(step, Sleep):
             time.sleep(step.seconds)
             return None
+        if isinstance(step, _SleepToDeadline):
+            time.sleep(step.seconds)
+            raise step.reached()
         if isinstance(step, SharedListing):  # a worker waits on its own runs: nothing to share
             return None
+        if isinstance(step, ReloadConnection):
+            return self._reload(compat.get_connection(self.conn_id))
         if isinstance(step, Login):
             key = self._cache_key()
             cached = credential_cache.usable(key, step.stale)
@@ -677,12 +812,18 @@ class JobApiHook(compat.BaseHook):
         stack: list[Any] = [op]
         value: Any = None
         error: BaseException | None = None
+        deadline: float | None = None
         while True:
             step, value = self._next_step(stack, value, error)
             if step is _DONE:
                 return value
             error = None
             try:
+                if type(step) is Deadline:
+                    deadline, value = step.at, None
+                    continue
+                if deadline is not None:
+                    step = _bounded(step, deadline)
                 value = await self._async_step(step)
             except Exception as exc:
                 error = exc
@@ -693,8 +834,13 @@ class JobApiHook(compat.BaseHook):
         if isinstance(step, Sleep):
             await asyncio.sleep(step.seconds)
             return None
+        if isinstance(step, _SleepToDeadline):
+            await asyncio.sleep(step.seconds)
+            raise step.reached()
         if isinstance(step, SharedListing):
             return await shared_active_runs(self, step.max_age)
+        if isinstance(step, ReloadConnection):
+            return self._reload(await compat.aget_connection(self.conn_id))
         if isinstance(step, Login):
             key = self._cache_key()
             cached = credential_cache.usable(key, step.stale)
@@ -751,6 +897,11 @@ class JobApiHook(compat.BaseHook):
     def describe_connection_test(self) -> Operation[str]:
         raise NotImplementedError
         yield  # pragma: no cover
+
+
+def _host(url: str) -> str:
+    """host[:port] of a URL, for messages (never the query, which may carry a secret)."""
+    return urlsplit(url).netloc or url
 
 
 def _detail(error: ApiError | None) -> str:

@@ -14,20 +14,24 @@ import json as jsonlib
 import logging
 import random
 import re
+import socket
 import ssl
+import threading
 import time
 import weakref
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 import requests
+import urllib3
 
 from airflow_provider_jobs.core.errors import (
     AmbiguousStartError,
     ApiError,
+    ConfigurationError,
     MalformedResponseError,
     TransientApiError,
     excerpt,
@@ -38,6 +42,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Same-host redirects followed for one call; a redirect to another host is never followed.
+MAX_REDIRECTS = 5
+#: The default cap on an answer read into memory: job APIs answer in kilobytes; a huge answer is a fault.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 #: For a request that is not idempotent (a job start), these answers do not prove the vendor
 #: did nothing: a gateway may have timed out while the backend started the job.
 AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
@@ -46,10 +55,17 @@ ReadAs = Literal["json", "text", "bytes", "none", "file"]
 
 
 def path_segment(value: Any) -> str:
-    """Encode one URL path segment: `/`, `..`, `?`, spaces cannot escape into another endpoint."""
+    """Encode one URL path segment: `/`, `?`, `#`, spaces cannot escape into another endpoint.
+
+    An empty, `.` or `..` id is refused: HTTP clients decode `%2E%2E` and normalise the path, so no
+    encoding keeps such an id from changing which endpoint is called.
+    """
     text = str(value)
-    if text in (".", ".."):
-        return quote(text, safe="").replace(".", "%2E")
+    if text in ("", ".", ".."):
+        raise ConfigurationError(
+            "id", f"{text!r} cannot be part of a URL path (it would name another endpoint)",
+            "Give the real id of the job, task or run.",
+        )
     return quote(text, safe="")
 
 
@@ -189,6 +205,19 @@ class Login:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """From now on, no sleep of this operation ends past `at` (epoch seconds; None: no limit). A retry's sleep
+    (Retry-After too) that would is cut at `at`, and DeadlineReached is raised into the operation there."""
+
+    at: float | None
+
+
+@dataclass(frozen=True)
+class ReloadConnection:
+    """Read the hook's connection again (after a 401): answered True when its credentials changed."""
+
+
+@dataclass(frozen=True)
 class SharedListing:
     """The connection's active runs from a listing shared by the waits of the event loop, no older than
     `max_age` seconds (core/listing.py); None where there is none to share (a worker's sync wait)."""
@@ -210,6 +239,8 @@ class Transmit:
     read: ReadAs
     save_to: str | None
     origin: ApiRequest = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    #: The largest answer body read into memory (a file download streams to disk instead).
+    max_bytes: int = 0
 
 
 class TransportFailure(Exception):
@@ -284,16 +315,48 @@ def classify(status: int, request: ApiRequest) -> str:
     return Verdict.FAIL
 
 
-def classify_failure(failure: TransportFailure, request: ApiRequest) -> str:
-    """What to do when no answer came: retry, unless a non-idempotent request may have landed.
+#: Failures that do not heal by sending the same request again.
+PERMANENT_FAILURES = frozenset({"TLS error", "invalid request", "response too large"})
 
-    A TLS failure (an untrusted certificate) does not heal by retrying.
+
+def classify_failure(failure: TransportFailure, request: ApiRequest) -> str:
+    """What to do when no usable answer came: retry, unless a non-idempotent request may have landed.
+
+    A TLS failure (an untrusted certificate), a request the client refused to send, or an answer over the
+    size cap does not heal by retrying; a start whose answer could not be read is still ambiguous.
     """
-    if failure.kind == "TLS error":
-        return Verdict.FAIL
     if failure.sent and not request.is_idempotent:
         return Verdict.AMBIGUOUS
+    if failure.kind in PERMANENT_FAILURES:
+        return Verdict.FAIL
     return Verdict.RETRY
+
+
+def origin_of(url: str) -> tuple[str, str]:
+    """(scheme, host:port) of a URL, lower-cased: what "the same host" means for credentials."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return scheme, f"{(parts.hostname or '').lower()}:{port}"
+
+
+def redirect_target(wire: Transmit, response: ApiResponse) -> str | None:
+    """The absolute URL a 3xx answer points to, or None when the answer is not a redirect."""
+    if response.status not in REDIRECT_STATUSES:
+        return None
+    location = response.header("Location")
+    return urljoin(wire.url, location.strip()) if location else None
+
+
+def follow_redirect(wire: Transmit, status: int, target: str) -> Transmit:
+    """The same call sent to a same-host redirect target (303, and 301/302 after a POST, become a GET)."""
+    method = wire.method
+    body_kept = status in (307, 308)
+    if not body_kept and (status == 303 or method == "POST"):
+        method = "GET"
+    has_query = bool(urlsplit(target).query)
+    return replace(wire, method=method, url=target, params=None if has_query else wire.params,
+                   json=wire.json if body_kept else None, data=wire.data if body_kept else None)
 
 
 # --- the two transports ---------------------------------------------------------------------------
@@ -323,18 +386,86 @@ def install_query_redaction(logger_name: str = "urllib3.connectionpool") -> None
         logger.addFilter(QueryRedactingFilter())
 
 
+# The sync side's total time limit: requests has connect and read timeouts only, so a server that trickles a
+# byte at a time would hold a worker for ever. Each call runs under a timer that, when the total limit passes,
+# shuts the socket of the connection the call is using (recorded by the connection classes below).
+_calls = threading.local()
+
+
+def _note_connection(conn: Any) -> None:
+    box = getattr(_calls, "box", None)
+    if box is not None:
+        box["conn"] = conn
+
+
+class _TimedHTTPConnection(urllib3.connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        _note_connection(self)
+        return super().request(*args, **kwargs)
+
+
+class _TimedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        _note_connection(self)
+        return super().request(*args, **kwargs)
+
+
+class _TimedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _TimedHTTPConnection
+
+
+class _TimedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _TimedHTTPSConnection
+
+
+class _TimedAdapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _TimedHTTPPool, "https": _TimedHTTPSPool}
+
+
+def _cut_off(box: dict[str, Any]) -> None:
+    box["expired"] = True
+    sock = getattr(box.get("conn"), "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+#: Seconds a sync call may take to connect, at most (the rest of its limit is for the answer).
+CONNECT_TIMEOUT = 10.0
+
+
 class SyncTransport:
-    """requests.Session with a keep-alive pool, one per hook instance."""
+    """requests.Session with a keep-alive pool, one per hook instance; every call has a total time limit."""
 
     def __init__(self, verify: bool | str = True, pool_size: int = 10) -> None:
         install_query_redaction()
         self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        adapter = _TimedAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.verify = _tls_verify(verify)
 
     def send(self, wire: Transmit, vendor: str) -> ApiResponse:
+        box: dict[str, Any] = {"conn": None, "expired": False}
+        timer = threading.Timer(wire.timeout, _cut_off, (box,))
+        timer.daemon = True
+        _calls.box = box
+        timer.start()
+        try:
+            return self._send(wire, vendor)
+        except TransportFailure:
+            if box["expired"]:
+                raise TransportFailure("total time limit", True, f"no whole answer within {wire.timeout:g}s") from None
+            raise
+        finally:
+            timer.cancel()
+            _calls.box = None
+
+    def _send(self, wire: Transmit, vendor: str) -> ApiResponse:
         request = wire.origin
         try:
             with self.session.request(
@@ -344,10 +475,10 @@ class SyncTransport:
                 headers=dict(wire.headers),
                 json=wire.json,
                 data=wire.data,
-                timeout=wire.timeout,
+                timeout=(min(CONNECT_TIMEOUT, wire.timeout), wire.timeout),
                 verify=self.verify,
                 stream=True,
-                allow_redirects=True,
+                allow_redirects=False,
             ) as resp:
                 saved = None
                 if wire.read == "file" and 200 <= resp.status_code < 300 and wire.save_to:
@@ -357,7 +488,15 @@ class SyncTransport:
                     body = b""
                     saved = wire.save_to
                 else:
-                    body = resp.content
+                    _check_declared_size(resp.headers.get("Content-Length"), wire.max_bytes)
+                    parts: list[bytes] = []
+                    size = 0
+                    for chunk in resp.iter_content(chunk_size=65536):
+                        size += len(chunk)
+                        if wire.max_bytes and size > wire.max_bytes:
+                            raise _too_large(wire.max_bytes)
+                        parts.append(chunk)
+                    body = b"".join(parts)
                 return ApiResponse(resp.status_code, dict(resp.headers), body, request, saved, vendor)
         except requests.exceptions.ConnectTimeout as exc:
             raise TransportFailure("connect timeout", False, _short(exc)) from None
@@ -371,11 +510,25 @@ class SyncTransport:
             raise TransportFailure(
                 "connection refused" if refused else "connection reset", not refused, _short(exc)
             ) from None
-        except requests.exceptions.ChunkedEncodingError as exc:
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransportFailure("connection reset", True, _short(exc)) from None
+        except (requests.exceptions.RequestException, ValueError) as exc:
+            # e.g. a header value with a line break (a secret read with its trailing newline): the client
+            # refused to send it. Only the class name is kept: the library's message quotes the value.
+            raise TransportFailure("invalid request", False, _short(exc)) from None
 
     def close(self) -> None:
         self.session.close()
+
+
+def _too_large(limit: int) -> TransportFailure:
+    return TransportFailure("response too large", True, f"the answer is larger than {limit} bytes")
+
+
+def _check_declared_size(declared: str | None, limit: int) -> None:
+    if limit and declared and declared.strip().isdigit() and int(declared) > limit:
+        raise _too_large(limit)
 
 
 def _short(exc: BaseException) -> str:
@@ -463,6 +616,7 @@ class AsyncTransport:
                 data=wire.data,
                 timeout=timeout,
                 ssl=self.ssl,
+                allow_redirects=False,
             ) as resp:
                 saved = None
                 if wire.read == "file" and 200 <= resp.status < 300 and wire.save_to:
@@ -472,7 +626,18 @@ class AsyncTransport:
                             fh.write(chunk)
                     body = b""
                     saved = wire.save_to
+                elif wire.max_bytes and not resp.headers.get("Content-Length"):
+                    # no declared length (chunked): read in pieces, counting
+                    parts: list[bytes] = []
+                    size = 0
+                    async for chunk in resp.content.iter_any():
+                        size += len(chunk)
+                        if size > wire.max_bytes:
+                            raise _too_large(wire.max_bytes)
+                        parts.append(chunk)
+                    body = b"".join(parts)
                 else:
+                    _check_declared_size(resp.headers.get("Content-Length"), wire.max_bytes)
                     body = await resp.read()
                 return ApiResponse(resp.status, dict(resp.headers), body, request, saved, vendor)
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
@@ -481,10 +646,14 @@ class AsyncTransport:
             raise TransportFailure("connection refused", False, _short(exc)) from None
         except TimeoutError as exc:
             raise TransportFailure("read timeout", True, _short(exc)) from None
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
-            raise TransportFailure("connection reset", True, _short(exc)) from None
         except aiohttp.ClientResponseError as exc:
             raise TransportFailure("malformed response", True, _short(exc)) from None
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:
+            # ServerDisconnectedError, ClientOSError, ClientConnectionResetError, ...: no whole answer
+            raise TransportFailure("connection reset", True, _short(exc)) from None
+        except (aiohttp.ClientError, ValueError) as exc:
+            # e.g. a header value with a line break: aiohttp refused to send it (its message quotes the value)
+            raise TransportFailure("invalid request", False, _short(exc)) from None
 
 
 # --- URL helpers ----------------------------------------------------------------------------------

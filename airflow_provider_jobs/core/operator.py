@@ -448,8 +448,6 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
             self.log.info("The vendor says a run is already going; following it (this task will not cancel it): %s",
                           active.describe())
             runs, owned = [active], False
-        submitted = time.time()
-        runs = [r.with_(details={**r.details, "submitted_at": r.details.get("submitted_at", submitted)}) for r in runs]
         self._announce(context, runs, owned=owned)
         return runs
 

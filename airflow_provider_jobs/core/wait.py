@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_jobs.core.errors import ApiError, NotFoundError
-from airflow_provider_jobs.core.http import Operation, Sleep
+from airflow_provider_jobs.core.errors import ApiError, DeadlineReached, NotFoundError
+from airflow_provider_jobs.core.http import Deadline, Operation, Sleep
 from airflow_provider_jobs.core.listing import listing_age
 from airflow_provider_jobs.core.runs import JobRun, JobState
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUCCESS, FAILED, TIMEOUT, ERROR = "success", "failed", "timeout", "error"
+#: Seconds the cancel calls at a deadline may take, retries included.
+CANCEL_GRACE = 30.0
 EVENT_STATUSES = frozenset({SUCCESS, FAILED, TIMEOUT, ERROR})
 
 
@@ -93,10 +95,17 @@ def watch(
     policy: WaitPolicy,
     on_update: Callable[[JobRun, JobRun | None], None] | None = None,
 ) -> Operation[WaitOutcome]:
-    """Poll every run in `runs` (updated in place) until all are terminal or the deadline passes."""
+    """Poll every run in `runs` (updated in place) until all are terminal or the deadline passes.
+
+    A run the vendor does not show (HTTP 404 and the like) is given `not_found_grace` seconds counted from the
+    last time it was seen; a wait that starts (a trigger rebuilt after a restart, too) counts as a sighting,
+    since the run was known when the wait was set up. No sleep, retries' included, outlasts the deadline.
+    """
     polls = 0
-    unseen_since: dict[int, float] = {}
+    started = time.time()
+    last_seen: dict[int, float] = {}
     reported_unknown: set[int] = set()
+    yield Deadline(policy.deadline)
     while True:
         eta: float | None = None
         for index, run in enumerate(runs):
@@ -106,22 +115,22 @@ def watch(
                 fresh: JobRun = yield from hook.read_run(run, policy.listing_age)
             except NotFoundError as exc:
                 now = time.time()
-                # A vendor may restart the clock (details["not_found_since"]) for a gap late in a long run.
-                start = run.details.get("not_found_since") or run.details.get("submitted_at") or now
-                since = unseen_since.setdefault(index, float(start))
+                since = last_seen.get(index, started)
                 if now - since <= policy.not_found_grace:
-                    log.info("%s: not visible yet (%s); waiting", run.describe(), exc.code or "HTTP 404")
+                    log.info("%s: not visible (%s); waiting", run.describe(), exc.code or "HTTP 404")
                     continue
                 return WaitOutcome(
                     ERROR,
                     list(runs),
-                    f"{run.describe()} was not found for {now - since:.0f}s "
+                    f"{run.describe()} has not been seen for {now - since:.0f}s "
                     f"(grace {policy.not_found_grace:.0f}s): {exc}",
                     polls,
                 )
+            except DeadlineReached:
+                return (yield from _at_deadline(hook, runs, policy, polls))
             except ApiError as exc:
                 return WaitOutcome(ERROR, list(runs), str(exc), polls)
-            unseen_since.pop(index, None)
+            last_seen[index] = time.time()
             polls += 1
             if (
                 fresh.vendor_state is not None
@@ -158,13 +167,15 @@ def watch(
 
 def _at_deadline(hook: JobApiHook, runs: list[JobRun], policy: WaitPolicy, polls: int) -> Operation[WaitOutcome]:
     """Cancel what is still running (where the vendor can and the user wants) and say so."""
+    # The cancel calls get a little time of their own past the deadline (their retries too), no more.
+    yield Deadline(time.time() + CANCEL_GRACE)
     pending = [(i, r) for i, r in enumerate(runs) if not r.is_terminal]
     waiting_for = ", ".join(f"{r.vendor} job '{r.job_id}' run {r.run_id} (last seen {r.vendor_state or r.state.value})"
                             for _, r in pending)
     if not hook.can_cancel:
         tail = "; ".join(hook.no_cancel_message(r) for _, r in pending)
     elif not policy.cancel_on_deadline:
-        tail = "the remote run was left running (cancel_on_kill is off)"
+        tail = "the remote run was left running (this task did not start it, or cancel_on_kill is off)"
     else:
         cancelled, failed = [], []
         for index, run in pending:
@@ -175,7 +186,7 @@ def _at_deadline(hook: JobApiHook, runs: list[JobRun], policy: WaitPolicy, polls
                     continue
                 cancelled.append(str(run.run_id))
                 runs[index] = run.with_(state=JobState.CANCELLED)
-            except ApiError as exc:
+            except (ApiError, DeadlineReached) as exc:
                 failed.append(f"{run.run_id} ({exc})")
         tail = f"the remote run {', '.join(cancelled)} was cancelled" if cancelled else ""
         if failed:

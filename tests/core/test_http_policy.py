@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_jobs.core.errors import ConfigurationError
 from airflow_provider_jobs.core.http import (
     ApiRequest,
     RetryPolicy,
@@ -94,7 +95,15 @@ def test_parse_retry_after_http_date():
 
 @pytest.mark.parametrize(
     ("raw", "encoded"),
-    [("a/b", "a%2Fb"), ("..", "%2E%2E"), (".", "%2E"), ("a b", "a%20b"), ("x?y=1", "x%3Fy%3D1"), ("42", "42")],
+    [("a/b", "a%2Fb"), ("a b", "a%20b"), ("x?y=1", "x%3Fy%3D1"), ("42", "42"), ("%2E%2E", "%252E%252E"),
+     ("a#b", "a%23b")],
 )
 def test_path_segment_cannot_escape(raw, encoded):
     assert path_segment(raw) == encoded
+
+
+@pytest.mark.parametrize("raw", ["..", ".", ""])
+def test_path_segment_refuses_ids_that_name_another_endpoint(raw):
+    # Both HTTP stacks decode %2E%2E and normalise the path: no encoding of these is safe.
+    with pytest.raises(ConfigurationError, match="would name another endpoint"):
+        path_segment(raw)
