@@ -511,12 +511,14 @@ class SyncTransport:
                 "connection refused" if refused else "connection reset", not refused, _short(exc)
             ) from None
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                urllib3.exceptions.HTTPError, OSError) as exc:
+                urllib3.exceptions.HTTPError) as exc:
             raise TransportFailure("connection reset", True, _short(exc)) from None
-        except (requests.exceptions.RequestException, ValueError) as exc:
+        except ValueError as exc:  # InvalidHeader, InvalidURL, ... (requests' errors are OSErrors too)
             # e.g. a header value with a line break (a secret read with its trailing newline): the client
             # refused to send it. Only the class name is kept: the library's message quotes the value.
             raise TransportFailure("invalid request", False, _short(exc)) from None
+        except OSError as exc:  # any other RequestException, or the socket shut at the time limit
+            raise TransportFailure("connection reset", True, _short(exc)) from None
 
     def close(self) -> None:
         self.session.close()

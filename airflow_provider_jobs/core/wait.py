@@ -117,12 +117,12 @@ def watch(
                 now = time.time()
                 since = last_seen.get(index, started)
                 if now - since <= policy.not_found_grace:
-                    log.info("%s: not visible (%s); waiting", run.describe(), exc.code or "HTTP 404")
+                    log.info("%s: not visible yet (%s); waiting", run.describe(), exc.code or "HTTP 404")
                     continue
                 return WaitOutcome(
                     ERROR,
                     list(runs),
-                    f"{run.describe()} has not been seen for {now - since:.0f}s "
+                    f"{run.describe()} was not found for {now - since:.0f}s since it was last seen "
                     f"(grace {policy.not_found_grace:.0f}s): {exc}",
                     polls,
                 )

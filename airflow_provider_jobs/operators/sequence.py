@@ -46,6 +46,19 @@ class ExecutionPlanOperator(compat.BaseOperator):
         for e in entries:
             self.log.info("%-10s %-30s %-8s run %-14s %s", e["vendor"], e["name"], "ran" if e["trigger"] else
                           "not run", e.get("run_id") or "-", e.get("state") or "-")
+        if not ok:
+            # The plan is written first (it says what ran); then the chain's failure fails this task, the
+            # group's leaf, and so the DAG run.
+            ti.xcom_push(key="return_value", value=plan)
+            failed = [f"{e['name']} ({e.get('state') or 'no final state'})" for e in entries
+                      if e["trigger"] and str(e.get("state")) not in ("SUCCESS", "SUCCESS_WITH_WARNINGS")]
+            skipped = [str(e["name"]) for e in entries if not e["trigger"]]
+            raise compat.AirflowFailException(
+                "The chain did not succeed: "
+                + "; ".join(filter(None, [f"failed: {', '.join(failed)}" if failed else "",
+                                          f"not triggered: {', '.join(skipped)}" if skipped else ""]))
+                + f". Its execution plan is in this task's XCom ({PLAN_TASK_ID})."
+            )
         return plan
 
 

@@ -130,7 +130,8 @@ class Fault:
     `after_handler` the request is processed first, so a start really starts), "truncate" (the
     request is processed, then its answer is cut off halfway: the headers promise the whole body),
     "html" (an HTML error page with `status`), "expire" (invalidate the vendor's sessions, then
-    answer normally).
+    answer normally), "redirect" (answer `status`, default 302, with `body` as the Location),
+    "trickle" (answer 200 one byte every `seconds`, for as long as the client reads).
     """
 
     kind: str
@@ -275,6 +276,23 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
                     served.status = fault.status
                     return web.Response(text=body, status=fault.status, headers=headers,
                                         content_type="application/json")
+                elif fault.kind == "redirect":
+                    status = fault.status if 300 <= fault.status < 400 else 302
+                    served.status = status
+                    return web.Response(status=status, headers={"Location": fault.body or "/"})
+                elif fault.kind == "trickle":
+                    served.status = 200
+                    state.record(served)  # now: the stream outlives the client, and a later test's log
+                    served = None
+                    slow = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+                    slow.content_length = 1_000_000
+                    await slow.prepare(request)
+                    for _ in range(int(600 / max(fault.seconds, 0.01))):  # bounded: at most ten minutes
+                        if request.transport is None or request.transport.is_closing():
+                            break
+                        await slow.write(b" ")
+                        await asyncio.sleep(fault.seconds)
+                    return slow
                 elif fault.kind == "html":
                     served.status = fault.status
                     return web.Response(
@@ -309,9 +327,11 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
             served.status = response.status
             return response
         except web.HTTPException as exc:
-            served.status = exc.status
+            if served is not None:
+                served.status = exc.status
             raise
         finally:
-            state.record(served)
+            if served is not None:
+                state.record(served)
 
     return middleware

@@ -48,7 +48,7 @@ def test_a_failed_step_stops_the_chain_and_the_plan_says_so(sandbox):
         sequential_trigger("chain", [a, b])
     states = run_dag(dag)
     assert states["a"] == "failed" and states["b"] == "upstream_failed"
-    assert states["chain.execution_plan"] == "success"
+    assert states["chain.execution_plan"] == "failed"  # a failed chain fails its DAG run
     plan = task_xcom(dag, states, "chain.execution_plan")
     assert plan["status"] == "failed"
     assert [(e["name"], e["trigger"], e["state"]) for e in plan["execution-plan"]] == [
