@@ -159,14 +159,33 @@ class Fault:
             return cls("drop", after_handler=True)
         return cls(kind)
 
+    def describe(self) -> str:
+        """A short text for reports: "503", "429 (Retry-After 0.2)", "drop", "delay:1.5", "html:502"."""
+        if self.kind == "status":
+            return f"{self.status}" + (f" (Retry-After {self.retry_after})" if self.retry_after else "")
+        if self.kind == "delay":
+            return f"delay:{self.seconds:g}"
+        if self.kind == "html":
+            return f"html:{self.status}"
+        if self.kind == "drop" and self.after_handler:
+            return "drop_after"
+        return self.kind
+
 
 @dataclass
 class FaultRule:
+    """Faults armed on one route: each matching request consumes the next one, in order.
+
+    A rule that is not `optional` must be used up: faults still armed when the sandbox is reset are
+    reported (`SandboxState.unserved_faults()`), and the `jobs_sandbox` fixture fails the test that armed them.
+    """
+
     vendor: str
     method: str | None
     pattern: re.Pattern[str]
     faults: list[Fault]
-    times: int | None = None  # None: until removed (each fault applied once, in order)
+    optional: bool = False
+    served: int = 0  # faults of this rule already applied
 
     def matches(self, vendor: str, method: str, path: str) -> bool:
         return (
@@ -174,6 +193,21 @@ class FaultRule:
             and (self.method is None or self.method == method)
             and self.pattern.search(path) is not None
         )
+
+    def unserved_report(self) -> dict[str, Any]:
+        """What a reset reports of this rule: where it was aimed, and the faults never served."""
+        return {"vendor": self.vendor, "path": self.pattern.pattern, "method": self.method,
+                "served": self.served, "unserved": [f.describe() for f in self.faults]}
+
+
+def describe_unserved(reports: Iterable[dict[str, Any]]) -> str:
+    """One line per rule, e.g. `spectrum GET /status$: 2 of 3 faults never served: 503, 502`."""
+    lines = []
+    for r in reports:
+        total = r["served"] + len(r["unserved"])
+        lines.append(f"{r['vendor']} {r['method'] or 'any method'} {r['path']!r}: {len(r['unserved'])} of {total} "
+                     f"fault(s) never served: {', '.join(r['unserved'])}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -200,10 +234,11 @@ class SandboxState:
         self.sites: dict[str, Any] = {}
 
     def add_fault(
-        self, vendor: str, path_regex: str, faults: Iterable[Any], method: str | None = None
+        self, vendor: str, path_regex: str, faults: Iterable[Any], method: str | None = None,
+        optional: bool = False,
     ) -> FaultRule:
         rule = FaultRule(vendor, method.upper() if method else None, re.compile(path_regex),
-                         [Fault.parse(f) for f in faults])
+                         [Fault.parse(f) for f in faults], optional=optional)
         with self.lock:
             self.rules.append(rule)
         return rule
@@ -213,14 +248,23 @@ class SandboxState:
             for rule in self.rules:
                 if rule.faults and rule.matches(vendor, method, path):
                     fault = rule.faults.pop(0)
+                    rule.served += 1
                     if not rule.faults:
                         self.rules.remove(rule)
                     return fault
         return None
 
-    def clear_faults(self) -> None:
+    def unserved_faults(self) -> list[dict[str, Any]]:
+        """The armed faults no request has consumed yet, per rule (optional rules left out)."""
         with self.lock:
+            return [rule.unserved_report() for rule in self.rules if rule.faults and not rule.optional]
+
+    def clear_faults(self) -> list[dict[str, Any]]:
+        """Drop every armed fault; returns those that were required and never served."""
+        with self.lock:
+            unserved = [rule.unserved_report() for rule in self.rules if rule.faults and not rule.optional]
             self.rules.clear()
+        return unserved
 
     def record(self, served: Served) -> None:
         with self.lock:
