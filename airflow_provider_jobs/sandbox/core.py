@@ -205,8 +205,10 @@ def describe_unserved(reports: Iterable[dict[str, Any]]) -> str:
     lines = []
     for r in reports:
         total = r["served"] + len(r["unserved"])
+        runs = [(text, len(list(group))) for text, group in itertools.groupby(r["unserved"])]
+        left = ", ".join(text if n == 1 else f"{text} (x{n})" for text, n in runs)
         lines.append(f"{r['vendor']} {r['method'] or 'any method'} {r['path']!r}: {len(r['unserved'])} of {total} "
-                     f"fault(s) never served: {', '.join(r['unserved'])}")
+                     f"fault(s) never served: {left}")
     return "\n".join(lines)
 
 

@@ -66,3 +66,16 @@ def test_admin_api_takes_optional_faults_and_its_reset_reports_the_unserved(sand
     assert answer == {"ok": True, "unserved": [
         {"vendor": "spectrum", "path": "/status$", "method": "GET", "served": 0, "unserved": ["503", "502"]}]}
     assert requests.post(f"{base}/_admin/reset", timeout=10).json() == {"ok": True, "unserved": []}
+
+
+def test_the_report_names_each_rule_and_counts_repeated_faults():
+    from airflow_provider_jobs.sandbox.core import describe_unserved
+
+    assert describe_unserved([
+        {"vendor": "ocapi", "path": r"/executions/\d+$", "method": "GET", "served": 1,
+         "unserved": ["502", "502", "502", "drop"]},
+        {"vendor": "nexus_ic", "path": "/jobStatus", "method": None, "served": 0, "unserved": ["delay:1.5"]},
+    ]).splitlines() == [
+        r"ocapi GET '/executions/\\d+$': 4 of 5 fault(s) never served: 502 (x3), drop",
+        "nexus_ic any method '/jobStatus': 1 of 1 fault(s) never served: delay:1.5",
+    ]
