@@ -214,7 +214,8 @@ def describe_unserved(reports: Iterable[dict[str, Any]]) -> str:
 
 @dataclass
 class Served:
-    """One request the sandbox answered (or dropped)."""
+    """One request the sandbox received, in order of arrival; `status` is None until it is answered (and
+    stays None for a dropped connection)."""
 
     vendor: str
     method: str
@@ -305,6 +306,9 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
         fault = state.next_fault(vendor, request.method, rel)
         served = Served(vendor, request.method, rel, request.query_string, None, time.time(),
                         fault.kind if fault else None, request.headers.get("User-Agent", ""))
+        # logged on arrival (status None until answered): a request the client gave up on (a delay past its
+        # timeout) is in the log of the test that made it, not in a later test's after a reset
+        state.record(served)
         try:
             if fault is not None:
                 if fault.kind == "delay":
@@ -340,7 +344,5 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
         except web.HTTPException as exc:
             served.status = exc.status
             raise
-        finally:
-            state.record(served)
 
     return middleware
