@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 
 from tests.reliability.profiles import PROFILES, VendorProfile
-from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom, use_connection
+from tests.support import (
+    assert_no_secret,
+    captured_logs,
+    first_event,
+    make_dag,
+    run_dag,
+    task_xcom,
+    use_connection,
+)
 
 RESULTS: dict[tuple[str, str], str] = {}
 
@@ -279,16 +287,9 @@ def test_trigger_recreated_mid_wait(cell, profile, sandbox):
     _, kwargs = op.make_trigger([run], None).serialize()
     wire = json.loads(json.dumps(kwargs))  # what the triggerer stores
 
-    async def first_event(trigger, limit):
-        async def consume():
-            async for event in trigger.run():
-                return event.payload
-
-        return await asyncio.wait_for(consume(), limit)
-
-    with pytest.raises(asyncio.TimeoutError):  # the first triggerer dies mid-wait
-        asyncio.run(first_event(JobRunTrigger(**wire), 0.3))
-    event = asyncio.run(first_event(JobRunTrigger(**wire), 30))
+    with pytest.raises(TimeoutError):  # the first triggerer dies mid-wait
+        asyncio.run(asyncio.wait_for(first_event(JobRunTrigger(**wire)), 0.3))
+    event = asyncio.run(first_event(JobRunTrigger(**wire)))
     assert event["status"] == "success" and event["run"]["run_id"] == run.run_id
     assert c.starts() == 1
     for secret in profile.secrets(sandbox):
