@@ -2,16 +2,74 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pendulum
 import pytest
 
 FAST_RETRIES = {"retry_initial_delay": 0.01, "retry_max_delay": 0.05}
+
+T = TypeVar("T")
+
+
+# --- bounded waits: a test that waits for something that never happens fails, naming it -------------------
+def wait_until(condition: Callable[[], T], what: str, limit: float = 10.0, interval: float = 0.02) -> T:
+    """Poll `condition` until it returns something truthy (and return that); fail the test after `limit` s."""
+    deadline = time.monotonic() + limit
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {limit} s waiting until {what}", pytrace=False)
+        time.sleep(interval)
+
+
+def wait_until_done(hook: Any, run: Any, limit: float = 10.0, interval: float = 0.05,
+                    seen: list[Any] | None = None) -> Any:
+    """Read `run` through `hook` until it is terminal and return it; fail the test if it is not after `limit` s.
+
+    Every reading on the way is appended to `seen` when given.
+    """
+    deadline = time.monotonic() + limit
+    while not run.is_terminal:
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{run.vendor} job {run.job_id!r} run {run.run_id} is still {run.state.value} "
+                        f"({run.vendor_state}) after {limit} s", pytrace=False)
+        time.sleep(interval)
+        run = hook.get_run(run)
+        if seen is not None:
+            seen.append(run)
+    return run
+
+
+async def first_event(trigger: Any, limit: float = 30.0) -> dict[str, Any]:
+    """The payload of the first event `trigger` yields; fails the test if none comes within `limit` s."""
+
+    async def first() -> dict[str, Any]:
+        async for event in trigger.run():
+            return event.payload
+        pytest.fail(f"{type(trigger).__name__} ended without an event", pytrace=False)
+
+    try:
+        return await asyncio.wait_for(first(), limit)
+    except TimeoutError:
+        pytest.fail(f"{type(trigger).__name__} yielded no event within {limit} s", pytrace=False)
+
+
+def first_events(triggers: list[Any], limit: float = 30.0) -> list[dict[str, Any]]:
+    """Run the triggers side by side on one event loop (as a triggerer does); the first event of each."""
+
+    async def everything() -> list[dict[str, Any]]:
+        return await asyncio.gather(*(first_event(t, limit) for t in triggers))
+
+    return asyncio.run(everything())
 
 
 @pytest.fixture

@@ -164,14 +164,33 @@ class Fault:
             return cls("malformed", after_handler=True)
         return cls(kind)
 
+    def describe(self) -> str:
+        """A short text for reports: "503", "429 (Retry-After 0.2)", "drop", "delay:1.5", "html:502"."""
+        if self.kind == "status":
+            return f"{self.status}" + (f" (Retry-After {self.retry_after})" if self.retry_after else "")
+        if self.kind == "delay":
+            return f"delay:{self.seconds:g}"
+        if self.kind == "html":
+            return f"html:{self.status}"
+        if self.kind == "drop" and self.after_handler:
+            return "drop_after"
+        return self.kind
+
 
 @dataclass
 class FaultRule:
+    """Faults armed on one route: each matching request consumes the next one, in order.
+
+    A rule that is not `optional` must be used up: faults still armed when the sandbox is reset are
+    reported (`SandboxState.unserved_faults()`), and the `jobs_sandbox` fixture fails the test that armed them.
+    """
+
     vendor: str
     method: str | None
     pattern: re.Pattern[str]
     faults: list[Fault]
-    times: int | None = None  # None: until removed (each fault applied once, in order)
+    optional: bool = False
+    served: int = 0  # faults of this rule already applied
 
     def matches(self, vendor: str, method: str, path: str) -> bool:
         return (
@@ -180,10 +199,28 @@ class FaultRule:
             and self.pattern.search(path) is not None
         )
 
+    def unserved_report(self) -> dict[str, Any]:
+        """What a reset reports of this rule: where it was aimed, and the faults never served."""
+        return {"vendor": self.vendor, "path": self.pattern.pattern, "method": self.method,
+                "served": self.served, "unserved": [f.describe() for f in self.faults]}
+
+
+def describe_unserved(reports: Iterable[dict[str, Any]]) -> str:
+    """One line per rule, e.g. `spectrum GET /status$: 2 of 3 faults never served: 503, 502`."""
+    lines = []
+    for r in reports:
+        total = r["served"] + len(r["unserved"])
+        runs = [(text, len(list(group))) for text, group in itertools.groupby(r["unserved"])]
+        left = ", ".join(text if n == 1 else f"{text} (x{n})" for text, n in runs)
+        lines.append(f"{r['vendor']} {r['method'] or 'any method'} {r['path']!r}: {len(r['unserved'])} of {total} "
+                     f"fault(s) never served: {left}")
+    return "\n".join(lines)
+
 
 @dataclass
 class Served:
-    """One request the sandbox answered (or dropped)."""
+    """One request the sandbox received, in order of arrival; `status` is None until it is answered (and
+    stays None for a dropped connection)."""
 
     vendor: str
     method: str
@@ -205,10 +242,11 @@ class SandboxState:
         self.sites: dict[str, Any] = {}
 
     def add_fault(
-        self, vendor: str, path_regex: str, faults: Iterable[Any], method: str | None = None
+        self, vendor: str, path_regex: str, faults: Iterable[Any], method: str | None = None,
+        optional: bool = False,
     ) -> FaultRule:
         rule = FaultRule(vendor, method.upper() if method else None, re.compile(path_regex),
-                         [Fault.parse(f) for f in faults])
+                         [Fault.parse(f) for f in faults], optional=optional)
         with self.lock:
             self.rules.append(rule)
         return rule
@@ -218,14 +256,23 @@ class SandboxState:
             for rule in self.rules:
                 if rule.faults and rule.matches(vendor, method, path):
                     fault = rule.faults.pop(0)
+                    rule.served += 1
                     if not rule.faults:
                         self.rules.remove(rule)
                     return fault
         return None
 
-    def clear_faults(self) -> None:
+    def unserved_faults(self) -> list[dict[str, Any]]:
+        """The armed faults no request has consumed yet, per rule (optional rules left out)."""
         with self.lock:
+            return [rule.unserved_report() for rule in self.rules if rule.faults and not rule.optional]
+
+    def clear_faults(self) -> list[dict[str, Any]]:
+        """Drop every armed fault; returns those that were required and never served."""
+        with self.lock:
+            unserved = [rule.unserved_report() for rule in self.rules if rule.faults and not rule.optional]
             self.rules.clear()
+        return unserved
 
     def record(self, served: Served) -> None:
         with self.lock:
@@ -264,6 +311,9 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
         fault = state.next_fault(vendor, request.method, rel)
         served = Served(vendor, request.method, rel, request.query_string, None, time.time(),
                         fault.kind if fault else None, request.headers.get("User-Agent", ""))
+        # logged on arrival (status None until answered): a request the client gave up on (a delay past its
+        # timeout) is in the log of the test that made it, not in a later test's after a reset
+        state.record(served)
         try:
             if fault is not None:
                 if fault.kind == "delay":
@@ -282,8 +332,6 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
                     return web.Response(status=status, headers={"Location": fault.body or "/"})
                 elif fault.kind == "trickle":
                     served.status = 200
-                    state.record(served)  # now: the stream outlives the client, and a later test's log
-                    served = None
                     slow = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
                     slow.content_length = 1_000_000
                     await slow.prepare(request)
@@ -327,11 +375,7 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
             served.status = response.status
             return response
         except web.HTTPException as exc:
-            if served is not None:
-                served.status = exc.status
+            served.status = exc.status
             raise
-        finally:
-            if served is not None:
-                state.record(served)
 
     return middleware

@@ -41,6 +41,16 @@ def build_app(state: SandboxState) -> web.Application:
     return app
 
 
+def reset_state(state: SandboxState) -> list[dict[str, Any]]:
+    """No faults, an empty request log, no jobs. Returns the required faults that were never served."""
+    unserved = state.clear_faults()
+    with state.lock:
+        state.log.clear()
+    for site in state.sites.values():
+        site.reset()
+    return unserved
+
+
 def _add_admin_routes(app: web.Application, state: SandboxState) -> None:
     async def requests_(request: web.Request) -> web.Response:
         q = request.query
@@ -49,7 +59,8 @@ def _add_admin_routes(app: web.Application, state: SandboxState) -> None:
 
     async def faults(request: web.Request) -> web.Response:
         body = await request.json()
-        state.add_fault(body["vendor"], body["path"], body["faults"], body.get("method"))
+        state.add_fault(body["vendor"], body["path"], body["faults"], body.get("method"),
+                        optional=bool(body.get("optional", False)))
         return json_response({"ok": True})
 
     async def jobs(request: web.Request) -> web.Response:
@@ -59,20 +70,21 @@ def _add_admin_routes(app: web.Application, state: SandboxState) -> None:
             return json_response({"error": f"unknown vendor {body.get('vendor')!r}"}, status=404)
         return json_response(site.admin_add_job(body.get("job", {})))
 
+    async def unserved(request: web.Request) -> web.Response:
+        return json_response(state.unserved_faults())
+
     async def reset(request: web.Request) -> web.Response:
-        state.clear_faults()
-        with state.lock:
-            state.log.clear()
-        for site in state.sites.values():
-            site.reset()
-        return json_response({"ok": True})
+        # faults armed (not optional) and never served: the caller's scenario did not happen as planned
+        return json_response({"ok": True, "unserved": reset_state(state)})
 
     async def index(request: web.Request) -> web.Response:
         return json_response({"vendors": sorted(state.sites), "admin": ["/_admin/requests", "/_admin/faults",
-                                                                         "/_admin/jobs", "/_admin/reset"]})
+                                                                         "/_admin/faults/unserved", "/_admin/jobs",
+                                                                         "/_admin/reset"]})
 
     app.router.add_get("/_admin/requests", requests_)
     app.router.add_post("/_admin/faults", faults)
+    app.router.add_get("/_admin/faults/unserved", unserved)
     app.router.add_post("/_admin/jobs", jobs)
     app.router.add_post("/_admin/reset", reset)
     app.router.add_get("/", index)
@@ -155,19 +167,25 @@ class Sandbox:
             return sites[name]
         raise AttributeError(name)
 
-    def fault(self, vendor: str, path_regex: str, *faults: Any, method: str | None = None) -> None:
-        """Inject faults: each matching request consumes the next one, in order."""
-        self.state.add_fault(vendor, path_regex, faults, method)
+    def fault(self, vendor: str, path_regex: str, *faults: Any, method: str | None = None,
+              optional: bool = False) -> None:
+        """Inject faults: each matching request consumes the next one, in order.
+
+        Every fault must be served before the next reset, or the reset reports it (and the `jobs_sandbox`
+        fixture fails the test); `optional=True` arms faults the scenario may or may not reach.
+        """
+        self.state.add_fault(vendor, path_regex, faults, method, optional=optional)
+
+    def unserved_faults(self) -> list[dict[str, Any]]:
+        """Required faults armed and not served yet: {vendor, path, method, served, unserved}, one per rule."""
+        return self.state.unserved_faults()
 
     def requests(self, vendor: str | None = None, method: str | None = None, path: str | None = None):
         return self.state.requests(vendor, method, path)
 
-    def reset(self) -> None:
-        self.state.clear_faults()
-        with self.state.lock:
-            self.state.log.clear()
-        for site in self.state.sites.values():
-            site.reset()
+    def reset(self) -> list[dict[str, Any]]:
+        """No faults, an empty request log, no jobs. Returns the required faults that were never served."""
+        return reset_state(self.state)
 
     def connection(self, vendor: str, **overrides: Any) -> dict[str, Any]:
         """An Airflow connection (as a dict) pointing at this sandbox's site for `vendor`."""

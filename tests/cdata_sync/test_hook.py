@@ -27,15 +27,7 @@ from airflow_provider_jobs.hooks.cdata_sync import (
 )
 from airflow_provider_jobs.sandbox.cdata_sync import FIRST_JOB_ID, TOKEN, USER
 from tests.cdata_sync.conftest import five_tasks
-from tests.support import assert_no_secret, captured_logs
-
-
-def wait_until_done(hook: CDataSyncHook, run: JobRun, limit: float = 5.0) -> JobRun:
-    end = time.monotonic() + limit
-    while not run.is_terminal and time.monotonic() < end:
-        time.sleep(0.05)
-        run = hook.get_run(run)
-    return run
+from tests.support import assert_no_secret, captured_logs, wait_until_done
 
 
 # --- vocabulary and parsing -------------------------------------------------------------------------------

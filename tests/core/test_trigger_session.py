@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 
 from airflow_provider_jobs.hooks.spectrum import SpectrumHook
 from airflow_provider_jobs.operators.spectrum import SpectrumTriggerJobOperator
-from tests.support import use_connection
+from tests.support import first_events, use_connection
 
 
 def test_twenty_triggers_share_one_session(sandbox, monkeypatch, mocker):
@@ -22,14 +20,7 @@ def test_twenty_triggers_share_one_session(sandbox, monkeypatch, mocker):
     triggers = [op.make_trigger([run], None) for run in runs]
     sessions = mocker.spy(aiohttp.ClientSession, "__init__")
 
-    async def all_events():
-        async def first(trigger):
-            async for event in trigger.run():
-                return event.payload
-
-        return await asyncio.gather(*(first(t) for t in triggers))
-
-    events = asyncio.run(all_events())
+    events = first_events(triggers)
     assert [e["status"] for e in events] == ["success"] * 20
     assert sessions.call_count == 1
     polls = sandbox.requests("spectrum", "GET", "/job-details/")

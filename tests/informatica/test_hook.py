@@ -20,7 +20,7 @@ from airflow_provider_jobs.core.errors import (
     NotFoundError,
     TransientApiError,
 )
-from airflow_provider_jobs.core.runs import JobRun, JobState
+from airflow_provider_jobs.core.runs import JobState
 from airflow_provider_jobs.hooks.informatica import (
     TASK_TYPES,
     InformaticaCloudHook,
@@ -28,17 +28,10 @@ from airflow_provider_jobs.hooks.informatica import (
     require_task_path,
 )
 from airflow_provider_jobs.sandbox.informatica import PASSWORD, USER
-from tests.support import assert_no_secret, captured_logs
+from tests.support import assert_no_secret, captured_logs, wait_until, wait_until_done
 
 PASS = {"kind": "delay", "seconds": 0}  # a fault that changes nothing: lets later faults hit later calls
 
-
-def wait_until_done(hook: InformaticaCloudHook, run: JobRun, limit: float = 5.0) -> JobRun:
-    deadline = time.time() + limit
-    while not run.is_terminal and time.time() < deadline:
-        time.sleep(0.05)
-        run = hook.get_run(run)
-    return run
 
 
 def job_bodies(iics) -> list[dict]:
@@ -189,16 +182,14 @@ def test_a_run_not_yet_visible_and_one_between_monitor_and_log(iics, hook):
     with pytest.raises(NotFoundError, match="in neither the activity monitor nor the activity log yet"):
         hook.get_run(run)
     (sim,) = iics.runs_of(late)
-    while sim.place() == "hidden":
-        time.sleep(0.02)
+    wait_until(lambda: sim.place() != "hidden", "the late run shows in the activity monitor")
     assert not hook.get_run(run).is_terminal
 
     gap = iics.add_task("Gap", running=0.2, log_delay=0.6)
     run = hook.start_run(gap.task_id, task_type="MTT")
     seen = hook.get_run(run)
     (sim,) = iics.runs_of(gap)
-    while sim.place() != "gap":  # until the run has left the monitor
-        time.sleep(0.02)
+    wait_until(lambda: sim.place() == "gap", "the run has left the monitor (and not reached the log)")
     between = hook.get_run(seen)
     assert between.state == JobState.RUNNING and between.vendor_state is None
     assert between.details["summary"] == "between the activity monitor and the activity log"
@@ -206,8 +197,7 @@ def test_a_run_not_yet_visible_and_one_between_monitor_and_log(iics, hook):
     assert between.details["submitted_at"] == between.details["absent_since"] > time.time() - 0.5
     with pytest.raises(NotFoundError, match="it left the monitor and has not reached the log"):
         hook.get_run(between)
-    while sim.place() != "log":
-        time.sleep(0.02)
+    wait_until(lambda: sim.place() == "log", "the run reaches the activity log")
     done = hook.get_run(between)
     assert done.state == JobState.SUCCESS and "absent_since" not in done.details
 
@@ -216,8 +206,7 @@ def test_completed_in_the_monitor_waits_for_the_log_and_failed_is_final(iics, ho
     warned = iics.add_task("Warned", running=0.1, final="2", monitor_linger=1.0)
     run = hook.start_run(warned.task_id, task_type="MTT")
     (sim,) = iics.runs_of(warned)
-    while not sim.finished:
-        time.sleep(0.02)
+    wait_until(lambda: sim.finished, "the simulated run 'Warned' finishes")
     completing = hook.get_run(run)
     assert (completing.state, completing.vendor_state) == (JobState.RUNNING, "COMPLETED")
     assert "waiting for its activity log entry" in completing.details["summary"]
@@ -226,8 +215,7 @@ def test_completed_in_the_monitor_waits_for_the_log_and_failed_is_final(iics, ho
     failed = iics.add_task("Failed", running=0.1, final="3", monitor_linger=5)
     run = hook.start_run(failed.task_id, task_type="MTT")
     (sim,) = iics.runs_of(failed)
-    while not sim.finished:
-        time.sleep(0.02)
+    wait_until(lambda: sim.finished, "the simulated run 'Failed' finishes")
     done = hook.get_run(run)
     assert (done.state, done.vendor_state) == (JobState.FAILED, "FAILED")
     assert done.details["message"].startswith("FATAL")

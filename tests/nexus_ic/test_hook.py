@@ -27,15 +27,7 @@ from airflow_provider_jobs.hooks.nexus_ic import (
     redact_hash,
 )
 from airflow_provider_jobs.sandbox.nexus_ic import API_KEY, PASSWORD, USER
-from tests.support import assert_no_secret, captured_logs
-
-
-def wait_until_done(hook: NexusICHook, run: JobRun, limit: float = 5.0) -> JobRun:
-    deadline = time.time() + limit
-    while not run.is_terminal and time.time() < deadline:
-        time.sleep(0.05)
-        run = hook.get_run(run)
-    return run
+from tests.support import assert_no_secret, captured_logs, wait_until_done
 
 
 def secrets_of(nexus) -> list[str]:
@@ -246,10 +238,7 @@ def test_progress_is_clamped_summary_kept_and_eta_estimated(nexus, hook):
     nexus.add_template("R", running=0.8, percent_scale=1.5)
     run = hook.start_run("7")
     seen = []
-    while not run.is_terminal:
-        time.sleep(0.05)
-        run = hook.get_run(run)
-        seen.append(run)
+    run = wait_until_done(hook, run, seen=seen)
     assert all(r.progress is None or 0 <= r.progress <= 100 for r in seen)
     assert any(r.details.get("percent_complete_raw", 0) > 100 for r in seen)
     assert any("rows processed" in r.details.get("summary", "") for r in seen)

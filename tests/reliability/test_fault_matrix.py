@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
 from tests.reliability.profiles import PROFILES, VendorProfile
-from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom, use_connection
+from tests.support import (
+    assert_no_secret,
+    captured_logs,
+    first_event,
+    make_dag,
+    run_dag,
+    task_xcom,
+    use_connection,
+)
 
 RESULTS: dict[tuple[str, str], str] = {}
 
@@ -22,7 +31,15 @@ def inject(profile: VendorProfile, sandbox, *faults) -> None:
     """Faults on the vendor's poll route, after the calls the start itself makes there."""
     passes = [{"kind": "delay", "seconds": 0}] * profile.poll_skip
     sandbox.fault(profile.vendor, profile.poll, *passes, *faults)
+
+
 FAST = {"poll_interval": 0.1, "deferrable": True}
+_ORDINALS = {2: "2nd", 3: "3rd", 4: "4th", 5: "5th"}
+
+
+def _served_as(served) -> str:
+    """A faulted request as the cells name it: its status for a status fault, else the fault's kind."""
+    return str(served.status) if served.fault == "status" else served.fault
 
 
 class Cell:
@@ -54,6 +71,34 @@ class Cell:
             assert self.xcoms["run_id"], "the run id never reached XCom"
         for secret in self.p.secrets(self.sandbox):
             assert_no_secret(secret, self.text, self.xcoms, self.trigger_kwargs)
+
+    def poll_log(self) -> list[Any]:
+        """The sandbox's log of the poll route, the passes aimed past the start's own reads left out."""
+        log = self.sandbox.requests(self.p.vendor, None, self.p.poll)
+        passes = [i for i, s in enumerate(log) if s.fault][:self.p.poll_skip]
+        return [s for i, s in enumerate(log) if i not in passes]
+
+    def faults_served(self) -> list[str]:
+        """The faults the poll route served, in order: "503", "429", "drop", "delay", "expire", "html" ..."""
+        return [_served_as(s) for s in self.poll_log() if s.fault]
+
+    def assert_retried(self, *faults: str) -> str:
+        """Each fault was served on the poll route, one straight after the other, and the next request to that
+        route, from the same client, succeeded: the call was retried through the faults, not given up on or
+        answered some other way. Returns what the cell can claim, e.g. "3 attempts failed, the 4th succeeded"."""
+        log = self.poll_log()
+        trace = "\n".join(f"  {s.method} {s.path} -> {s.status} {s.fault or ''} [{s.agent}]" for s in log)
+        hits = [i for i, s in enumerate(log) if s.fault]
+        assert [_served_as(log[i]) for i in hits] == list(faults), f"faults served on {self.p.poll}:\n{trace}"
+        assert hits == list(range(hits[0], hits[0] + len(hits))), f"the faulted calls were not retried:\n{trace}"
+        faulted, after = log[hits[-1]], log[hits[-1] + 1:]
+        assert after, f"no request to {self.p.poll} after the last fault:\n{trace}"
+        retry = after[0]
+        assert retry.fault is None and retry.status is not None and 200 <= retry.status < 300, \
+            f"the call after the faults did not succeed:\n{trace}"
+        assert retry.agent == faulted.agent, f"another client made the call after the faults:\n{trace}"
+        n = len(faults)
+        return f"{n} attempt{'s' if n > 1 else ''} failed, the {_ORDINALS[n + 1]} succeeded"
 
     def record(self, text: str) -> None:
         RESULTS[(self.scenario, self.p.vendor)] = text
@@ -88,8 +133,9 @@ def test_5xx_burst_within_budget(cell, profile, sandbox):
     inject(profile, sandbox, 503, 502, 504)
     c.run(job)
     assert c.state == "success"
+    retried = c.assert_retried("503", "502", "504")
     c.check_invariants()
-    c.record("pass: retried, run succeeded")
+    c.record(f"pass: retried ({retried}), run succeeded")
 
 
 def test_5xx_burst_beyond_budget(cell, profile, sandbox):
@@ -99,6 +145,7 @@ def test_5xx_burst_beyond_budget(cell, profile, sandbox):
     c.run(job)
     assert c.state == "failed"
     assert "HTTP 503" in c.text and "after 5 attempts" in c.text
+    assert c.faults_served() == ["503"] * 5
     c.check_invariants()
     c.record("pass: fails naming endpoint and HTTP 503 after 5 attempts")
 
@@ -109,8 +156,9 @@ def test_429_with_retry_after(cell, profile, sandbox):
     inject(profile, sandbox, *[{"kind": "status", "status": 429, "retry_after": "0.2"}] * 2)
     c.run(job)
     assert c.state == "success" and "(Retry-After)" in c.text
+    retried = c.assert_retried("429", "429")
     c.check_invariants()
-    c.record("pass: waited as told, run succeeded")
+    c.record(f"pass: waited as told ({retried}), run succeeded")
 
 
 def test_429_without_retry_after(cell, profile, sandbox):
@@ -119,8 +167,9 @@ def test_429_without_retry_after(cell, profile, sandbox):
     inject(profile, sandbox, 429, 429)
     c.run(job)
     assert c.state == "success"
+    retried = c.assert_retried("429", "429")
     c.check_invariants()
-    c.record("pass: backed off, run succeeded")
+    c.record(f"pass: backed off ({retried}), run succeeded")
 
 
 def test_connection_reset(cell, profile, sandbox):
@@ -129,8 +178,9 @@ def test_connection_reset(cell, profile, sandbox):
     inject(profile, sandbox, "drop", "drop")
     c.run(job)
     assert c.state == "success" and "connection reset" in c.text
+    retried = c.assert_retried("drop", "drop")
     c.check_invariants()
-    c.record("pass: retried, run succeeded")
+    c.record(f"pass: retried ({retried}), run succeeded")
 
 
 def test_slower_than_request_timeout(cell, profile, sandbox):
@@ -139,8 +189,9 @@ def test_slower_than_request_timeout(cell, profile, sandbox):
     inject(profile, sandbox, "delay:1.5")
     c.run(job)
     assert c.state == "success" and "read timeout" in c.text
+    retried = c.assert_retried("delay")
     c.check_invariants()
-    c.record("pass: timed out, retried, run succeeded")
+    c.record(f"pass: timed out, retried ({retried}), run succeeded")
 
 
 def test_credentials_expire_mid_wait(cell, profile, sandbox):
@@ -153,8 +204,10 @@ def test_credentials_expire_mid_wait(cell, profile, sandbox):
     c.run(job)
     assert c.state == "success"
     assert len(sandbox.requests(profile.vendor, None, profile.login)) == 2  # the first login and one more
+    c.assert_retried("expire")  # refused (401), logged in again, the same call again succeeded
+    assert [s.status for s in c.poll_log() if s.fault] == [401]
     c.check_invariants()
-    c.record("pass: logged in again once, run succeeded")
+    c.record("pass: logged in again once, the refused call succeeded, run succeeded")
 
 
 def test_credentials_revoked(cell, profile, sandbox):
@@ -176,6 +229,7 @@ def test_html_error_page(cell, profile, sandbox):
     inject(profile, sandbox, *["html:502"] * 5)
     c.run(job)
     assert c.state == "failed" and "502 Bad Gateway" in c.text
+    assert c.faults_served() == ["html"] * 5
     c.check_invariants()
     c.record("pass: fails quoting the page's text")
 
@@ -186,6 +240,7 @@ def test_malformed_json(cell, profile, sandbox):
     inject(profile, sandbox, "malformed")
     c.run(job)
     assert c.state == "failed" and "not JSON" in c.text and '{"status": "succ' in c.text
+    assert c.faults_served() == ["malformed"]
     c.check_invariants()
     c.record("pass: fails quoting an excerpt of the body")
 
@@ -217,6 +272,7 @@ def test_killed_after_start(cell, profile, sandbox):
     inject(profile, sandbox, {"kind": "status", "status": 400})
     c.run(job, retries=1, retry_delay=0, deferrable=False)
     assert c.state == "success" and "Reattaching to the run a previous try started" in c.text
+    c.assert_retried("400")  # the first try failed on it; the second try's poll of the same run succeeded
     c.check_invariants()
     c.record("pass: the retry reattached; exactly one start")
 
@@ -231,16 +287,9 @@ def test_trigger_recreated_mid_wait(cell, profile, sandbox):
     _, kwargs = op.make_trigger([run], None).serialize()
     wire = json.loads(json.dumps(kwargs))  # what the triggerer stores
 
-    async def first_event(trigger, limit):
-        async def consume():
-            async for event in trigger.run():
-                return event.payload
-
-        return await asyncio.wait_for(consume(), limit)
-
-    with pytest.raises(asyncio.TimeoutError):  # the first triggerer dies mid-wait
-        asyncio.run(first_event(JobRunTrigger(**wire), 0.3))
-    event = asyncio.run(first_event(JobRunTrigger(**wire), 30))
+    with pytest.raises(TimeoutError):  # the first triggerer dies mid-wait
+        asyncio.run(asyncio.wait_for(first_event(JobRunTrigger(**wire)), 0.3))
+    event = asyncio.run(first_event(JobRunTrigger(**wire)))
     assert event["status"] == "success" and event["run"]["run_id"] == run.run_id
     assert c.starts() == 1
     for secret in profile.secrets(sandbox):
@@ -261,7 +310,9 @@ def write_table():
              "Generated by `tests/reliability/test_fault_matrix.py` (part of `make test`): each cell ran the real",
              "operator (or trigger) against the sandbox with the fault injected. Every passing cell also checked:",
              "at most one start call, the run id in XCom before any wait, and no secret in logs (DEBUG), XComs,",
-             "trigger kwargs or exception text.", "",
+             "trigger kwargs or exception text. A cell that says retried (or waited, backed off, logged in",
+             "again) also checked, in the sandbox's request log, that each fault was served on the status route",
+             "and that the next request there, from the same client, succeeded.", "",
              "| scenario | " + " | ".join(vendors) + " |", "|---|" + "---|" * len(vendors)]
     for scenario in SCENARIOS:
         lines.append(f"| {scenario} | " + " | ".join(RESULTS[(scenario, v)] for v in vendors) + " |")

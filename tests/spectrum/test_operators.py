@@ -11,7 +11,7 @@ from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderErr
 from airflow_provider_jobs.core.trigger import JobRunTrigger
 from airflow_provider_jobs.operators.spectrum import SpectrumSequentialTriggerOperator, SpectrumTriggerJobOperator
 from airflow_provider_jobs.sandbox.spectrum import PASSWORD
-from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom, use_connection
+from tests.support import assert_no_secret, captured_logs, first_event, make_dag, run_dag, task_xcom, use_connection
 
 FAST = {"poll_interval": 0.1}
 
@@ -173,10 +173,6 @@ def test_trigger_recreated_from_its_kwargs_resumes(sandbox):
     op = SpectrumTriggerJobOperator(task_id="x", file="/R", **FAST)
     classpath, kwargs = op.make_trigger([run], None).serialize()
     assert classpath == "airflow_provider_jobs.core.trigger.JobRunTrigger"
-
-    async def first_event(trigger):
-        async for event in trigger.run():
-            return event.payload
 
     event = asyncio.run(first_event(JobRunTrigger(**json.loads(json.dumps(kwargs)))))
     assert event["status"] == "success" and event["run"]["run_id"] == run.run_id
