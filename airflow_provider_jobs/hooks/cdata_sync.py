@@ -374,7 +374,12 @@ class CDataSyncHook(JobApiHook):
         )
 
     # -- which API the server has -------------------------------------------------------------------------------
+    @operation
     def api_version(self) -> Operation[str]:
+        """"v1" or "v2": the REST API this hook uses on the connection's server (see _api)."""
+        return (yield from self._api())
+
+    def _api(self) -> Operation[str]:
         """"v1" or "v2": the connection's api_version, or (auto) what the server showed to one probe, once per
         connection per process: GET the workspace's v2 job list; 400/404/405/501 without a workspace error
         means the server has no API v2."""
@@ -390,8 +395,8 @@ class CDataSyncHook(JobApiHook):
                                  accept=_NO_V2_STATUSES)
         version = "v2"
         if not probe.ok:
-            code, message = _error_body(probe)
-            if "workspace" not in _norm(f"{code} {message}"):
+            code, _ = _error_body(probe)
+            if "workspace" not in _norm(code or ""):  # an unknown workspace is a v2 answer
                 version = "v1"
         with _detected_lock:
             _detected_api[key] = version
@@ -401,7 +406,7 @@ class CDataSyncHook(JobApiHook):
 
     def _v2_only(self, what: str) -> Operation[None]:
         """Raise a clear error when the server has only API v1 (`what` needs v2)."""
-        if (yield from self.api_version()) == "v1":
+        if (yield from self._api()) == "v1":
             raise ConfigurationError(
                 "api_version", f"is v1 on {urlsplit(self.settings.base_url).netloc}, and {what} needs CData Sync "
                 "REST API v2", "Upgrade the Sync server to a version with API v2 (25.x or later), or do this in "
@@ -425,7 +430,7 @@ class CDataSyncHook(JobApiHook):
     def list_jobs(self, workspace: str | None = None) -> Operation[list[dict[str, Any]]]:
         """Every job of the workspace (the connection's unless given), ids as strings."""
         path = self._workspace_path(workspace)
-        if (yield from self.api_version()) == "v1":
+        if (yield from self._api()) == "v1":
             ws = workspace or self.settings.workspace
             params = {"workspaceId": ws} if ws != DEFAULT_WORKSPACE else None
             resp = yield ApiRequest("GET", "/jobs", params=params, endpoint="list jobs")
@@ -530,7 +535,7 @@ class CDataSyncHook(JobApiHook):
         """
         path = self._job_path(job_id, "execute")
         ids = task_id_list(tasks)
-        if (yield from self.api_version()) == "v1":
+        if (yield from self._api()) == "v1":
             if ids:
                 raise ConfigurationError("tasks", f"is {ids!r}, but API v1 executes a whole job only",
                                          "Leave tasks out (every active task runs), or use a server with API v2.")
@@ -556,7 +561,7 @@ class CDataSyncHook(JobApiHook):
         """Cancel the job's run: True if Sync took the cancel, False if the job was not running."""
         path = self._job_path(job_id, "cancel")
         try:
-            if (yield from self.api_version()) == "v1":
+            if (yield from self._api()) == "v1":
                 name = yield from self._v1_job_name(job_id)
                 yield ApiRequest("POST", "/cancelJob", json={"JobName": name}, endpoint="cancel job",
                                  idempotent=True, read="none")
@@ -573,7 +578,7 @@ class CDataSyncHook(JobApiHook):
     def job_status(self, job_id: str) -> Operation[dict[str, Any]]:
         """The job's status answer (UNCONFIRMED shape), ids as strings."""
         path = self._job_path(job_id, "status")
-        if (yield from self.api_version()) == "v1":
+        if (yield from self._api()) == "v1":
             name = yield from self._v1_job_name(job_id)
             resp = yield ApiRequest("POST", "/getJobStatus", json={"JobName": name, "PushOnQuery": "true"},
                                     endpoint="job status", idempotent=True)
@@ -591,7 +596,7 @@ class CDataSyncHook(JobApiHook):
         """(the raw answer, for its Date header; the entries) of the job's history: v2 every entry, v1 the newest
         V1_HISTORY_PAGE through $filter / $orderby / $top."""
         path = self._job_path(job_id, "history")
-        if (yield from self.api_version()) == "v1":
+        if (yield from self._api()) == "v1":
             name = yield from self._v1_job_name(job_id)
             params = {"$filter": f"JobName eq {_odata_text(name)}", "$orderby": "RunStartDate desc",
                       "$top": str(V1_HISTORY_PAGE)}
@@ -605,7 +610,7 @@ class CDataSyncHook(JobApiHook):
         """One history entry of the job, with its tasks' results where Sync gives them."""
         hid = require_id("history_id", history_id, what="a history id")
         path = self._job_path(job_id, "history", hid)
-        if (yield from self.api_version()) == "v1":
+        if (yield from self._api()) == "v1":
             literal = hid if hid.isdigit() else _odata_text(hid)
             resp = yield ApiRequest("GET", "/history", params={"$filter": f"Id eq {literal}", "$top": "1"},
                                     endpoint="get job history entry")
@@ -729,7 +734,7 @@ class CDataSyncHook(JobApiHook):
         on API v1 also whether the job was busy (its status names no run id to tell runs apart)."""
         job_id, job_name = yield from self._resolve(job, lookup)
         task_ids = task_id_list(tasks)
-        version = yield from self.api_version()
+        version = yield from self._api()
         if version == "v1" and task_ids:
             raise ConfigurationError("tasks", f"is {task_ids!r}, but API v1 executes a whole job only",
                                      "Leave tasks out (every active task runs), or use a server with API v2.")
@@ -843,7 +848,7 @@ class CDataSyncHook(JobApiHook):
         if chosen is not None:
             history_id = str(field_of(chosen, *_ENTRY_ID_KEYS))
             summary = field_of(chosen, *_TASK_LIST_KEYS) is None or field_of(chosen, *_STATUS_KEYS) is None
-            if summary and (yield from self.api_version()) == "v2":
+            if summary and (yield from self._api()) == "v2":
                 try:  # the list may hold summaries: read the entry itself for its tasks
                     chosen = yield from self.get_history.describe(self, run.job_id, history_id)
                 except NotFoundError:
