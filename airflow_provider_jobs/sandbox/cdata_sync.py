@@ -552,7 +552,8 @@ class Site:
             order = request.query.get("$orderby", "").split()
             if order:
                 key = _field(rows[0], order[0]) if rows else order[0]
-                rows.sort(key=lambda r: (r[key] is None, r[key]), reverse=len(order) > 1 and order[1] == "desc")
+                descending = len(order) > 1 and order[1].lower() == "desc"
+                rows.sort(key=lambda r: (r[key] is None, r[key], r["Id"]), reverse=descending)
             top = request.query.get("$top")
             if top is not None:
                 rows = rows[: int(top)]
