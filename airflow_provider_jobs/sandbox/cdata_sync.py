@@ -522,7 +522,8 @@ class Site:
             limit = float(body.get("Timeout") or 0) or None
             remaining = max(0.0, run.created + run.life.total() - time.time())
             await asyncio.sleep(min(remaining, limit) if limit else remaining)
-            rows = [{"JobName": job.name, "Query": t["query"], "Status": str(t["status"]).upper(),
+            rows = [{"JobName": job.name, "Query": t["query"],
+                     "Status": STATUS_WORDS.get(str(t["status"]), str(t["status"]).upper()),
                      "Result": t["message"], "Detail": f"{t['records_affected']} records affected",
                      "RunStartDate": self.iso_at(run.created)} for t in run.task_states()]
             return json_response(self._odata(rows))
