@@ -6,6 +6,10 @@ from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
 
 DEFAULT_WORKSPACE = "default"
 AUTH_STYLES = ("header", "basic")
+#: Which REST API the server has: v2 (/api.rsc/v2/..., Sync 25+), v1 (executeJob, getJobStatus, history: every
+#: version, the only one before v2), or auto (probe v2 once per connection and process, fall back to v1).
+API_VERSIONS = ("auto", "v1", "v2")
+DEFAULT_API_VERSION = "auto"
 #: Seconds subtracted from the server's clock reading when deciding which history entry is ours.
 DEFAULT_CLOCK_SKEW_TOLERANCE = 2.0
 #: Link to a job in the Sync admin console (UNCONFIRMED deep link; configurable).
@@ -26,6 +30,13 @@ CONNECTION_FORM: dict[str, Any] = {
             "description": "header: the auth token in the x-cdata-authtoken header (the User may be empty); "
             "basic: HTTP Basic with the User and the auth token as password.",
             "schema": {"type": ["string", "null"], "enum": [*AUTH_STYLES, None], "default": "header"},
+        },
+        "api_version": {
+            "label": "API version",
+            "description": "auto (default): probe the v2 job API once and fall back to v1 where the server has no v2 "
+            "(before Sync 25); v1: executeJob / getJobStatus / cancelJob / history only (no task management, no "
+            "task subsets); v2: /api.rsc/v2 job management.",
+            "schema": {"type": ["string", "null"], "enum": [*API_VERSIONS, None], "default": DEFAULT_API_VERSION},
         },
         "clock_skew_tolerance": {
             "label": "Clock tolerance (seconds)",

@@ -30,7 +30,9 @@ defensively (keys compared without case, ``_`` or ``-``; lists bare or wrapped i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -38,8 +40,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_provider_jobs.connection_forms.cdata_sync import (
+    API_VERSIONS,
     AUTH_STYLES,
     CONNECTION_FORM,
+    DEFAULT_API_VERSION,
     DEFAULT_CLOCK_SKEW_TOLERANCE,
     DEFAULT_JOB_URL_TEMPLATE,
     DEFAULT_WORKSPACE,
@@ -62,7 +66,21 @@ VENDOR = "cdata_sync"
 AUTH_HEADER = "x-cdata-authtoken"
 JOB_TYPES = ("Standard", "SyncAll", "LoadFolder", "ChangeDataCapture", "ReverseETL")
 LOOKUPS = ("id", "name")
-__all__ = ["CONNECTION_FORM", "CDataSyncHook", "CDataSyncSettings"]
+__all__ = ["CONNECTION_FORM", "CDataSyncHook", "CDataSyncSettings", "forget_api_versions"]
+#: History entries one v1 read asks for ($top), newest first: a run just started is among them.
+V1_HISTORY_PAGE = 20
+#: Statuses a v2 probe may get from a server without API v2 (answers, not errors).
+_NO_V2_STATUSES = frozenset({400, 404, 405, 501})
+
+# The API each connection's server has, detected once per process: {(conn_id, base_url): "v1" | "v2"}.
+_detected_api: dict[tuple[str, str], str] = {}
+_detected_lock = threading.Lock()
+
+
+def forget_api_versions() -> None:
+    """Forget every detected API version (the next call on each connection probes again)."""
+    with _detected_lock:
+        _detected_api.clear()
 
 CDATA_SYNC_STATES = StateVocabulary(
     VENDOR,
@@ -244,6 +262,7 @@ class CDataSyncSettings:
     clock_skew_tolerance: float
     job_url_template: str
     token: str = field(repr=False)
+    api_version: str = DEFAULT_API_VERSION
 
 
 class CDataSyncHook(JobApiHook):
@@ -260,10 +279,14 @@ class CDataSyncHook(JobApiHook):
     states = CDATA_SYNC_STATES
     can_cancel = True
     default_poll_interval = 10.0
+    #: Sync writes a run's history entry when the run begins (v1 and v2 docs publish no delay): 10 s covers a
+    #: busy server's queue; recovery after an ambiguous start looks this long before it starts again.
+    start_visibility_lag = 10.0
 
     def __init__(self, conn_id: str | None = None, *, workspace: str | None = None, **kwargs: Any) -> None:
         super().__init__(conn_id, **kwargs)
         self._names: dict[str, tuple[str, str]] = {}
+        self._v1_names: dict[str, str] = {}
         self.workspace_override = None if workspace is None else require_id("workspace", workspace,
                                                                              what="a workspace id")
 
@@ -276,6 +299,7 @@ class CDataSyncHook(JobApiHook):
         origin = f"{parts.scheme}://{parts.netloc}"
         base = f"{origin}{path}/api.rsc"
         auth_style = s.choice("auth_style", AUTH_STYLES, "header")
+        api_version = s.choice("api_version", API_VERSIONS, DEFAULT_API_VERSION)
         token = s.require(conn.password, "password",
                           "Set the Sync user's auth token (admin console: Settings > Users) in the Password field.")
         if auth_style == "basic":
@@ -298,7 +322,7 @@ class CDataSyncHook(JobApiHook):
                                      "Use only {ui_url}, {workspace}, {job_id}, {job_name} and {history_id}.") from None
         return CDataSyncSettings(base_url=base, ui_url=ui_url, verify=s.verify(), auth_style=auth_style,
                                  login=conn.login or None, workspace=workspace, clock_skew_tolerance=float(tolerance),
-                                 job_url_template=template, token=token)
+                                 job_url_template=template, token=token, api_version=api_version)
 
     def auth_strategy(self) -> AuthStrategy:
         settings: CDataSyncSettings = self.settings
@@ -314,6 +338,8 @@ class CDataSyncHook(JobApiHook):
         label = response.request.label
         host = urlsplit(self.settings.base_url).netloc
         job = _job_in_path(response.request.path)
+        if job == "?" and isinstance(response.request.json, dict):  # v1 names the job in the body
+            job = str(field_of(response.request.json, "job_name", "job_id", default="?"))
         tag = f"HTTP {response.status}" + (f", {code}" if code else "")
         norm_code = _norm(code or "")
         text = message or ""
@@ -347,6 +373,45 @@ class CDataSyncHook(JobApiHook):
             history_id=quote(str(run.run_id or ""), safe=""),
         )
 
+    # -- which API the server has -------------------------------------------------------------------------------
+    @operation
+    def api_version(self) -> Operation[str]:
+        """"v1" or "v2": the REST API this hook uses on the connection's server (see _api)."""
+        return (yield from self._api())
+
+    def _api(self) -> Operation[str]:
+        """"v1" or "v2": the connection's api_version, or (auto) what the server showed to one probe, once per
+        connection per process: GET the workspace's v2 job list; 400/404/405/501 without a workspace error
+        means the server has no API v2."""
+        settings: CDataSyncSettings = self.settings
+        if settings.api_version != "auto":
+            return settings.api_version
+        key = (str(self.conn_id), settings.base_url)
+        with _detected_lock:
+            known = _detected_api.get(key)
+        if known is not None:
+            return known
+        probe = yield ApiRequest("GET", self._workspace_path(None), endpoint="detect API version",
+                                 accept=_NO_V2_STATUSES)
+        version = "v2"
+        if not probe.ok:
+            code, _ = _error_body(probe)
+            if "workspace" not in _norm(code or ""):  # an unknown workspace is a v2 answer
+                version = "v1"
+        with _detected_lock:
+            _detected_api[key] = version
+        self.log.info("CData Sync at %s has REST API %s (detected; set the connection extra api_version to skip "
+                      "the probe).", urlsplit(settings.base_url).netloc, version)
+        return version
+
+    def _v2_only(self, what: str) -> Operation[None]:
+        """Raise a clear error when the server has only API v1 (`what` needs v2)."""
+        if (yield from self._api()) == "v1":
+            raise ConfigurationError(
+                "api_version", f"is v1 on {urlsplit(self.settings.base_url).netloc}, and {what} needs CData Sync "
+                "REST API v2", "Upgrade the Sync server to a version with API v2 (25.x or later), or do this in "
+                "the admin console. v1 can execute, cancel and follow jobs.")
+
     # -- paths ------------------------------------------------------------------------------------------------
     def _workspace_path(self, workspace: str | None) -> str:
         ws = self.settings.workspace if workspace is None else require_id("workspace", workspace,
@@ -364,7 +429,13 @@ class CDataSyncHook(JobApiHook):
     @operation
     def list_jobs(self, workspace: str | None = None) -> Operation[list[dict[str, Any]]]:
         """Every job of the workspace (the connection's unless given), ids as strings."""
-        resp = yield ApiRequest("GET", self._workspace_path(workspace), endpoint="list jobs")
+        path = self._workspace_path(workspace)
+        if (yield from self._api()) == "v1":
+            ws = workspace or self.settings.workspace
+            params = {"workspaceId": ws} if ws != DEFAULT_WORKSPACE else None
+            resp = yield ApiRequest("GET", "/jobs", params=params, endpoint="list jobs")
+            return items_of(resp.json(), "list jobs", "jobs")
+        resp = yield ApiRequest("GET", path, endpoint="list jobs")
         return items_of(resp.json(), "list jobs", "jobs")
 
     @operation
@@ -430,7 +501,9 @@ class CDataSyncHook(JobApiHook):
                 raise ConfigurationError("queries", f"is {queries!r}", "Give a list of query strings.")
             body["queries"] = list(queries)
         body.update(require_mapping("settings", settings))
-        resp = yield ApiRequest("POST", self._workspace_path(workspace), json=body, endpoint="create job")
+        path = self._workspace_path(workspace)
+        yield from self._v2_only("creating a job")
+        resp = yield ApiRequest("POST", path, json=body, endpoint="create job")
         return stringify_ids(resp.json_object())
 
     @operation
@@ -442,13 +515,17 @@ class CDataSyncHook(JobApiHook):
         body = require_mapping("settings", settings)
         if not body:
             raise ConfigurationError("settings", "is empty", "Give the job fields to change, e.g. {'name': 'New'}.")
-        resp = yield ApiRequest("PUT", self._job_path(job_id), json=body, endpoint="update job")
+        path = self._job_path(job_id)
+        yield from self._v2_only("changing a job")
+        resp = yield ApiRequest("PUT", path, json=body, endpoint="update job")
         return stringify_ids(resp.json(allow_empty=True) or {})
 
     @operation
     def delete_job(self, job_id: str) -> Operation[None]:
         """Delete a job (refused while it runs: JobAlreadyRunningError)."""
-        yield ApiRequest("DELETE", self._job_path(job_id), endpoint="delete job", read="none")
+        path = self._job_path(job_id)
+        yield from self._v2_only("deleting a job")
+        yield ApiRequest("DELETE", path, endpoint="delete job", read="none")
 
     @operation
     def execute_job(self, job_id: str, tasks: list[str] | None = None) -> Operation[dict[str, Any]]:
@@ -456,22 +533,40 @@ class CDataSyncHook(JobApiHook):
 
         There is no run id in it: use start_run() to get a run that can be followed.
         """
+        path = self._job_path(job_id, "execute")
         ids = task_id_list(tasks)
-        resp = yield ApiRequest("POST", self._job_path(job_id, "execute"), json={"tasks": ids} if ids else {},
-                                endpoint="execute job")
+        if (yield from self._api()) == "v1":
+            if ids:
+                raise ConfigurationError("tasks", f"is {ids!r}, but API v1 executes a whole job only",
+                                         "Leave tasks out (every active task runs), or use a server with API v2.")
+            name = yield from self._v1_job_name(job_id)
+            # WaitForResults false: v1 otherwise answers only when the job has ended (the request would time out).
+            resp = yield ApiRequest("POST", "/executeJob", json={"JobName": name, "ExecutionType": "Run",
+                                                                 "WaitForResults": "false"},
+                                    endpoint="execute job")
+        else:
+            resp = yield ApiRequest("POST", path, json={"tasks": ids} if ids else {}, endpoint="execute job")
         try:
             answer = resp.json(allow_empty=True)
         except MalformedResponseError as exc:
             self.log.warning("The execute answer of job '%s' is not JSON (%s); the job was started.", job_id, exc)
             answer = None
+        if isinstance(answer, dict) and isinstance(field_of(answer, "value"), list):
+            rows = [r for r in answer["value"] if isinstance(r, dict)]  # v1: executeJobOutput rows
+            answer = rows[0] if rows else {}
         return stringify_ids(answer) if isinstance(answer, dict) else {}
 
     @operation
     def cancel_job(self, job_id: str) -> Operation[bool]:
         """Cancel the job's run: True if Sync took the cancel, False if the job was not running."""
+        path = self._job_path(job_id, "cancel")
         try:
-            yield ApiRequest("POST", self._job_path(job_id, "cancel"), endpoint="cancel job", idempotent=True,
-                             read="none")
+            if (yield from self._api()) == "v1":
+                name = yield from self._v1_job_name(job_id)
+                yield ApiRequest("POST", "/cancelJob", json={"JobName": name}, endpoint="cancel job",
+                                 idempotent=True, read="none")
+            else:
+                yield ApiRequest("POST", path, endpoint="cancel job", idempotent=True, read="none")
         except ApiError as exc:
             if exc.status in (400, 409) and (_norm(exc.code or "") in _NOT_RUNNING_CODES
                                              or _NOT_RUNNING_TEXT.search(str(exc))):
@@ -482,34 +577,87 @@ class CDataSyncHook(JobApiHook):
     @operation
     def job_status(self, job_id: str) -> Operation[dict[str, Any]]:
         """The job's status answer (UNCONFIRMED shape), ids as strings."""
-        resp = yield ApiRequest("GET", self._job_path(job_id, "status"), endpoint="job status")
+        path = self._job_path(job_id, "status")
+        if (yield from self._api()) == "v1":
+            name = yield from self._v1_job_name(job_id)
+            resp = yield ApiRequest("POST", "/getJobStatus", json={"JobName": name, "PushOnQuery": "true"},
+                                    endpoint="job status", idempotent=True)
+            return _v1_status(resp.json(), name)
+        resp = yield ApiRequest("GET", path, endpoint="job status")
         return stringify_ids(resp.json_object())
 
     @operation
     def list_history(self, job_id: str) -> Operation[list[dict[str, Any]]]:
-        """Every history entry (run) of the job, ids as strings."""
-        resp = yield ApiRequest("GET", self._job_path(job_id, "history"), endpoint="list job history")
-        return items_of(resp.json(), "list job history", "history")
+        """The job's history entries (runs), ids as strings (v1: the newest V1_HISTORY_PAGE only)."""
+        _, entries = yield from self._history_page(job_id)
+        return entries
+
+    def _history_page(self, job_id: str) -> Operation[tuple[ApiResponse, list[dict[str, Any]]]]:
+        """(the raw answer, for its Date header; the entries) of the job's history: v2 every entry, v1 the newest
+        V1_HISTORY_PAGE through $filter / $orderby / $top."""
+        path = self._job_path(job_id, "history")
+        if (yield from self._api()) == "v1":
+            name = yield from self._v1_job_name(job_id)
+            params = {"$filter": f"JobName eq {_odata_text(name)}", "$orderby": "RunStartDate desc",
+                      "$top": str(V1_HISTORY_PAGE)}
+            resp = yield ApiRequest("GET", "/history", params=params, endpoint="list job history")
+        else:
+            resp = yield ApiRequest("GET", path, endpoint="list job history")
+        return resp, items_of(resp.json(), "list job history", "history")
 
     @operation
     def get_history(self, job_id: str, history_id: str) -> Operation[dict[str, Any]]:
         """One history entry of the job, with its tasks' results where Sync gives them."""
         hid = require_id("history_id", history_id, what="a history id")
-        resp = yield ApiRequest("GET", self._job_path(job_id, "history", hid), endpoint="get job history entry")
+        path = self._job_path(job_id, "history", hid)
+        if (yield from self._api()) == "v1":
+            literal = hid if hid.isdigit() else _odata_text(hid)
+            resp = yield ApiRequest("GET", "/history", params={"$filter": f"Id eq {literal}", "$top": "1"},
+                                    endpoint="get job history entry")
+            entries = items_of(resp.json(), "get job history entry", "history")
+            if not entries:
+                raise NotFoundError(f"{VENDOR} history entry '{hid}' of job '{job_id}' was not found on "
+                                    f"{urlsplit(self.settings.base_url).netloc} (API v1 history). "
+                                    + _not_found_hint("history", "/history/", self.settings.workspace),
+                                    vendor=VENDOR, endpoint="get job history entry", status=404,
+                                    code="HISTORY_NOT_FOUND")
+            return entries[0]
+        resp = yield ApiRequest("GET", path, endpoint="get job history entry")
         return _single(resp.json(), "get job history entry")
+
+    def _v1_job_name(self, job_id: str) -> Operation[str]:
+        """The name of the job with this id (API v1 addresses jobs and filters history by name), looked up once
+        per hook."""
+        known = self._v1_names.get(job_id) or next((n for i, n in self._names.values() if i == job_id), None)
+        if known is not None:
+            return known
+        jobs = yield from self.list_jobs.describe(self)
+        for job in jobs:
+            if _str(field_of(job, "id", "job_id")) == job_id:
+                name = _str(field_of(job, "name", "job_name"))
+                if name:
+                    self._v1_names[job_id] = name
+                    return name
+        raise NotFoundError(f"{VENDOR}: no job with id '{job_id}' in the job list of "
+                            f"{urlsplit(self.settings.base_url).netloc} (API v1). Check the job id, or give "
+                            "job_name instead.", vendor=VENDOR, endpoint="list jobs", status=404)
 
     # -- tasks -------------------------------------------------------------------------------------------------
     @operation
     def list_tasks(self, job_id: str) -> Operation[list[dict[str, Any]]]:
         """The job's tasks in order, ids as strings."""
-        resp = yield ApiRequest("GET", self._job_path(job_id, "tasks"), endpoint="list tasks")
+        path = self._job_path(job_id, "tasks")
+        yield from self._v2_only("task management")
+        resp = yield ApiRequest("GET", path, endpoint="list tasks")
         return items_of(resp.json(), "list tasks", "tasks")
 
     @operation
     def get_task(self, job_id: str, task_id: str) -> Operation[dict[str, Any]]:
         """One task of the job."""
         tid = require_id("task_id", task_id, what="a task id")
-        resp = yield ApiRequest("GET", self._job_path(job_id, "tasks", tid), endpoint="get task")
+        path = self._job_path(job_id, "tasks", tid)
+        yield from self._v2_only("task management")
+        resp = yield ApiRequest("GET", path, endpoint="get task")
         return _single(resp.json(), "get task")
 
     @operation
@@ -518,7 +666,9 @@ class CDataSyncHook(JobApiHook):
         """Add a task (a query such as "REPLICATE [Accounts] SELECT * FROM [Accounts]") to the job."""
         body = {"query": _query(query), "is_active": _flag("is_active", is_active),
                 **require_mapping("fields", fields)}
-        resp = yield ApiRequest("POST", self._job_path(job_id, "tasks"), json=body, endpoint="add task")
+        path = self._job_path(job_id, "tasks")
+        yield from self._v2_only("task management")
+        resp = yield ApiRequest("POST", path, json=body, endpoint="add task")
         return _single(resp.json(), "add task")
 
     @operation
@@ -535,63 +685,106 @@ class CDataSyncHook(JobApiHook):
             body["index"] = _index("index", index)
         if not body:
             raise ConfigurationError("update_task", "has nothing to change", "Give query, is_active, index or fields.")
-        resp = yield ApiRequest("PUT", self._job_path(job_id, "tasks", tid), json=body, endpoint="update task")
+        path = self._job_path(job_id, "tasks", tid)
+        yield from self._v2_only("task management")
+        resp = yield ApiRequest("PUT", path, json=body, endpoint="update task")
         return stringify_ids(resp.json(allow_empty=True) or {})
 
     @operation
     def delete_task(self, job_id: str, task_id: str) -> Operation[None]:
         """Delete a task (refused while it runs: JobAlreadyRunningError)."""
         tid = require_id("task_id", task_id, what="a task id")
-        yield ApiRequest("DELETE", self._job_path(job_id, "tasks", tid), endpoint="delete task", read="none")
+        path = self._job_path(job_id, "tasks", tid)
+        yield from self._v2_only("task management")
+        yield ApiRequest("DELETE", path, endpoint="delete task", read="none")
 
     @operation
     def move_task(self, job_id: str, task_id: str, from_index: int, to_index: int) -> Operation[Any]:
         """Move a task from position `from_index` to `to_index` (0-based); returns Sync's answer."""
         tid = require_id("task_id", task_id, what="a task id")
         body = {"from_index": _index("from_index", from_index), "to_index": _index("to_index", to_index)}
-        resp = yield ApiRequest("POST", self._job_path(job_id, "tasks", tid, "move"), json=body, endpoint="move task")
+        path = self._job_path(job_id, "tasks", tid, "move")
+        yield from self._v2_only("task management")
+        resp = yield ApiRequest("POST", path, json=body, endpoint="move task")
         return stringify_ids(resp.json(allow_empty=True))
 
     @operation
     def tasks_last_run(self, job_id: str) -> Operation[list[dict[str, Any]]]:
         """The last run of each task of the job."""
-        resp = yield ApiRequest("GET", self._job_path(job_id, "tasks", "last-run"), endpoint="tasks last run")
+        path = self._job_path(job_id, "tasks", "last-run")
+        yield from self._v2_only("task management")
+        resp = yield ApiRequest("GET", path, endpoint="tasks last run")
         return items_of(resp.json(), "tasks last run", "tasks")
 
     @operation
     def task_history(self, job_id: str, task_id: str) -> Operation[list[dict[str, Any]]]:
         """Every run of one task."""
         tid = require_id("task_id", task_id, what="a task id")
-        resp = yield ApiRequest("GET", self._job_path(job_id, "tasks", tid, "history"), endpoint="task history")
+        path = self._job_path(job_id, "tasks", tid, "history")
+        yield from self._v2_only("task management")
+        resp = yield ApiRequest("GET", path, endpoint="task history")
         return items_of(resp.json(), "task history", "history")
 
     # -- the standard job calls ----------------------------------------------------------------------------
     @operation
-    def start_run(self, job: str, *, lookup: str = "id", tasks: list[str] | None = None) -> Operation[JobRun]:
-        """Execute the job (by id, or by name with lookup="name"), optionally only some tasks; the run as
-        far as it is visible (see the module docstring for how it is identified)."""
+    def start_marker(self, job: str, *, lookup: str = "id", tasks: list[str] | None = None
+                     ) -> Operation[dict[str, Any]]:
+        """What the job's history shows just before a start (see the module docstring): the server's clock,
+        ``not_before``, the entries that are NOT ours (``excluded_history_ids``), the newest entry's id and start;
+        on API v1 also whether the job was busy (its status names no run id to tell runs apart)."""
         job_id, job_name = yield from self._resolve(job, lookup)
         task_ids = task_id_list(tasks)
-        before = yield ApiRequest("GET", self._job_path(job_id, "history"), endpoint="list job history")
+        version = yield from self._api()
+        if version == "v1" and task_ids:
+            raise ConfigurationError("tasks", f"is {task_ids!r}, but API v1 executes a whole job only",
+                                     "Leave tasks out (every active task runs), or use a server with API v2.")
+        before, entries = yield from self._history_page(job_id)
         moment, clock, offset = _server_moment(before)
         not_before = moment - timedelta(seconds=self.settings.clock_skew_tolerance)
-        excluded = []
-        for entry in items_of(before.json(), "list job history", "history"):
+        excluded, latest = [], None
+        for entry in entries:
             hid = _str(field_of(entry, *_ENTRY_ID_KEYS))
             start = parse_time(field_of(entry, *_START_KEYS))
             if hid is not None and (start is None or start >= not_before):
                 excluded.append(hid)
+            if hid is not None and (latest is None or _id_order(hid) > _id_order(latest[0])):
+                latest = (hid, start)
         if clock == "server" and abs(offset) > self.settings.clock_skew_tolerance:
             self.log.info("CData Sync's clock is %+.0fs from ours; runs are matched on the server's clock.", offset)
+        marker: dict[str, Any] = {
+            "at": time.time(), "job_id": job_id, "job_name": job_name, "api_version": version,
+            "not_before": _iso(not_before), "clock": clock, "server_clock_offset": round(offset, 3),
+            "excluded_history_ids": excluded, "latest_history_id": latest[0] if latest else None,
+            "latest_start": _iso(latest[1]) if latest else None,
+        }
+        if version == "v1":
+            status = yield from self.job_status.describe(self, job_id)
+            word = _str(field_of(status, *_STATUS_KEYS))
+            marker["busy"] = not (word is None or word.strip().lower() in IDLE_WORDS or self.states(word).is_terminal)
+        return marker
+
+    @operation
+    def find_started_run(self, job: str, marker: Mapping[str, Any], *, lookup: str = "id",
+                         tasks: list[str] | None = None) -> Operation[JobRun | None]:
+        """The run of `job` that began after `marker` was taken, as it is now (also when it has already ended:
+        it is looked for in the history first); None when Sync shows no such run."""
+        run = self._run_after(marker, (yield from self._resolve(job, lookup)), task_id_list(tasks))
+        return (yield from self._locate(run, strict=True))
+
+    @operation
+    def start_run(self, job: str, *, lookup: str = "id", tasks: list[str] | None = None,
+                  marker: Mapping[str, Any] | None = None) -> Operation[JobRun]:
+        """Execute the job (by id, or by name with lookup="name"), optionally only some tasks; the run as
+        far as it is visible (see the module docstring for how it is identified). `marker`: a start_marker() of
+        this job taken just now (else one is taken here)."""
+        job_id, job_name = yield from self._resolve(job, lookup)
+        task_ids = task_id_list(tasks)
+        if marker is None or str(marker.get("job_id")) != job_id or "not_before" not in marker:
+            marker = yield from self.start_marker.describe(self, job_id, tasks=task_ids)
         answer = yield from self.execute_job.describe(self, job_id, task_ids)
-        history_id = _str(field_of(answer, *_STATUS_RUN_ID_KEYS))
-        if job_name is None:
-            job_name = _str(field_of(answer, "job_name", "name"))
-        details = {"job_name": job_name, "workspace": self.settings.workspace, "not_before": _iso(not_before),
-                   "clock": clock, "server_clock_offset": round(offset, 3), "excluded_history_ids": excluded,
-                   "tasks_requested": task_ids}
-        run = JobRun(VENDOR, job_id, history_id, JobState.QUEUED, _str(field_of(answer, *_STATUS_KEYS)),
-                     details={k: v for k, v in details.items() if v is not None})
+        run = self._run_after(marker, (job_id, job_name or _str(field_of(answer, "job_name", "name"))), task_ids)
+        run = run.with_(run_id=_str(field_of(answer, *_STATUS_RUN_ID_KEYS)),
+                        vendor_state=_str(field_of(answer, *_STATUS_KEYS)))
         run = run.with_(url=self.run_url(run))
         try:
             return (yield from self.get_run.describe(self, run))
@@ -599,13 +792,30 @@ class CDataSyncHook(JobApiHook):
             self.log.info("Job '%s' was executed; its run is not visible yet (%s).", job_id, exc)
             return run
 
+    def _run_after(self, marker: Mapping[str, Any], job: tuple[str, str | None], tasks: list[str] | None) -> JobRun:
+        """The run begun after `marker`, not yet identified: what get_run() needs to find it."""
+        job_id, job_name = job
+        details = {"job_name": job_name or marker.get("job_name"), "workspace": self.settings.workspace,
+                   "not_before": marker.get("not_before"), "clock": marker.get("clock"),
+                   "server_clock_offset": marker.get("server_clock_offset"),
+                   "excluded_history_ids": list(marker.get("excluded_history_ids") or []),
+                   "tasks_requested": tasks}
+        if marker.get("busy") is not None:
+            details["busy_before"] = bool(marker["busy"])
+        run = JobRun(VENDOR, job_id, None, JobState.QUEUED, None,
+                     details={k: v for k, v in details.items() if v is not None})
+        return run.with_(url=self.run_url(run))
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """The run now: its history entry (once known), else the job's status, as described in the module."""
+        """The run now: its history entry (once known), else the job's history and status, as described in the
+        module."""
         if run.details.get("lookup") == "name":
             job_id, job_name = yield from self._resolve(run.job_id, "name")
             rest = {k: v for k, v in run.details.items() if k != "lookup"}
             run = run.with_(job_id=job_id, details={**rest, "job_name": job_name})
+        if run.details.get("job_name") and run.job_id:
+            self._v1_names.setdefault(str(run.job_id), str(run.details["job_name"]))
         history_id = run.run_id or run.details.get("history_id")
         if history_id:
             try:
@@ -617,12 +827,28 @@ class CDataSyncHook(JobApiHook):
                     raise
                 entry = status
             return self.run_from_entry(run, entry, str(history_id))
+        fresh = yield from self._locate(run, strict=False)
+        if fresh is None:
+            since = run.details.get("not_before")
+            raise NotFoundError(
+                f"{VENDOR}: no run of job '{run.job_id}'" + (f" that started at or after {since}" if since else "")
+                + " is visible in its history or status yet", vendor=VENDOR, endpoint="list job history",
+                code="RUN_NOT_VISIBLE")
+        return fresh
+
+    def _locate(self, run: JobRun, *, strict: bool) -> Operation[JobRun | None]:
+        """Our run among the job's history entries (finished or not), else from the job's status; None if
+        neither shows it. `strict`: adopt a status that names no run id and no start time only if the job was
+        idle when the marker was taken (else it may be someone else's run)."""
+        if run.details.get("job_name"):
+            self._v1_names.setdefault(str(run.job_id), str(run.details["job_name"]))
         entries = yield from self.list_history.describe(self, run.job_id)
         chosen = pick_entry(entries, parse_time(run.details.get("not_before")),
                             run.details.get("excluded_history_ids") or (), latest=bool(run.details.get("latest")))
         if chosen is not None:
             history_id = str(field_of(chosen, *_ENTRY_ID_KEYS))
-            if field_of(chosen, *_TASK_LIST_KEYS) is None or field_of(chosen, *_STATUS_KEYS) is None:
+            summary = field_of(chosen, *_TASK_LIST_KEYS) is None or field_of(chosen, *_STATUS_KEYS) is None
+            if summary and (yield from self._api()) == "v2":
                 try:  # the list may hold summaries: read the entry itself for its tasks
                     chosen = yield from self.get_history.describe(self, run.job_id, history_id)
                 except NotFoundError:
@@ -630,12 +856,9 @@ class CDataSyncHook(JobApiHook):
             return self.run_from_entry(run, chosen, history_id)
         status = yield from self.job_status.describe(self, run.job_id)
         fresh = self._run_from_status(run, status)
-        if fresh is None:
-            since = run.details.get("not_before")
-            raise NotFoundError(
-                f"{VENDOR}: no run of job '{run.job_id}'" + (f" that started at or after {since}" if since else "")
-                + f" is visible in its history or status yet (status {field_of(status, *_STATUS_KEYS)!r})",
-                vendor=VENDOR, endpoint="list job history", code="RUN_NOT_VISIBLE")
+        if (fresh is not None and strict and fresh.run_id is None
+                and parse_time(field_of(status, *_START_KEYS)) is None and run.details.get("busy_before") is not False):
+            return None
         return fresh
 
     @operation
@@ -822,6 +1045,24 @@ def _error_body(response: ApiResponse) -> tuple[str | None, str | None]:
     if isinstance(error, str):
         return _str(field_of(body, "code")), error
     return _str(field_of(body, "code")), _str(field_of(body, "message", "detail"))
+
+
+def _odata_text(value: str) -> str:
+    """A string literal for an OData $filter: quoted, quotes doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _v1_status(body: Any, name: str) -> dict[str, Any]:
+    """The v1 getJobStatus answer as one object: a bare object, or OData {"value": [rows]} where the job's own row
+    (no Query) wins, else the first row naming the job (UNCONFIRMED shape)."""
+    if isinstance(body, dict) and isinstance(field_of(body, "value"), list):
+        rows = [r for r in field_of(body, "value") if isinstance(r, dict)]
+        mine = [r for r in rows if str(field_of(r, "job_name", default=name)) == name] or rows
+        job_rows = [r for r in mine if field_of(r, "query") is None]
+        if not (job_rows or mine):
+            return {}
+        return stringify_ids((job_rows or mine)[0])
+    return _single(body, "job status")
 
 
 def _job_in_path(path: str) -> str:

@@ -99,6 +99,15 @@ class CDataSyncRunJobOperator(BaseJobOperator):
         lookup, _ = job_reference(self.job_id, self.job_name)  # type: ignore[misc]
         return {"lookup": lookup, "tasks": task_id_list(self.tasks)}
 
+    def start_marker(self) -> dict[str, Any]:
+        """The history snapshot taken just before the start; start() hands it to the hook (one snapshot per start)."""
+        self._fresh_marker: dict[str, Any] | None = super().start_marker()
+        return self._fresh_marker
+
+    def start(self, hook: Any, context: Any) -> list[JobRun]:
+        marker, self._fresh_marker = getattr(self, "_fresh_marker", None), None  # a second start takes its own
+        return [hook.start_run(self.job(), marker=marker, **self.start_options())]
+
     def apply_shared_variables(self, variables: dict[str, Any]) -> bool:
         """A Sync job takes no variables through the API (execute takes task ids only): False."""
         return False

@@ -7,13 +7,20 @@ id in the execute answer, 64-bit ids (sent as JSON numbers), a per-user auth tok
 and errors shaped {"error": {"code", "message"}}. The status and history bodies are not published:
 this site answers with a plausible shape, mixing the vocabularies (status: RUNNING / SUCCESS / FAILED;
 history: Running / Successful / Failed; tasks: In progress).
+
+It also serves the v1 job API every Sync version has (the only one before v2, e.g. 24.x), as the v1 docs and
+CData's MCP server use it: POST /api.rsc/executeJob, /cancelJob, /getJobStatus with JSON bodies naming JobName
+or JobId, GET /api.rsc/jobs and GET /api.rsc/history with OData $filter / $orderby / $top. Set
+``site.api_version = "v1"`` for a server without v2 (every v2 route answers 404).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -182,6 +189,12 @@ class Site:
         self.history_when_finished = False
         self.status_without_history_id = False
         self.send_date_header = True
+        #: "v2": both APIs (as Sync 25+); "v1": only the v1 routes (as 24.x and before), v2 routes answer 404.
+        self.api_version = "v2"
+        #: Seconds a new run stays out of the history and the status (a slow server's lag).
+        self.visibility_lag = 0.0
+        #: Every request body the site received: (method, path, parsed JSON or None).
+        self.bodies: list[tuple[str, str, Any]] = []
 
     def expire_credentials(self) -> None:
         """Auth tokens are static: nothing expires."""
@@ -269,6 +282,12 @@ class Site:
         r.add_delete(v2 + "/jobs/{job}/tasks/{task}", self._answered(self.delete_task))
         r.add_post(v2 + "/jobs/{job}/tasks/{task}/move", self._answered(self.move_task))
         r.add_get(v2 + "/jobs/{job}/tasks/{task}/history", self._answered(self.task_history))
+        v1 = "/api.rsc"
+        r.add_get(v1 + "/jobs", self._answered(self.v1_jobs, v2=False))
+        r.add_post(v1 + "/executeJob", self._answered(self.v1_execute, v2=False))
+        r.add_post(v1 + "/cancelJob", self._answered(self.v1_cancel, v2=False))
+        r.add_post(v1 + "/getJobStatus", self._answered(self.v1_status, v2=False))
+        r.add_get(v1 + "/history", self._answered(self.v1_history, v2=False))
 
     async def _server_clock(self, request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Date"] = formatdate(self.now(), usegmt=True) if self.send_date_header else ""
@@ -309,7 +328,7 @@ class Site:
 
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any]:
-        if not request.can_read_body:
+        if not request.body_exists:
             return {}
         try:
             body = json.loads(await request.text() or "{}")
@@ -319,10 +338,20 @@ class Site:
             raise _Refusal(Site._error(400, "INVALID_REQUEST", "The request body must be a JSON object."))
         return body
 
-    def _answered(self, handler: Callable[[web.Request], Awaitable[web.Response]]) -> Any:
-        """A route's handler behind the auth check, answering a _Refusal with its error response."""
+    def _answered(self, handler: Callable[[web.Request], Awaitable[web.Response]], v2: bool = True) -> Any:
+        """A route's handler behind the auth check, answering a _Refusal with its error response (a v2 route
+        answers 404 while the site plays a v1-only server)."""
 
         async def answer(request: web.Request) -> web.Response:
+            if request.body_exists:
+                raw = await request.text()
+                try:
+                    parsed = json.loads(raw) if raw.strip() else None
+                except ValueError:
+                    parsed = raw
+                self.bodies.append((request.method, request.path.removeprefix("/cdata_sync"), parsed))
+            if v2 and self.api_version == "v1":
+                return self._error(404, "NOT_FOUND", f"The resource '{request.path}' was not found.")
             if not self._authorised(request):
                 return self._deny()
             try:
@@ -336,7 +365,11 @@ class Site:
         return self._error(409, "JOB_RUNNING", f"Cannot {doing} job '{job.name}' while it is running.")
 
     def _visible(self, run: SyncRun) -> bool:
-        return (not self.history_when_finished or run.finished) and not run.vanished()
+        return (not self.history_when_finished or run.finished) and not run.vanished() and self._shown(run)
+
+    def _shown(self, run: SyncRun) -> bool:
+        """Past the visibility lag (a new run shows nowhere before)."""
+        return time.time() - run.created >= self.visibility_lag
 
     # -- jobs ----------------------------------------------------------------------------------------------------
     async def list_jobs(self, request: web.Request) -> web.Response:
@@ -415,7 +448,7 @@ class Site:
 
     async def status(self, request: web.Request) -> web.Response:
         job = self._job(request)
-        runs = [r for r in self.runs_of(job) if not r.vanished()]
+        runs = [r for r in self.runs_of(job) if not r.vanished() and self._shown(r)]
         if not runs:
             return json_response({"job_id": job.job_id, "job_name": job.name, "status": "IDLE"})
         run = runs[-1]
@@ -439,6 +472,95 @@ class Site:
         if run is None:
             return self._error(404, "HISTORY_NOT_FOUND", f"History '{raw}' of job '{job.name}' was not found.")
         return json_response(run.entry())
+
+    # -- API v1 ---------------------------------------------------------------------------------------------------
+    def _v1_job(self, body: dict[str, Any]) -> SyncJob:
+        """The job a v1 body names by JobId or JobName (400 when it names none, 404 when unknown)."""
+        job_id, name = body.get("JobId"), body.get("JobName")
+        if job_id in (None, "") and name in (None, ""):
+            raise _Refusal(self._error(400, "INVALID_REQUEST", "JobName or JobId is required."))
+        if job_id not in (None, ""):
+            job = self.jobs.get(int(job_id)) if str(job_id).isdigit() else None
+        else:
+            job = next((j for j in self.jobs.values() if j.name == name), None)
+        if job is None:
+            raise _Refusal(self._error(404, "JOB_NOT_FOUND", f"Job '{name or job_id}' was not found."))
+        return job
+
+    def v1_entry(self, run: SyncRun) -> dict[str, Any]:
+        """A run as a v1 history row: Id, JobId, JobName, RunStartDate, Status, Details, Runtime, RecordsAffected."""
+        word, _, done = run.state()
+        end = run.ended_at if done else None
+        tasks = run.task_states()
+        failed = [t for t in tasks if str(t["status"]).lower() in ("failed", "error")]
+        details = ("; ".join(str(t["message"]) for t in failed) if failed and done else
+                   "Cancelled by user request" if word == "Cancelled" else "Completed" if done else "Running")
+        return {"Id": run.history_id, "JobId": str(run.job.job_id), "JobName": run.job.name,
+                "RunStartDate": self.iso_at(run.created), "Status": STATUS_WORDS.get(word, word.upper()),
+                "Details": details, "Runtime": int(((end or time.time()) - run.created) * 1000),
+                "RecordsAffected": sum(t["records_affected"] for t in tasks)}
+
+    @staticmethod
+    def _odata(value: Any) -> dict[str, Any]:
+        return {"@odata.context": "/api.rsc/$metadata#Collection(CData.Sync)", "value": value}
+
+    async def v1_jobs(self, request: web.Request) -> web.Response:
+        ws = request.query.get("workspaceId", "default")
+        return json_response(self._odata([{"JobId": str(j.job_id), "JobName": j.name, "Type": j.job_type,
+                                           "Scheduled": "false"} for j in self.jobs.values() if j.workspace == ws]))
+
+    async def v1_execute(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        job = self._v1_job(body)
+        if self.active_run(job):
+            return self._error(409, "JOB_RUNNING", f"Job '{job.name}' is already running.")
+        chosen = [t for t in job.tasks if t.is_active]
+        if not chosen:
+            return self._error(400, "NO_TASKS", f"Job '{job.name}' has no active tasks to run.")
+        run = self.start(job, chosen)
+        if str(body.get("WaitForResults", "true")).lower() != "false":  # the documented default: wait
+            limit = float(body.get("Timeout") or 0) or None
+            remaining = max(0.0, run.created + run.life.total() - time.time())
+            await asyncio.sleep(min(remaining, limit) if limit else remaining)
+            rows = [{"JobName": job.name, "Query": t["query"],
+                     "Status": STATUS_WORDS.get(str(t["status"]), str(t["status"]).upper()),
+                     "Result": t["message"], "Detail": f"{t['records_affected']} records affected",
+                     "RunStartDate": self.iso_at(run.created)} for t in run.task_states()]
+            return json_response(self._odata(rows))
+        return json_response(self._odata([{"JobName": job.name, "Query": None, "Status": "RUNNING", "Result": None,
+                                           "Detail": "The job was started.",
+                                           "RunStartDate": self.iso_at(run.created)}]))
+
+    async def v1_cancel(self, request: web.Request) -> web.Response:
+        job = self._v1_job(await self._body(request))
+        run = self.active_run(job)
+        if run is None:
+            return self._error(400, "JOB_NOT_RUNNING", f"Job '{job.name}' is not running.")
+        run.stop("Cancelled")
+        return json_response(self._odata([{"JobName": job.name, "Status": "CANCELLED"}]))
+
+    async def v1_status(self, request: web.Request) -> web.Response:
+        job = self._v1_job(await self._body(request))
+        runs = [r for r in self.runs_of(job) if not r.vanished() and self._shown(r)]
+        word = STATUS_WORDS.get(runs[-1].state()[0], runs[-1].state()[0].upper()) if runs else "IDLE"
+        return json_response({"JobId": str(job.job_id), "JobName": job.name, "Status": word,
+                              "Detail": self.v1_entry(runs[-1])["Details"] if runs else "Never run"})
+
+    async def v1_history(self, request: web.Request) -> web.Response:
+        rows = [self.v1_entry(r) for r in self.runs if self._visible(r)]
+        try:
+            rows = [r for r in rows if _odata_match(r, request.query.get("$filter", ""))]
+            order = request.query.get("$orderby", "").split()
+            if order:
+                key = _field(rows[0], order[0]) if rows else order[0]
+                descending = len(order) > 1 and order[1].lower() == "desc"
+                rows.sort(key=lambda r: (r[key] is None, r[key], r["Id"]), reverse=descending)
+            top = request.query.get("$top")
+            if top is not None:
+                rows = rows[: int(top)]
+        except (ValueError, KeyError) as exc:
+            return self._error(400, "INVALID_QUERY", f"The OData query cannot be read: {exc}")
+        return json_response(self._odata(rows))
 
     # -- tasks -------------------------------------------------------------------------------------------------
     async def list_tasks(self, request: web.Request) -> web.Response:
@@ -516,6 +638,40 @@ class Site:
         items = [{**item, "history_id": run.history_id} for run in reversed(self.runs_of(job)) if self._visible(run)
                  for item in run.task_states() if item["task_id"] == task.task_id]
         return json_response(items)
+
+
+_CONDITION = re.compile(r"^\s*(\w+)\s+(eq|ne|gt|ge|lt|le)\s+('(?:[^']|'')*'|-?\d+(?:\.\d+)?)\s*$", re.I)
+
+
+def _field(row: dict[str, Any], name: str) -> str:
+    """The key of `row` called `name` without regard to case (OData names as the docs write them: runstartdate)."""
+    for key in row:
+        if key.lower() == name.lower():
+            return key
+    raise KeyError(f"unknown property {name!r}")
+
+
+def _odata_match(row: dict[str, Any], expression: str) -> bool:
+    """`row` passes a $filter of conditions joined by 'and' (Field op 'text' | number)."""
+    if not expression.strip():
+        return True
+    for part in re.split(r"\s+and\s+", expression.strip(), flags=re.I):
+        match = _CONDITION.match(part)
+        if match is None:
+            raise ValueError(f"unsupported condition {part!r}")
+        name, op, literal = match.groups()
+        value = row[_field(row, name)]
+        if literal.startswith("'"):
+            wanted: Any = literal[1:-1].replace("''", "'")
+            value = "" if value is None else str(value)
+        else:
+            wanted = float(literal)
+            value = float(value) if value is not None else float("nan")
+        ok = {"eq": value == wanted, "ne": value != wanted, "gt": value > wanted, "ge": value >= wanted,
+              "lt": value < wanted, "le": value <= wanted}[op.lower()]
+        if not ok:
+            return False
+    return True
 
 
 def _table(query: str) -> str | None:

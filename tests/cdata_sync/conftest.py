@@ -15,12 +15,16 @@ def sync(sandbox):
 
 @pytest.fixture
 def connect(sandbox, monkeypatch):
-    """Point cdata_sync_default at the sandbox; keyword arguments override fields (extra merges)."""
+    """Point cdata_sync_default at the sandbox; keyword arguments override fields (extra merges). The API
+    versions detected so far are forgotten (the sandbox may serve v1 only in this test), before and after."""
+    from airflow_provider_jobs.hooks.cdata_sync import forget_api_versions
 
     def point(**overrides):
+        forget_api_versions()
         return use_connection(monkeypatch, sandbox, "cdata_sync", **overrides)
 
-    return point
+    yield point
+    forget_api_versions()
 
 
 @pytest.fixture
