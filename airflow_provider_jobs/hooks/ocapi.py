@@ -73,6 +73,10 @@ SEARCH_PAGE = 200
 #: Pages a listing of active executions reads at most (executions past them are read one by one).
 LISTING_PAGES = 50
 CANNOT_CANCEL = "Salesforce B2C Commerce cannot cancel a running job"
+#: The longest parameter name and value job_execution_parameter / JobParameter allow (data-api.json and
+#: operations-jobs-v1.yaml).
+PARAMETER_NAME_MAX = 256
+PARAMETER_VALUE_MAX = 1000
 #: Seconds a just-started execution may take to show in job_execution_search. Salesforce names no lag (the
 #: execute call answers with the execution it created, and the search reads the same records), so this only
 #: covers a slow instance; a connection's extra start_visibility_lag overrides it.
@@ -275,7 +279,24 @@ def parameter_list(value: Any, field: str = "parameters") -> list[dict[str, str]
         if name in seen:
             raise ConfigurationError(field, f"names {name!r} twice", "Give each parameter once.")
         seen.add(name)
-        result.append({"name": name, "value": parameter_value(f"{field}[{name!r}]", raw)})
+        if len(name) > PARAMETER_NAME_MAX:
+            raise ConfigurationError(
+                field, f"has the parameter name {name[:40]!r}... ({len(name)} characters)",
+                f"B2C Commerce takes names of at most {PARAMETER_NAME_MAX} characters.",
+            )
+        value = parameter_value(f"{field}[{name!r}]", raw)
+        if not value.strip():
+            raise ConfigurationError(
+                f"{field}[{name!r}]", "is blank",
+                "B2C Commerce refuses a blank parameter value (job_execution_parameter pattern \\S): give a value "
+                "or leave the parameter out, and the job's default applies.",
+            )
+        if len(value) > PARAMETER_VALUE_MAX:
+            raise ConfigurationError(
+                f"{field}[{name!r}]", f"has {len(value)} characters",
+                f"B2C Commerce takes parameter values of at most {PARAMETER_VALUE_MAX} characters.",
+            )
+        result.append({"name": name, "value": value})
     return result
 
 
@@ -1028,7 +1049,7 @@ def _fault_of(body: Any) -> tuple[str | None, str, dict[str, Any]]:
         return (
             id_text(fault.get("type")),
             str(fault.get("message") or ""),
-            {k: str(v) for k, v in arguments.items()},
+            {k: _argument(v) for k, v in arguments.items()},
         )
     if "type" in body or "title" in body:
         slug = str(body.get("type") or "").rstrip("/").rsplit("/", 1)[-1].lower()
@@ -1038,6 +1059,14 @@ def _fault_of(body: Any) -> tuple[str | None, str, dict[str, Any]]:
         message = str(body.get("detail") or body.get("title") or "")
         return known or (slug or title or None), message, arguments
     return None, str(body.get("message") or ""), {}
+
+
+def _argument(value: Any) -> str:
+    """A fault argument as text: the reference pages show plain strings ({"jobId": "X"}), the Data API's
+    OpenAPI spec (data-api.json, schema fault) objects ({"jobId": {"type": "string", "value": "X"}})."""
+    if isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    return "" if value is None else str(value)
 
 
 def _ids_from_path(path: str) -> dict[str, str]:

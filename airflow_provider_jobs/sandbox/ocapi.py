@@ -134,6 +134,10 @@ class Execution(SimRun):
     def log_file_name(self) -> str:
         return f"Job-{self.job.job_id}-{self.stamp}.log"
 
+    @property
+    def log_file_path(self) -> str:
+        return f"/Sites/LOGS/jobs/{self.job.job_id}/{self.log_file_name}"
+
     def _running_from(self) -> float:
         """Seconds from creation until the job left 'pending'."""
         offset = 0.0
@@ -161,7 +165,8 @@ class Execution(SimRun):
             "is_log_file_existing": vendor_state != "pending",
             "is_restart": False,
             "job_id": self.job.job_id,
-            "log_file_name": self.log_file_name,
+            # the Data API's current spec (25.6) names the WebDAV path; 17.4 named the file (log_file_name)
+            "log_file_path": self.log_file_path,
             "modification_time": iso(now),
         }
         if vendor_state != "pending":
@@ -732,9 +737,7 @@ class Site:
 
     @staticmethod
     def _scapi_document(execution: Execution) -> dict[str, Any]:
-        doc = execution.document("v23_2")
-        doc["log_file_path"] = f"/Sites/LOGS/jobs/{execution.job.job_id}/{doc.pop('log_file_name')}"
-        return doc
+        return execution.document("v23_2")
 
     async def scapi_read(self, request: web.Request) -> web.Response:
         denied = self._scapi_gate(request, write=False)
@@ -804,12 +807,7 @@ class Site:
             return self._problem(
                 400, "malformed-search-query", "Malformed Search Query", "The search request is not valid."
             )
-        docs = []
-        for hit in hits:
-            hit = dict(hit)
-            execution = self.executions[hit["id"]]
-            hit["log_file_path"] = f"/Sites/LOGS/jobs/{execution.job.job_id}/{hit.pop('log_file_name')}"
-            docs.append(camel_keys(hit))
+        docs = [camel_keys(hit) for hit in hits]
         return json_response(
             {
                 "limit": int(body.get("limit", 25)),
