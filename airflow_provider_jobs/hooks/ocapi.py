@@ -73,6 +73,16 @@ SEARCH_PAGE = 200
 #: Pages a listing of active executions reads at most (executions past them are read one by one).
 LISTING_PAGES = 50
 CANNOT_CANCEL = "Salesforce B2C Commerce cannot cancel a running job"
+#: The longest parameter name and value job_execution_parameter / JobParameter allow (data-api.json and
+#: operations-jobs-v1.yaml).
+PARAMETER_NAME_MAX = 256
+PARAMETER_VALUE_MAX = 1000
+#: Seconds a just-started execution may take to show in job_execution_search. Salesforce names no lag (the
+#: execute call answers with the execution it created, and the search reads the same records), so this only
+#: covers a slow instance; a connection's extra start_visibility_lag overrides it.
+DEFAULT_START_VISIBILITY_LAG = 10.0
+#: Executions of a job a start marker and recovery read (the newest by start time, and every active one).
+MARKER_PAGE = 50
 
 OCAPI_STATES = StateVocabulary(
     VENDOR,
@@ -269,7 +279,24 @@ def parameter_list(value: Any, field: str = "parameters") -> list[dict[str, str]
         if name in seen:
             raise ConfigurationError(field, f"names {name!r} twice", "Give each parameter once.")
         seen.add(name)
-        result.append({"name": name, "value": parameter_value(f"{field}[{name!r}]", raw)})
+        if len(name) > PARAMETER_NAME_MAX:
+            raise ConfigurationError(
+                field, f"has the parameter name {name[:40]!r}... ({len(name)} characters)",
+                f"B2C Commerce takes names of at most {PARAMETER_NAME_MAX} characters.",
+            )
+        value = parameter_value(f"{field}[{name!r}]", raw)
+        if not value.strip():
+            raise ConfigurationError(
+                f"{field}[{name!r}]", "is blank",
+                "B2C Commerce refuses a blank parameter value (job_execution_parameter pattern \\S): give a value "
+                "or leave the parameter out, and the job's default applies.",
+            )
+        if len(value) > PARAMETER_VALUE_MAX:
+            raise ConfigurationError(
+                f"{field}[{name!r}]", f"has {len(value)} characters",
+                f"B2C Commerce takes parameter values of at most {PARAMETER_VALUE_MAX} characters.",
+            )
+        result.append({"name": name, "value": value})
     return result
 
 
@@ -362,6 +389,7 @@ class OcapiHook(JobApiHook):
     # a whole job_execution document: ~700 bytes, ~20 us to parse and keep (see _kept_hit) beside ~400 us
     # for a call
     listing_entry_cost = 0.05
+    start_visibility_lag = DEFAULT_START_VISIBILITY_LAG
 
     def __init__(self, conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(conn_id, **kwargs)
@@ -428,6 +456,9 @@ class OcapiHook(JobApiHook):
                 f"has an unknown placeholder ({exc})",
                 "Use only {instance_url}, {job_id} and {execution_id}.",
             ) from None
+        lag = s.number("start_visibility_lag", DEFAULT_START_VISIBILITY_LAG)
+        # the connection's extra wins over the class default for this hook (recovery reads it after a marker)
+        self.start_visibility_lag = float(lag if lag is not None else DEFAULT_START_VISIBILITY_LAG)
         mask_secret(conn.password)
         mask_secret(bm_password)
         return OcapiSettings(
@@ -837,6 +868,81 @@ class OcapiHook(JobApiHook):
         active = [r for r in runs if not r.is_terminal and r.job_id == job_ref(job)]
         return active[0] if active else None
 
+    def _executions_of(self, job_id: str) -> Operation[list[JobRun]]:
+        """The job's executions job_execution_search shows: the newest by start time, and every pending or
+        running one (a pending execution may have no start time yet, so a sort on it need not show it)."""
+        by_job = {"field": "job_id", "operator": "is", "values": [job_id]}
+        active = {"field": "status", "operator": "one_of", "values": list(ACTIVE_STATUSES)}
+        found: dict[str, JobRun] = {}
+        for terms, order in (([by_job], "desc"), ([by_job, active], "asc")):
+            backend, hits, _ = yield from self._search_page(terms, MARKER_PAGE, order)
+            for hit in hits:
+                if isinstance(hit, dict):
+                    run = self.run_from_execution(hit, backend, job_id)
+                    if run.job_id == job_id:  # the search matches ids without regard to case
+                        found.setdefault(str(run.run_id), run)
+        return list(found.values())
+
+    @operation
+    def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
+        """The job's executions just before a start: their ids, the highest numeric id and the newest start
+        time (all the vendor's own values: no clock of ours is compared with the instance's)."""
+        job_id = job_ref(job)
+        at = time.time()
+        try:
+            runs = yield from self._executions_of(job_id)
+        except (OcapiDeprecatedError, AuthenticationError, NotFoundError):
+            raise
+        except ApiError as exc:
+            if exc.status != 403:
+                raise
+            log.warning(
+                "The API client may not search job executions (%s): an unclear answer to the start of job '%s' "
+                "cannot be checked, so it would fail the task instead of starting again. Allow POST "
+                "/job_execution_search in the instance's OCAPI settings (or the sfcc.jobs scope for SCAPI).",
+                exc, job_id,
+            )
+            return {"at": at, "searchable": False}
+        numbers = [int(r.run_id) for r in runs if str(r.run_id).isdigit()]
+        starts = [r.started_at for r in runs if r.started_at]
+        return {
+            "at": at,
+            "backend": self.backend,
+            "execution_ids": sorted(str(r.run_id) for r in runs),
+            "max_id": str(max(numbers)) if numbers else None,
+            "latest_start": max(starts) if starts else None,
+        }
+
+    @operation
+    def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
+        """The first execution of the job that the search shows as begun since `marker`, whatever its state
+        (a short job may have finished): a higher execution id than any before it (ids count up), or, where
+        ids are not numbers, one the marker did not list that started no earlier than the newest it did."""
+        if marker.get("searchable") is False:
+            raise NotImplementedError("job_execution_search is not allowed for this API client")
+        job_id = job_ref(job)
+        known = {str(i) for i in marker.get("execution_ids") or ()}
+        max_id = marker.get("max_id")
+        latest_start = marker.get("latest_start")
+        runs = yield from self._executions_of(job_id)
+
+        def began_since(run: JobRun) -> bool:
+            if str(run.run_id) in known:
+                return False
+            if max_id is not None and str(run.run_id).isdigit() and str(max_id).isdigit():
+                return int(run.run_id) > int(max_id)
+            if latest_start and run.started_at:
+                return str(run.started_at) >= str(latest_start)
+            return True  # not listed before, and nothing to order it by (e.g. pending, without a start time)
+
+        new = sorted((r for r in runs if began_since(r)), key=_start_order)
+        if len(new) > 1:
+            log.warning(
+                "%d executions of job '%s' began since just before the start (%s): adopting the first, %s.",
+                len(new), job_id, ", ".join(str(r.run_id) for r in new), new[0].run_id,
+            )
+        return new[0] if new else None
+
     @operation
     def delete_execution(self, job: str, execution_id: str) -> Operation[bool]:
         """Delete a finished execution's record (DELETE /jobs/{job_id}/executions/{id}).
@@ -943,7 +1049,7 @@ def _fault_of(body: Any) -> tuple[str | None, str, dict[str, Any]]:
         return (
             id_text(fault.get("type")),
             str(fault.get("message") or ""),
-            {k: str(v) for k, v in arguments.items()},
+            {k: _argument(v) for k, v in arguments.items()},
         )
     if "type" in body or "title" in body:
         slug = str(body.get("type") or "").rstrip("/").rsplit("/", 1)[-1].lower()
@@ -953,6 +1059,14 @@ def _fault_of(body: Any) -> tuple[str | None, str, dict[str, Any]]:
         message = str(body.get("detail") or body.get("title") or "")
         return known or (slug or title or None), message, arguments
     return None, str(body.get("message") or ""), {}
+
+
+def _argument(value: Any) -> str:
+    """A fault argument as text: the reference pages show plain strings ({"jobId": "X"}), the Data API's
+    OpenAPI spec (data-api.json, schema fault) objects ({"jobId": {"type": "string", "value": "X"}})."""
+    if isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    return "" if value is None else str(value)
 
 
 def _ids_from_path(path: str) -> dict[str, str]:
@@ -974,6 +1088,12 @@ def _kept_hit(backend: str, hit: dict[str, Any]) -> tuple[str, dict[str, Any], s
     plain = {k: v for k, v in hit.items() if not isinstance(v, (dict, list))}
     nested = {k: v for k, v in hit.items() if isinstance(v, (dict, list))}
     return backend, plain, (json.dumps(nested) if nested else None)
+
+
+def _start_order(run: JobRun) -> tuple[int, int, str]:
+    """Executions in the order they began: numeric ids first by number, then by start time."""
+    run_id = str(run.run_id)
+    return (0, int(run_id), "") if run_id.isdigit() else (1, 0, str(run.started_at or "~"))
 
 
 def _carry_details(run: JobRun, fresh: JobRun) -> JobRun:

@@ -7,8 +7,11 @@ that may come with HTTP 200, the state words and how a run is read.
 from __future__ import annotations
 
 import functools
+import logging
 import re
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +24,16 @@ from airflow_provider_jobs.core.http import ApiRequest, ApiResponse, Operation, 
 from airflow_provider_jobs.core.inputs import require_id, require_mapping
 from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
+log = logging.getLogger(__name__)
+
 VENDOR = "spectrum"
+#: Seconds a triggered run may take to show in the file's status and the job history. The reference names
+#: no lag (the trigger answers with the run's id, and status names the file's latest run), so this only
+#: covers a slow server; a connection's extra start_visibility_lag overrides it.
+DEFAULT_START_VISIBILITY_LAG = 5.0
+#: Pages of job history (HISTORY_PAGE runs each) recovery reads back to the marker at most.
+HISTORY_PAGE = 10
+HISTORY_PAGES = 5
 DEFAULT_SEQUENTIAL_TRIGGER_PATH = "/api/job-execution/sequential-trigger"
 __all__ = ["CONNECTION_FORM", "SpectrumHook"]
 
@@ -96,10 +108,11 @@ def parse_estimate(raw: Any) -> float | None:
 class SpectrumSettings:
     base_url: str
     login: str
-    password: str
-    verify: bool | str
-    sequential_trigger_path: str
-    run_url_template: str
+    password: str = field(repr=False)
+    verify: bool | str = True
+    sequential_trigger_path: str = DEFAULT_SEQUENTIAL_TRIGGER_PATH
+    run_url_template: str = "{base_url}/rest/job-execution/job-details/{run_id}"
+    start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
 class SpectrumHook(JobApiHook):
@@ -114,17 +127,23 @@ class SpectrumHook(JobApiHook):
     default_poll_interval = 10.0
     lists_active_runs = True  # list-running: the triggerer's waits on one connection share it
     listing_entry_cost = 0.02  # a flat entry of ~260 bytes: ~5 us to parse beside ~400 us for a call
+    start_visibility_lag = DEFAULT_START_VISIBILITY_LAG
 
     # -- connection ------------------------------------------------------------------------------------
     def configure(self, conn) -> SpectrumSettings:
         s = ConnectionSettings(conn, self.conn_type)
-        base = base_url_from(conn, default_scheme="http")
+        # No scheme means https (Basic credentials go with every call): http only when the host or the
+        # connection's schema field says so.
+        base = base_url_from(conn)
         s.require(conn.login, "login", "Set the Spectrum user name in the connection's Login field.")
         s.require(conn.password, "password", "Set the user's password in the connection's Password field.")
         path = s.text("sequential_trigger_path", DEFAULT_SEQUENTIAL_TRIGGER_PATH)
         if not path.startswith("/"):
             raise ConfigurationError(s.where("sequential_trigger_path"), f"{path!r} does not start with '/'",
                                      "Give a path such as /api/job-execution/sequential-trigger")
+        lag = s.number("start_visibility_lag", DEFAULT_START_VISIBILITY_LAG)
+        # the connection's extra wins over the class default for this hook (recovery reads it after a marker)
+        self.start_visibility_lag = float(lag if lag is not None else DEFAULT_START_VISIBILITY_LAG)
         return SpectrumSettings(
             base_url=base,
             login=conn.login,
@@ -132,6 +151,7 @@ class SpectrumHook(JobApiHook):
             verify=s.verify(),
             sequential_trigger_path=path,
             run_url_template=s.text("run_url_template", "{base_url}/rest/job-execution/job-details/{run_id}"),
+            start_visibility_lag=self.start_visibility_lag,
         )
 
     def auth_strategy(self) -> AuthStrategy:
@@ -246,6 +266,51 @@ class SpectrumHook(JobApiHook):
         """The file's run that is queued or running now, if any."""
         latest = yield from self.job_status.describe(self, job)
         return latest if latest is not None and not latest.is_terminal else None
+
+    @operation
+    def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
+        """The file's latest execution id just before a trigger (None when it never ran), and our clock."""
+        at = time.time()
+        latest = yield from self.job_status.describe(self, job)
+        return {"at": at, "execution_id": latest.run_id if latest is not None else None}
+
+    @operation
+    def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
+        """The first run of the file with an execution id above the marker's, in whatever state it is now.
+
+        The file's status names its LATEST run only: when someone else triggered the file after us, the job
+        history (newest first) leads back to the first run since the marker, which is ours. Each run is read
+        with job details, so a run that already ended is found with its final state."""
+        before = marker.get("execution_id")
+        before = None if before is None else str(before)
+        latest = yield from self.job_status.describe(self, job)
+        if latest is None or latest.run_id == before:
+            return None
+        latest_order, before_order = _order(latest.run_id), _order(before)
+        if latest_order is None or (before is not None and before_order is None):
+            # ids that are not numbers cannot be ordered: the file's latest run is new since the marker
+            return (yield from self.get_run.describe(self, latest))
+        if before_order is not None and latest_order <= before_order:
+            return None
+        newest = yield from self.get_run.describe(self, latest)
+        since = {latest_order}
+        configuration = newest.details.get("configuration_id")
+        if configuration is not None:
+            for page in range(HISTORY_PAGES):
+                items = yield from self.job_history.describe(self, configuration, page * HISTORY_PAGE, HISTORY_PAGE)
+                orders = [o for o in (_order(item.get("id")) for item in items) if o is not None]
+                since.update(o for o in orders if before_order is None or o > before_order)
+                if len(items) < HISTORY_PAGE or (before_order is not None and any(o <= before_order for o in orders)):
+                    break
+        first = min(since)
+        if len(since) > 1:
+            log.warning("%d runs of Spectrum file '%s' began since just before the trigger (execution ids %s): "
+                        "adopting the first, %s; the later ones were triggered by someone else.",
+                        len(since), job, ", ".join(str(o) for o in sorted(since)), first)
+        if first == latest_order:
+            return newest
+        ours = JobRun(VENDOR, str(job), str(first), JobState.QUEUED, "QUEUED")
+        return (yield from self.get_run.describe(self, ours))
 
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
@@ -374,6 +439,12 @@ class SpectrumHook(JobApiHook):
                              details={"configuration_id": entry.get("job-configuration-id")})
                 runs.append(run.with_(url=self.run_url(run)))
         return runs
+
+
+def _order(run_id: Any) -> int | None:
+    """An execution id as a number, to order runs by (Spectrum counts them up); None when it is not one."""
+    text = id_text(run_id)
+    return int(text) if text is not None and text.isdigit() else None
 
 
 def _is_number(value: Any) -> bool:

@@ -134,6 +134,10 @@ class Execution(SimRun):
     def log_file_name(self) -> str:
         return f"Job-{self.job.job_id}-{self.stamp}.log"
 
+    @property
+    def log_file_path(self) -> str:
+        return f"/Sites/LOGS/jobs/{self.job.job_id}/{self.log_file_name}"
+
     def _running_from(self) -> float:
         """Seconds from creation until the job left 'pending'."""
         offset = 0.0
@@ -161,7 +165,8 @@ class Execution(SimRun):
             "is_log_file_existing": vendor_state != "pending",
             "is_restart": False,
             "job_id": self.job.job_id,
-            "log_file_name": self.log_file_name,
+            # the Data API's current spec (25.6) names the WebDAV path; 17.4 named the file (log_file_name)
+            "log_file_path": self.log_file_path,
             "modification_time": iso(now),
         }
         if vendor_state != "pending":
@@ -298,6 +303,17 @@ class Site:
         self.clients = {CLIENT_ID: CLIENT_SECRET}  # API clients in Account Manager (clear() revokes them)
         self.bm_users = {BM_USER: BM_PASSWORD}
         self._execution_ids = itertools.count(40605)
+        #: Seconds a new execution stays out of job_execution_search (a slow instance's lag; a read by id
+        #: sees it at once).
+        self.search_lag = 0.0
+        #: What the site received with a body: {"api", "method", "path", "query", "json" | "form"}
+        #: (contract tests check them against the published schemas).
+        self.received: list[dict[str, Any]] = []
+
+    def _receive(self, request: web.Request, api: str, **body: Any) -> None:
+        self.received.append(
+            {"api": api, "method": request.method, "path": request.path, "query": dict(request.query), **body}
+        )
 
     def expire_credentials(self) -> None:
         """Revoke every access token (the next call with one answers 401 InvalidAccessTokenException)."""
@@ -440,6 +456,7 @@ class Site:
 
     async def account_manager_token(self, request: web.Request) -> web.Response:
         form = await request.post()
+        self._receive(request, "am_token", form=dict(form))
         parts = self._basic(request)
         if parts is None or len(parts) != 2 or self.clients.get(parts[0]) != parts[1]:
             return self._oauth_error(401, "invalid_client", "Client authentication failed")
@@ -454,6 +471,7 @@ class Site:
 
     async def business_manager_token(self, request: web.Request) -> web.Response:
         form = await request.post()
+        self._receive(request, "bm_token", form=dict(form))
         parts = self._basic(request)
         client_id = request.query.get("client_id", "")
         if client_id not in self.clients:
@@ -521,12 +539,15 @@ class Site:
         return None
 
     async def _parameters(self, request: web.Request) -> tuple[list[dict[str, str]] | None, str | None]:
+        api = "scapi" if "/operation/jobs/" in request.path else "ocapi"
         if not request.can_read_body:
+            self._receive(request, api, json=None)
             return [], None
         try:
             body = await request.json()
         except Exception:
             return None, "The request body is not a JSON document."
+        self._receive(request, api, json=body)
         if body is None:
             return [], None
         params = body.get("parameters", []) if isinstance(body, dict) else None
@@ -622,6 +643,7 @@ class Site:
         version = request.match_info["version"]
         try:
             body = await request.json()
+            self._receive(request, "ocapi", json=body)
             hits, total = self._search(
                 body.get("query"),
                 body.get("sorts") or [],
@@ -653,7 +675,12 @@ class Site:
         matcher = compile_query(query)
         # matched and sorted on the plain fields; the whole document is built for the page only (an
         # instance with thousands of executions answers a page without building thousands of them)
-        found = [(d, e) for e in self.executions.values() if matcher(d := e.document(version, full=False))]
+        hidden = time.time() - self.search_lag if self.search_lag > 0 else None
+        found = [
+            (d, e)
+            for e in self.executions.values()
+            if (hidden is None or e.created <= hidden) and matcher(d := e.document(version, full=False))
+        ]
         for sort in reversed(sorts):
             key = sort.get("field", "start_time")
             found.sort(key=lambda de, k=key: str(de[0].get(k) or ""), reverse=sort.get(order_key, "asc") == "desc")
@@ -710,9 +737,7 @@ class Site:
 
     @staticmethod
     def _scapi_document(execution: Execution) -> dict[str, Any]:
-        doc = execution.document("v23_2")
-        doc["log_file_path"] = f"/Sites/LOGS/jobs/{execution.job.job_id}/{doc.pop('log_file_name')}"
-        return doc
+        return execution.document("v23_2")
 
     async def scapi_read(self, request: web.Request) -> web.Response:
         denied = self._scapi_gate(request, write=False)
@@ -763,6 +788,7 @@ class Site:
             return denied
         try:
             body = await request.json()
+            self._receive(request, "scapi", json=body)
             sorts = [
                 {"field": s.get("field"), "sortOrder": s.get("sortOrder", "asc")}
                 for s in body.get("sorts") or []
@@ -781,12 +807,7 @@ class Site:
             return self._problem(
                 400, "malformed-search-query", "Malformed Search Query", "The search request is not valid."
             )
-        docs = []
-        for hit in hits:
-            hit = dict(hit)
-            execution = self.executions[hit["id"]]
-            hit["log_file_path"] = f"/Sites/LOGS/jobs/{execution.job.job_id}/{hit.pop('log_file_name')}"
-            docs.append(camel_keys(hit))
+        docs = [camel_keys(hit) for hit in hits]
         return json_response(
             {
                 "limit": int(body.get("limit", 25)),

@@ -83,6 +83,11 @@ class Site:
         self._file_ids = itertools.count(40)
         self._run_ids = itertools.count(11)
         self._config_ids = itertools.count(3)
+        #: Seconds a new run stays out of the file's status, the job history and list-running (a slow
+        #: server's lag; job details by id see it at once).
+        self.visibility_lag = 0.0
+        #: Request bodies the site received: {"method", "path", "json"} (contract tests check them).
+        self.received: list[dict[str, Any]] = []
 
     def expire_credentials(self) -> None:
         """Spectrum has no sessions: nothing expires."""
@@ -119,6 +124,9 @@ class Site:
 
     def runs_of(self, file: SpectrumFile) -> list[SpectrumRun]:
         return [r for r in self.runs.values() if r.file is file]
+
+    def _visible(self, run: SpectrumRun) -> bool:
+        return self.visibility_lag <= 0 or time.time() - run.created >= self.visibility_lag
 
     def triggers(self) -> int:
         """How many trigger calls started a run (sequential ones included)."""
@@ -167,7 +175,7 @@ class Site:
         return None
 
     def _latest(self, f: SpectrumFile) -> SpectrumRun | None:
-        runs = self.runs_of(f)
+        runs = [r for r in self.runs_of(f) if self._visible(r)]
         return max(runs, key=lambda r: int(r.run_id)) if runs else None
 
     def _start(self, f: SpectrumFile, after: SpectrumRun | None = None) -> SpectrumRun:
@@ -250,7 +258,7 @@ class Site:
         cid = int(request.match_info["cid"])
         start = int(request.query.get("start", 0))
         length = int(request.query.get("length", 10))
-        runs = sorted((r for r in self.runs.values() if r.file.configuration_id == cid),
+        runs = sorted((r for r in self.runs.values() if r.file.configuration_id == cid and self._visible(r)),
                       key=lambda r: -int(r.run_id))
         return json_response([{"id": int(r.run_id), "jobStatus": r.state()[0]} for r in runs[start:start + length]])
 
@@ -260,7 +268,7 @@ class Site:
         items = []
         for run in self.runs.values():
             vendor_state, _, done = run.state()
-            if done:
+            if done or not self._visible(run):
                 continue
             f = run.file
             items.append({"jobStatus": vendor_state, "fileName": f.name, "jobName": f"{f.name} job",
@@ -276,6 +284,7 @@ class Site:
             body = await request.json()
         except Exception:
             return json_response({"status": "failure", "reason": "Request body is not JSON"}, status=400)
+        self.received.append({"method": request.method, "path": request.path, "json": body})
         ids = body.get("fileIds") or []
         variables = body.get("variables") or {}
         order: list[SpectrumFile] = []

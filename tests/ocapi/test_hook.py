@@ -611,3 +611,16 @@ def test_no_secret_in_runs_errors_or_logs(sandbox, hook):
             hook.start_run("Missing")
     for secret in [CLIENT_SECRET, *sandbox.ocapi.issued]:
         assert_no_secret(secret, logs.records, run.to_dict(), str(err.value), repr(hook.settings))
+
+
+def test_settings_never_show_the_client_secret_or_bm_password():
+    from airflow.models.connection import Connection
+
+    conn = Connection(conn_id="ocapi_x", conn_type="ocapi", host="dev01.example.com", login="client-id",
+                      password="client-secret-123",
+                      extra=json.dumps({"bm_user": "me@example.com", "bm_password": "bm-pass-456"}))
+    settings = OcapiHook("ocapi_x").configure(conn)
+    assert settings.client_secret == "client-secret-123" and settings.bm_password == "bm-pass-456"
+    assert settings.base_url == "https://dev01.example.com"  # no scheme means https
+    for secret in ("client-secret-123", "bm-pass-456"):
+        assert secret not in repr(settings) and secret not in str(settings)

@@ -230,9 +230,9 @@ def test_if_running_wait_attaches_when_the_start_is_refused(sandbox):
 def test_ocapi_switched_off_mid_flight_falls_back_to_scapi(sandbox, deferrable, output):
     site = sandbox.ocapi
     site.add_job("Long", running=0.5, steps=["A", "B"])
-    # OCAPI answers the search and the start, then only 403 OcapiDeprecatedException: every poll
-    # of the execution it started has to go through SCAPI.
-    site.switch_off_ocapi(after_calls=2)
+    # OCAPI answers the searches (is one running? the start marker's two) and the start, then only 403
+    # OcapiDeprecatedException: every poll of the execution it started has to go through SCAPI.
+    site.switch_off_ocapi(after_calls=4)
     dag = make_dag(f"ocapi_retired_{deferrable}")
     with dag:
         OcapiRunJobOperator(task_id="long", job_id="Long", deferrable=deferrable, **FAST)
@@ -243,6 +243,7 @@ def test_ocapi_switched_off_mid_flight_falls_back_to_scapi(sandbox, deferrable, 
     assert result["details"]["backend"] == "scapi" and result["state"] == "SUCCESS"
     assert [s["step_id"] for s in result["details"]["steps"]] == ["A", "B"]
     assert _client_starts(sandbox) == [200] and site.starts() == 1
+    assert not sandbox.requests("ocapi", "POST", "/scapi/.*/executions$")  # started through OCAPI
     assert sandbox.requests("ocapi", "GET", "/scapi/")
     assert "OCAPI is switched off" in _text(logs, output)
 
