@@ -72,3 +72,15 @@ def test_connection_forms_reach_airflow():
     widgets = pm.connection_form_widgets
     assert any(key.endswith("sequential_trigger_path") for key in widgets)
     assert pm.field_behaviours["spectrum"]["hidden_fields"] == ["schema", "extra"]
+
+
+def test_the_package_is_typed_and_licensed():
+    import importlib.resources
+    import tomllib
+    from pathlib import Path
+
+    assert importlib.resources.files("airflow_provider_jobs").joinpath("py.typed").is_file()
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "Apache-2.0"
+    assert {"Framework :: Apache Airflow", "Framework :: Apache Airflow :: Provider"} <= set(project["classifiers"])
+    assert (Path(__file__).resolve().parents[1] / "LICENSE").read_text().startswith(" " * 30 + "Apache License")

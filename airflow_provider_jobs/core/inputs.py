@@ -36,6 +36,13 @@ def require_id(field: str, value: Any, *, what: str = "an id") -> str:
     return text
 
 
+def require_bool(field: str, value: Any) -> bool:
+    """A real boolean: "yes", "no", 0 and 1 are refused alike, so no flag means something by accident."""
+    if not isinstance(value, bool):
+        raise ConfigurationError(field, f"is {value!r}", "Use True or False.")
+    return value
+
+
 def require_choice(field: str, value: Any, allowed: Iterable[str], *, case_insensitive: bool = True) -> str:
     options = list(allowed)
     text = str(value).strip() if value is not None else ""

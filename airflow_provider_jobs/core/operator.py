@@ -20,7 +20,7 @@ from airflow_provider_jobs.core.errors import (
     RunFailedError,
 )
 from airflow_provider_jobs.core.hook import JobApiHook
-from airflow_provider_jobs.core.inputs import optional_seconds, require_choice
+from airflow_provider_jobs.core.inputs import optional_seconds, require_bool, require_choice
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.core.trigger import JobRunTrigger, hook_path
 from airflow_provider_jobs.core.wait import (
@@ -113,7 +113,7 @@ class JobWaitMixin:
                 "conn_id", f"is {conn_id!r}",
                 f"Give the id of an Airflow connection, or leave it out to use '{self.hook_class.default_conn_name}'.",
             )
-        self.deferrable = compat.default_deferrable() if deferrable is None else bool(deferrable)
+        self.deferrable = compat.default_deferrable() if deferrable is None else require_bool("deferrable", deferrable)
         self.poll_interval = optional_seconds(
             "poll_interval", self.hook_class.default_poll_interval if poll_interval is None else poll_interval,
             allow_none=False,
@@ -125,9 +125,7 @@ class JobWaitMixin:
                 "Give a value at least as large as poll_interval, or leave it unset.",
             )
         self.wait_timeout = optional_seconds("timeout", wait_timeout)
-        if not isinstance(fail_on_warnings, bool):
-            raise ConfigurationError("fail_on_warnings", f"is {fail_on_warnings!r}", "Use True or False.")
-        self.fail_on_warnings = fail_on_warnings
+        self.fail_on_warnings = require_bool("fail_on_warnings", fail_on_warnings)
         self.not_found_grace = optional_seconds("not_found_grace", not_found_grace, allow_none=False, minimum=0.0)
 
     @property
@@ -227,8 +225,8 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
             fail_on_warnings=fail_on_warnings,
             not_found_grace=not_found_grace,
         )
-        self.wait_for_completion = bool(wait_for_completion)
-        self.cancel_on_kill = bool(cancel_on_kill)
+        self.wait_for_completion = require_bool("wait_for_completion", wait_for_completion)
+        self.cancel_on_kill = require_bool("cancel_on_kill", cancel_on_kill)
         self.if_running = require_choice("if_running", if_running, IF_RUNNING_CHOICES)
         self._runs: list[JobRun] = []
         #: Whether this task started self._runs (only then may it cancel them).

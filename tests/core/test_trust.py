@@ -372,3 +372,11 @@ def test_a_chain_whose_middle_step_fails_fails_the_dag_run_and_still_writes_the_
     with create_session() as session:
         dr = session.query(DagRun).filter(DagRun.dag_id == dag.dag_id).order_by(DagRun.id.desc()).first()
         assert str(dr.state).split(".")[-1].lower() == "failed"
+
+
+# --- booleans are checked the same way everywhere (issue 18, item 14) ------------------------------------
+@pytest.mark.parametrize("name", ["deferrable", "fail_on_warnings", "wait_for_completion", "cancel_on_kill"])
+@pytest.mark.parametrize("value", ["yes", "no", 1, 0])
+def test_every_flag_takes_only_true_or_false(name, value):
+    with pytest.raises(ConfigurationError, match=f"^{name}: is .*Use True or False"):
+        SpectrumTriggerJobOperator(task_id="t", file="/R", **{name: value})
