@@ -222,10 +222,98 @@ def test_start_sends_template_output_type_and_parameters(nexus, hook):
     assert (job.template.key, job.output_type) == (12, "html")
     assert job.parameters == {"Component_ID": 4, "Asset": "A-1"}
     assert run.details["parameter_names"] == ["Asset", "Component_ID"] and run.job_id == "12"
+    # a dict from the DAG author goes out as the documented Parameter[] list
+    assert nexus.report_bodies[-1] == {"reportTemplate": 12, "outputType": "html", "parameters": [
+        {"parameterName": "Component_ID", "value": 4}, {"parameterName": "Asset", "value": "A-1"}]}
     with pytest.raises(NotFoundError, match="report template 99 was not found.*Check template_id"):
         hook.start_run("99")
     with pytest.raises(ConfigurationError, match="^output_type"):
-        hook.start_run("12", output_type="pdf")
+        hook.start_run("12", output_type="docx")
+
+
+def test_parameters_as_the_documented_list_are_sent_as_they_are(nexus, hook):
+    nexus.add_template("R", key=12)
+    given = [{"parameterName": "Component_ID", "value": [4, 5]}, {"parameterName": "Since", "value": None,
+                                                                  "displayName": "Since (ignored)"}]
+    run = hook.start_run("12", parameters=given)
+    assert nexus.report_bodies[-1]["parameters"] == [{"parameterName": "Component_ID", "value": [4, 5]},
+                                                     {"parameterName": "Since", "value": None}]
+    assert nexus.jobs[run.run_id].parameters == {"Component_ID": [4, 5], "Since": None}
+    assert run.details["parameter_names"] == ["Component_ID", "Since"]
+
+
+@pytest.mark.parametrize(("parameters", "match"), [
+    ([{"value": 1}], r"^parameters\[0\]\.parameterName: is None"),
+    ([{"parameterName": "A", "value": 1}, {"parameterName": " ", "value": 2}], r"^parameters\[1\]\.parameterName"),
+    ([{"parameterName": "A"}], r"^parameters\[0\]\.value: is missing"),
+    ([{"parameterName": "A", "value": 1}, {"parameterName": "A", "value": 2}], r"'A' is given twice"),
+    (["A=1"], r"^parameters\[0\]: is a str, not a Parameter object"),
+    ("A=1", r"^parameters: is a str.*parameterName"),
+    ({"": 1}, r"^parameters: has keys that are not names"),
+])
+def test_bad_parameters_fail_naming_the_field_before_any_request(nexus, hook, parameters, match):
+    nexus.add_template("R", key=12)
+    with pytest.raises(ConfigurationError, match=match):
+        hook.start_run("12", parameters=parameters)
+    assert nexus.state.requests("nexus_ic") == []
+
+
+def test_sandbox_refuses_parameters_that_are_not_the_documented_list(sandbox, nexus, hook):
+    import requests
+
+    nexus.add_template("R", key=12)
+    hook.licence()
+    token = nexus.issued_hashes[-1]
+    url = f"{sandbox.url}/nexus_ic/icweb.dll/report/?hash={token}"
+    for body, said in [({"reportTemplate": 12, "parameters": {"Asset": "A"}}, "must be a Parameter[] array"),
+                       ({"reportTemplate": 12, "parameters": [{"value": 1}]}, "parameters[0] has no parameterName"),
+                       ({"reportTemplate": 12, "parameters": [{"parameterName": "A"}]}, "(A) has no value")]:
+        answer = requests.post(url, json=body, timeout=10)
+        assert answer.status_code == 400 and said in answer.text
+    assert nexus.starts() == 0
+
+
+def test_pdf_reports_are_binary_content_saved_to_a_file(nexus, hook, tmp_path):
+    nexus.add_template("Summary", key=12, running=0.05)
+    run = wait_until_done(hook, hook.start_run("12", output_type="pdf"))
+    assert nexus.report_bodies[-1]["outputType"] == "pdf"
+    with pytest.raises(ConfigurationError, match="^output_path: .*application/pdf.*cannot go through XCom"):
+        hook.job_content(run.run_id)
+    info = hook.job_content(run.run_id, f"{tmp_path}/")
+    assert info["file_name"] == "Summary.pdf" and (tmp_path / "Summary.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_template_rows_are_keyed_rt_id_by_default(nexus, hook):
+    nexus.add_template("Anomaly Register", key=31)
+    assert hook.settings.template_key_field == "RT_ID"
+    run = hook.start_run("Anomaly Register", lookup_by_name=True)
+    assert run.details["template_id"] == "31" and nexus.report_bodies[-1]["reportTemplate"] == 31
+    assert nexus.bo_filters == ['{"where": [{"field": "Name", "value": "Anomaly Register"}]}']
+
+
+@pytest.mark.parametrize(("host", "base"), [
+    ("https://nexus.example.com", "https://nexus.example.com/data/icweb.dll"),
+    ("nexus.example.com", "https://nexus.example.com/data/icweb.dll"),
+    ("https://nexus.example.com/", "https://nexus.example.com/data/icweb.dll"),
+    ("https://nexus.example.com/data/icweb.dll", "https://nexus.example.com/data/icweb.dll"),
+    ("https://nexus.example.com/data/icweb.dll/", "https://nexus.example.com/data/icweb.dll"),
+    ("https://nexus.example.com/icweb.dll", "https://nexus.example.com/icweb.dll"),
+    ("https://nexus.example.com/data", "https://nexus.example.com/data/icweb.dll"),
+    ("http://10.0.0.5:8080/IC/icweb.dll", "http://10.0.0.5:8080/IC/icweb.dll"),
+])
+def test_base_url_from_the_host(sandbox, nexus, connect, host, base):
+    connect(host=host)
+    assert NexusICHook().settings.base_url == base
+    assert nexus.state.requests("nexus_ic") == []
+
+
+@pytest.mark.parametrize("prefix", ["/icweb.dll", "/data/icweb.dll"])
+def test_both_base_paths_work(sandbox, nexus, connect, prefix):
+    connect(host=f"{sandbox.url}/nexus_ic{prefix}")
+    nexus.add_template("R", key=12, running=0.05)
+    hook = NexusICHook()
+    assert wait_until_done(hook, hook.start_run("12")).state == JobState.SUCCESS
+    assert all(s.path.startswith(prefix + "/") for s in nexus.state.requests("nexus_ic"))
 
 
 def test_unknown_job_id_is_a_clear_not_found(nexus, connect):
