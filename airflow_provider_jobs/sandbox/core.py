@@ -266,6 +266,8 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
         try:
             if fault is not None:
                 if fault.kind == "delay":
+                    if request.body_exists:  # received before the wait, as a server would have it
+                        await request.read()
                     await asyncio.sleep(fault.seconds)
                 elif fault.kind == "expire":
                     on_expire()
