@@ -114,6 +114,8 @@ class Site:
         #: Seconds a new job stays out of the job listing (as if the listing were refreshed late).
         self.listing_lag = 0.0
         self.report_bodies: list[Any] = []
+        #: Statuses the next report starts answer AFTER making their job (a gateway's 502/504).
+        self.statuses_after_start: list[int] = []
         self.bo_filters: list[str | None] = []
 
     def expire_credentials(self) -> None:
@@ -178,6 +180,11 @@ class Site:
                                      running=float(job.get("running", 0.3)), content=job.get("content"),
                                      content_type=job.get("content_type"), file_name=job.get("file_name"))
         return {"template_id": template.key, "name": template.name}
+
+    def fail_after_start(self, status: int = 502, times: int = 1) -> None:
+        """The next `times` report starts make their job, then answer `status` (as a gateway that gave up
+        waiting for IC-Web would)."""
+        self.statuses_after_start.extend([status] * times)
 
     def pause(self, job_id: str) -> None:
         self.jobs[job_id].pause()
@@ -331,6 +338,10 @@ class Site:
         job = ServerJob(template.life, kind="report", template=template, output_type=output,
                         parameters=parameters)
         self.jobs[job.run_id] = job
+        if self.statuses_after_start:
+            status = self.statuses_after_start.pop(0)
+            return web.Response(text=f"<html><body><h1>{status} Bad Gateway</h1></body></html>", status=status,
+                                content_type="text/html")
         return json_response(self._server_job(job, with_clock=False))
 
     def _server_job(self, job: ServerJob, with_clock: bool) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import time
 
@@ -526,3 +527,103 @@ def test_sandbox_admin_api_adds_templates_and_jobs(sandbox, hook):
     job = requests.post(f"{sandbox.url}/_admin/jobs", timeout=10,
                         json={"vendor": "nexus_ic", "job": {"kind": "import", "running": 0.05}}).json()
     assert hook.job_status(job["job_id"]).run_id == job["job_id"]
+
+
+# --- IC-Web 6.9's job listing: what recovery after an ambiguous start compares with -----------------------
+def test_the_job_listing_exists_from_6_9_only(nexus, connect):
+    nexus.add_template("R", key=12, running=5)
+    connect()
+    hook = NexusICHook()
+    started = hook.start_run("12")
+    assert [j["id"] for j in hook.list_jobs()] == [started.run_id]
+    assert [j["id"] for j in asyncio.run(hook.alist_jobs())] == [started.run_id]
+    nexus.version = "6.8"
+    connect()
+    assert NexusICHook().list_jobs() is None  # jobStatus without an id: 404, no listing
+
+
+def test_find_started_run_is_the_job_that_appeared_since_the_marker(nexus, hook):
+    nexus.add_template("R", key=12, running=0.05)
+    nexus.add_template("S", key=13, running=0.05)
+    old = hook.start_run("13")
+    marker = hook.start_marker("R", lookup_by_name=True)
+    assert marker["listing"] is True and len(marker["seen"]) == 1 and marker["at"] <= time.time()
+    assert old.run_id not in json.dumps(marker)  # digests, not ids
+    assert hook.find_started_run("R", marker, lookup_by_name=True) is None
+    started = hook.start_run("R", lookup_by_name=True, parameters={"Asset": "A"})
+    time.sleep(0.3)  # a short job: finished when recovery looks
+    found = hook.find_started_run("R", marker, lookup_by_name=True, parameters={"Asset": "A"})
+    assert (found.run_id, found.job_id, found.state) == (started.run_id, "12", JobState.SUCCESS)
+    assert found.details["template_name"] == "R" and found.details["parameter_names"] == ["Asset"]
+    assert found.details["adopted"] is True
+    again = asyncio.run(hook.afind_started_run("R", marker, lookup_by_name=True))
+    assert again.run_id == started.run_id
+
+
+def test_two_new_jobs_of_the_user_are_not_guessed_between(nexus, hook):
+    nexus.add_template("R", key=12, running=5)
+    marker = hook.start_marker("12")
+    first, second = hook.start_run("12"), hook.start_run("12")
+    with pytest.raises(AmbiguousStartError, match="2 server jobs .* adopts none and starts nothing more") as err:
+        hook.find_started_run("12", marker)
+    assert first.run_id in str(err.value) and second.run_id in str(err.value)
+
+
+def test_no_listing_before_6_9_means_recovery_cannot_look(nexus, connect):
+    nexus.version = "6.8"
+    connect()
+    nexus.add_template("R", key=12)
+    hook = NexusICHook()
+    marker = hook.start_marker("12")
+    assert marker["listing"] is False and "seen" not in marker
+    hook.start_run("12")
+    with pytest.raises(NotImplementedError, match="no job listing"):
+        hook.find_started_run("12", marker)
+
+
+def test_a_failing_listing_does_not_stop_the_start(nexus, hook, output):
+    nexus.add_template("R", key=12)
+    hook.licence()
+    nexus.state.add_fault("nexus_ic", "/jobStatus$", [500] * 5)
+    with captured_logs() as logs:
+        marker = hook.start_marker("12")
+    assert marker["listing"] is None and "the job listing failed" in "\n".join(logs.records) + output()
+    with pytest.raises(NotImplementedError):
+        hook.find_started_run("12", marker)
+
+
+def test_status_form_falls_back_when_the_server_does_not_know_it(nexus, connect, output):
+    nexus.add_template("R", key=12, running=5)
+    # an IC-Web 6.8 told to read jobStatus/{id}: that route is a 404 "Not Found", so the hook reads ?id=
+    nexus.version = "6.8"
+    connect(extra={"api_version": "6.8", "job_status_form": "path"})
+    hook = NexusICHook()
+    run = hook.start_run("12")
+    with captured_logs() as logs:
+        assert hook.get_run(run).run_id == run.run_id
+        assert hook.get_run(run).run_id == run.run_id
+    assert hook.status_form == "query" and "reading jobs with jobStatus?id=" in "\n".join(logs.records) + output()
+    paths = [s.path for s in nexus.state.requests("nexus_ic", path_regex="/jobStatus")]
+    assert paths[-3:] == [f"/icweb.dll/jobStatus/{run.run_id}", "/icweb.dll/jobStatus", "/icweb.dll/jobStatus"]
+    # an unknown job on that server is still a clear not-found, not a loop
+    with pytest.raises(NotFoundError, match="was not found"):
+        NexusICHook().job_status("{0}")
+
+
+def test_a_6_9_server_read_with_the_old_form_answers_from_its_listing(nexus, connect):
+    nexus.add_template("R", key=12, running=5)
+    connect(extra={"job_status_form": "query"})  # a 6.9 server ignores ?id= and lists every job
+    hook = NexusICHook()
+    run = hook.start_run("12")
+    assert hook.get_run(run).run_id == run.run_id and hook.status_form == "path"
+    assert hook.get_run(run).run_id == run.run_id
+    paths = [s.path for s in nexus.state.requests("nexus_ic", path_regex="/jobStatus")]
+    assert paths == ["/icweb.dll/jobStatus", f"/icweb.dll/jobStatus/{run.run_id}"]
+    with pytest.raises(NotFoundError, match="not in the user's job list"):
+        NexusICHook().job_status("{0}")
+
+
+def test_job_status_form_setting_is_checked(connect, nexus):
+    connect(extra={"job_status_form": "slash"})
+    with pytest.raises(ConfigurationError, match="extra field 'job_status_form': 'slash' is not one of path, query"):
+        NexusICHook().licence()
