@@ -627,3 +627,18 @@ def test_job_status_form_setting_is_checked(connect, nexus):
     connect(extra={"job_status_form": "slash"})
     with pytest.raises(ConfigurationError, match="extra field 'job_status_form': 'slash' is not one of path, query"):
         NexusICHook().licence()
+
+
+def test_sandbox_job_dismiss_is_6_9_only_and_for_finished_jobs(sandbox, nexus, connect, hook):
+    import requests
+
+    nexus.add_template("R", key=12, running=0.05)
+    run = hook.start_run("12")
+    token = {"hash": nexus.issued_hashes[-1]}
+    url = f"{sandbox.url}/nexus_ic/icweb.dll/jobDismiss/{run.run_id}"
+    wait_until_done(hook, run)
+    assert requests.post(url, params=token, timeout=10).json()["dismissed"] is True
+    (listed,) = hook.list_jobs()
+    assert listed["dismissed"] is True and listed["canDismiss"] is False
+    nexus.version = "6.8"
+    assert requests.post(url, params=token, timeout=10).status_code == 404

@@ -38,6 +38,7 @@ def adopted(nexus, dag, output, logs) -> dict:
     assert result["run_id"] == job and result["state"] == "SUCCESS"
     assert result["details"]["adopted"] is True and result["details"]["template_id"] == "12"
     assert "Found the run the ambiguous start created" in "\n".join(logs.records) + output()
+    assert nexus.state.requests("nexus_ic", path_regex="jobDismiss") == []  # the provider never dismisses
     return result
 
 
