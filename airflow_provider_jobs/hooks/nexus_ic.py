@@ -679,7 +679,7 @@ class NexusICHook(JobApiHook):
         """Any server job (report, import) by its id: `jobStatus/{id}` (6.9+) or `jobStatus?id=` (up to 6.8).
 
         The form comes from the connection (job_status_form, else api_version); when the server does not know
-        it (a 404 that is not the documented "job not found", or 400/405), the other form is tried once and
+        it (a 404 that is not the documented "job not found", or a 405), the other form is tried once and
         kept. A 6.9 server that answers `jobStatus?id=` with its job listing is read from that listing.
         """
         jid = require_id("job_id", job_id, what="a NEXUS IC server job id")
@@ -714,8 +714,9 @@ class NexusICHook(JobApiHook):
 
     @staticmethod
     def _unknown_route(exc: ApiError) -> bool:
-        """Whether an error says the server has no such jobStatus route (not that the job is unknown)."""
-        if exc.status in (400, 405):
+        """Whether an error says the server has no such jobStatus route (not that the job is unknown). A 400 is
+        not taken for one: it is an answer about the request, and fails the read as it says."""
+        if exc.status == 405:
             return True
         if exc.status == 404:
             return JOB_NOT_FOUND_TEXT not in (exc.body_excerpt or "").lower()
