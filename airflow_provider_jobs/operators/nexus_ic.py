@@ -14,6 +14,7 @@ from airflow_provider_jobs.core.wait import SUCCESS, WaitOutcome, failure_messag
 from airflow_provider_jobs.hooks.nexus_ic import (
     BINARY_OUTPUT_TYPES,
     NexusICHook,
+    report_parameters,
     require_output_type,
     require_template_id,
 )
@@ -62,11 +63,12 @@ class NexusICRunReportOperator(BaseJobOperator):
 
     :param template_id: the report template's key (an integer); or
     :param template_name: its name (looked up in the Report_Template business object).
-    :param output_type: json (default), html, xlsx or rtf.
-    :param parameters: the report's parameters, e.g. {"Component_ID": 12}.
+    :param output_type: json (default), html, xlsx, rtf or pdf.
+    :param parameters: the report's parameters: a dict, e.g. {"Component_ID": 12}, or the documented list
+        [{"parameterName": "Component_ID", "value": 12}]; sent as that list.
     :param output_path: save the content here: a file path, or a directory ending in '/' (the file is
         named as the server's Content-Disposition says). Without it, JSON or text content goes to XCom
-        under the key "content" (xlsx needs output_path).
+        under the key "content" (xlsx and pdf need output_path).
     :param fetch_content: download the content once the job completes (default True).
     :param max_paused_seconds: how long the job may stay paused before the wait fails (0 = no limit;
         default: the connection's, else 3600).
@@ -89,7 +91,7 @@ class NexusICRunReportOperator(BaseJobOperator):
         template_id: int | str | None = None,
         template_name: str | None = None,
         output_type: str = "json",
-        parameters: dict[str, Any] | str | None = None,
+        parameters: dict[str, Any] | list[dict[str, Any]] | str | None = None,
         output_path: str | None = None,
         fetch_content: bool = True,
         max_paused_seconds: float | None = None,
@@ -132,7 +134,7 @@ class NexusICRunReportOperator(BaseJobOperator):
         if ready(self.output_type):
             require_output_type(self.output_type)
         if ready(self.parameters):
-            require_mapping("parameters", self.parameters)
+            report_parameters(self.parameters)
         if ready(self.output_path):
             check_output_path(self.output_path)
         if (ready(self.output_type) and self.fetch_content and self.output_path is None
@@ -161,8 +163,11 @@ class NexusICRunReportOperator(BaseJobOperator):
         return require_template_id(self.template_id)
 
     def start_options(self) -> dict[str, Any]:
-        parameters = {**self.shared_variables, **require_mapping("parameters", self.parameters)}
-        return {"output_type": require_output_type(self.output_type), "parameters": parameters,
+        own = report_parameters(self.parameters)
+        names = {p["parameterName"] for p in own}
+        shared = [p for p in report_parameters(self.shared_variables, "shared_variables")
+                  if p["parameterName"] not in names]
+        return {"output_type": require_output_type(self.output_type), "parameters": shared + own,
                 "lookup_by_name": self.template_name is not None}
 
     def report(self, context: Any, outcome: WaitOutcome) -> None:

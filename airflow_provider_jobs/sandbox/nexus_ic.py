@@ -1,9 +1,15 @@
 """Wood NEXUS IC's IC-Web REST API, simulated (mounted at /nexus_ic/: /icweb.dll and /data/icweb.dll).
 
 It behaves like one IC-Web server of one version (`site.version`): up to 6.8 the login is a GET and
-a job is read with `jobStatus?id=`; from 6.9 the login is a POST and `jobStatus/{id}` (and
-`jobStatus` without an id lists the user's jobs). Every call but the login needs `?hash=`; a hash
-unused for `idle_timeout` seconds is dropped (401). Errors are plain text, as on the real server.
+a job is read with `jobStatus?id=` (there is no job listing: `jobStatus` without an id is a 404); from
+6.9 the login is a POST, a job is read with `jobStatus/{id}`, `jobStatus` without an id (or with a
+`?id=`, which 6.9 ignores) lists the user's jobs, and `jobDismiss/{id}` dismisses a finished one.
+Every call but the login needs `?hash=`; a hash unused for `idle_timeout` seconds is dropped (401).
+Errors are plain text, as on the real server. `Report_Template` rows are keyed `RT_ID`; a report start
+takes its parameters as the documented `Parameter[]` (`[{"parameterName", "value"}]`) and answers
+400 naming the problem otherwise. `listing_lag` hides a new job from the listing for that long.
+The bodies of report starts and the X-NEXUS-Filter headers are recorded (`report_bodies`,
+`bo_filters`) for the contract tests.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "rtf": "application/rtf",
+    "pdf": "application/pdf",
 }
 NOT_FOUND = "Job identified by id was not found."
 
@@ -76,6 +83,7 @@ class ServerJob(SimRun):
         self.template = template
         self.output_type = output_type
         self.parameters = dict(parameters or {})
+        self.dismissed = False
 
     def status(self) -> tuple[int, float, bool]:
         code, progress, done = self.state()
@@ -103,6 +111,12 @@ class Site:
         self.templates: dict[int, ReportTemplate] = {}
         self.jobs: dict[str, ServerJob] = {}
         self._keys = itertools.count(7)
+        #: Seconds a new job stays out of the job listing (as if the listing were refreshed late).
+        self.listing_lag = 0.0
+        self.report_bodies: list[Any] = []
+        #: Statuses the next report starts answer AFTER making their job (a gateway's 502/504).
+        self.statuses_after_start: list[int] = []
+        self.bo_filters: list[str | None] = []
 
     def expire_credentials(self) -> None:
         """Drop every login hash (as the server does after 10 idle minutes)."""
@@ -167,6 +181,11 @@ class Site:
                                      content_type=job.get("content_type"), file_name=job.get("file_name"))
         return {"template_id": template.key, "name": template.name}
 
+    def fail_after_start(self, status: int = 502, times: int = 1) -> None:
+        """The next `times` report starts make their job, then answer `status` (as a gateway that gave up
+        waiting for IC-Web would)."""
+        self.statuses_after_start.extend([status] * times)
+
     def pause(self, job_id: str) -> None:
         self.jobs[job_id].pause()
 
@@ -202,6 +221,8 @@ class Site:
             return f"<html><body><h1>{t.name}</h1></body></html>".encode(), ctype, name
         if out == "rtf":
             return ("{\\rtf1\\ansi " + t.name + "\\par}").encode(), ctype, name
+        if out == "pdf":
+            return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + t.name.encode() + b"\n%%EOF\n", ctype, name
         return b"PK\x03\x04" + bytes(range(256)) + t.name.encode(), ctype, name
 
     # -- HTTP ---------------------------------------------------------------------------------------
@@ -218,6 +239,7 @@ class Site:
             r.add_get(f"{p}/jobStatus/", self.job_status_query)
             r.add_get(f"{p}/jobStatus/{{job_id:[^/]+}}", self.job_status_path)
             r.add_get(f"{p}/jobContent", self.job_content)
+            r.add_route("*", f"{p}/jobDismiss/{{job_id:[^/]+}}", self.job_dismiss)
 
     def _user(self, request: web.Request) -> str | None:
         token = request.query.get("hash")
@@ -275,6 +297,7 @@ class Site:
             return _text(f"Business object {request.match_info['table']} does not exist", 404)
         rows = list(self.templates.values())
         raw = request.headers.get("X-NEXUS-Filter")
+        self.bo_filters.append(raw)
         if raw:
             try:
                 filters = json.loads(raw).get("where") or []
@@ -285,7 +308,7 @@ class Site:
                     return _text(f"Unsupported filter {f!r}", 400)
                 value = str(f.get("value", "")).lower()  # the database compares case-insensitively
                 rows = [t for t in rows if t.name.lower() == value]
-        data = [{"Report_Template_Id": t.key, "Name": t.name, "Description": f"{t.name} report",
+        data = [{"RT_ID": t.key, "Name": t.name, "Description": f"{t.name} report",
                  **t.extra_fields} for t in rows]
         return json_response({"stamp": uuid.uuid4().hex, "startRow": 0, "pageSize": 100,
                               "totalRows": len(data), "rows": data})
@@ -299,6 +322,9 @@ class Site:
             body = await request.json()
         except ValueError:
             return _text("Request body is not JSON", 400)
+        self.report_bodies.append(body)
+        if not isinstance(body, dict):
+            return _text("Request body is not a report request object", 400)
         key = body.get("reportTemplate")
         template = self.templates.get(key) if isinstance(key, int) else None
         if template is None:
@@ -306,12 +332,16 @@ class Site:
         output = body.get("outputType", "json")
         if output not in CONTENT_TYPES:
             return _text(f"Unknown outputType {output!r}", 400)
-        parameters = body.get("parameters") or {}
-        if not isinstance(parameters, dict):
-            return _text("parameters must be an object", 400)
+        parameters, problem = _parameters(body.get("parameters"))
+        if problem:
+            return _text(problem, 400)
         job = ServerJob(template.life, kind="report", template=template, output_type=output,
                         parameters=parameters)
         self.jobs[job.run_id] = job
+        if self.statuses_after_start:
+            status = self.statuses_after_start.pop(0)
+            return web.Response(text=f"<html><body><h1>{status} Bad Gateway</h1></body></html>", status=status,
+                                content_type="text/html")
         return json_response(self._server_job(job, with_clock=False))
 
     def _server_job(self, job: ServerJob, with_clock: bool) -> dict[str, Any]:
@@ -335,19 +365,24 @@ class Site:
                                 "status": code}
         if with_clock:
             body.update(startClock=_clock(job.created), endClock=_clock(job.ended_at) if done else False,
-                        dismissed=False, canDismiss=done)
+                        dismissed=job.dismissed, canDismiss=done and not job.dismissed)
         return body
 
     def _job(self, job_id: str | None) -> ServerJob | None:
         job = self.jobs.get(job_id or "")
         return None if job is None or job.vanished() else job
 
+    def listed_jobs(self) -> list[ServerJob]:
+        """The jobs the 6.9 listing shows now (a job younger than listing_lag is not in it yet)."""
+        now = time.time()
+        return [j for j in self.jobs.values() if not j.vanished() and now - j.created >= self.listing_lag]
+
     async def job_status_query(self, request: web.Request) -> web.Response:
         if self._user(request) is None:
             return self._deny()
         if self.post_login:
             # 6.9+: without an id in the path, the answer is every job of the user (the query is ignored)
-            return json_response({"jobs": [self._server_job(j, True) for j in self.jobs.values()]})
+            return json_response({"jobs": [self._server_job(j, True) for j in self.listed_jobs()]})
         job = self._job(request.query.get("id"))
         if job is None:
             return _text(NOT_FOUND, 404)
@@ -361,6 +396,19 @@ class Site:
         job = self._job(request.match_info["job_id"])
         if job is None:
             return _text(NOT_FOUND, 404)
+        return json_response(self._server_job(job, with_clock=True))
+
+    async def job_dismiss(self, request: web.Request) -> web.Response:
+        if not self.post_login:
+            return _text("Not Found", 404)  # jobDismiss exists from 6.9
+        if self._user(request) is None:
+            return self._deny()
+        job = self._job(request.match_info["job_id"])
+        if job is None:
+            return _text(NOT_FOUND, 404)
+        if not job.status()[2]:
+            return _text(f"Job {job.run_id} cannot be dismissed until it has finished", 400)
+        job.dismissed = True
         return json_response(self._server_job(job, with_clock=True))
 
     async def job_content(self, request: web.Request) -> web.Response:
@@ -385,6 +433,26 @@ class Site:
             disposition = f"attachment;filename*=UTF-8''{quote(name)}"
         return web.Response(body=data, status=200, headers={"Content-Type": ctype,
                                                               "Content-Disposition": disposition})
+
+
+def _parameters(value: Any) -> tuple[dict[str, Any], str | None]:
+    """The documented Parameter[] as {name: value}, or the 400 text that names what is wrong with it."""
+    if value is None:
+        return {}, None
+    if not isinstance(value, list):
+        return {}, (f"parameters must be a Parameter[] array of {{parameterName, value}} objects, not "
+                    f"{type(value).__name__}")
+    out: dict[str, Any] = {}
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            return {}, f"parameters[{i}] is not a Parameter object"
+        name = item.get("parameterName")
+        if not isinstance(name, str) or not name:
+            return {}, f"parameters[{i}] has no parameterName"
+        if "value" not in item:
+            return {}, f"parameters[{i}] ({name}) has no value"
+        out[name] = item["value"]
+    return out, None
 
 
 def load_demo_jobs(site: Site) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import time
 
@@ -214,10 +215,98 @@ def test_start_sends_template_output_type_and_parameters(nexus, hook):
     assert (job.template.key, job.output_type) == (12, "html")
     assert job.parameters == {"Component_ID": 4, "Asset": "A-1"}
     assert run.details["parameter_names"] == ["Asset", "Component_ID"] and run.job_id == "12"
+    # a dict from the DAG author goes out as the documented Parameter[] list
+    assert nexus.report_bodies[-1] == {"reportTemplate": 12, "outputType": "html", "parameters": [
+        {"parameterName": "Component_ID", "value": 4}, {"parameterName": "Asset", "value": "A-1"}]}
     with pytest.raises(NotFoundError, match="report template 99 was not found.*Check template_id"):
         hook.start_run("99")
     with pytest.raises(ConfigurationError, match="^output_type"):
-        hook.start_run("12", output_type="pdf")
+        hook.start_run("12", output_type="docx")
+
+
+def test_parameters_as_the_documented_list_are_sent_as_they_are(nexus, hook):
+    nexus.add_template("R", key=12)
+    given = [{"parameterName": "Component_ID", "value": [4, 5]}, {"parameterName": "Since", "value": None,
+                                                                  "displayName": "Since (ignored)"}]
+    run = hook.start_run("12", parameters=given)
+    assert nexus.report_bodies[-1]["parameters"] == [{"parameterName": "Component_ID", "value": [4, 5]},
+                                                     {"parameterName": "Since", "value": None}]
+    assert nexus.jobs[run.run_id].parameters == {"Component_ID": [4, 5], "Since": None}
+    assert run.details["parameter_names"] == ["Component_ID", "Since"]
+
+
+@pytest.mark.parametrize(("parameters", "match"), [
+    ([{"value": 1}], r"^parameters\[0\]\.parameterName: is None"),
+    ([{"parameterName": "A", "value": 1}, {"parameterName": " ", "value": 2}], r"^parameters\[1\]\.parameterName"),
+    ([{"parameterName": "A"}], r"^parameters\[0\]\.value: is missing"),
+    ([{"parameterName": "A", "value": 1}, {"parameterName": "A", "value": 2}], r"'A' is given twice"),
+    (["A=1"], r"^parameters\[0\]: is a str, not a Parameter object"),
+    ("A=1", r"^parameters: is a str.*parameterName"),
+    ({"": 1}, r"^parameters: has keys that are not names"),
+])
+def test_bad_parameters_fail_naming_the_field_before_any_request(nexus, hook, parameters, match):
+    nexus.add_template("R", key=12)
+    with pytest.raises(ConfigurationError, match=match):
+        hook.start_run("12", parameters=parameters)
+    assert nexus.state.requests("nexus_ic") == []
+
+
+def test_sandbox_refuses_parameters_that_are_not_the_documented_list(sandbox, nexus, hook):
+    import requests
+
+    nexus.add_template("R", key=12)
+    hook.licence()
+    token = nexus.issued_hashes[-1]
+    url = f"{sandbox.url}/nexus_ic/icweb.dll/report/?hash={token}"
+    for body, said in [({"reportTemplate": 12, "parameters": {"Asset": "A"}}, "must be a Parameter[] array"),
+                       ({"reportTemplate": 12, "parameters": [{"value": 1}]}, "parameters[0] has no parameterName"),
+                       ({"reportTemplate": 12, "parameters": [{"parameterName": "A"}]}, "(A) has no value")]:
+        answer = requests.post(url, json=body, timeout=10)
+        assert answer.status_code == 400 and said in answer.text
+    assert nexus.starts() == 0
+
+
+def test_pdf_reports_are_binary_content_saved_to_a_file(nexus, hook, tmp_path):
+    nexus.add_template("Summary", key=12, running=0.05)
+    run = wait_until_done(hook, hook.start_run("12", output_type="pdf"))
+    assert nexus.report_bodies[-1]["outputType"] == "pdf"
+    with pytest.raises(ConfigurationError, match="^output_path: .*application/pdf.*cannot go through XCom"):
+        hook.job_content(run.run_id)
+    info = hook.job_content(run.run_id, f"{tmp_path}/")
+    assert info["file_name"] == "Summary.pdf" and (tmp_path / "Summary.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_template_rows_are_keyed_rt_id_by_default(nexus, hook):
+    nexus.add_template("Anomaly Register", key=31)
+    assert hook.settings.template_key_field == "RT_ID"
+    run = hook.start_run("Anomaly Register", lookup_by_name=True)
+    assert run.details["template_id"] == "31" and nexus.report_bodies[-1]["reportTemplate"] == 31
+    assert nexus.bo_filters == ['{"where": [{"field": "Name", "value": "Anomaly Register"}]}']
+
+
+@pytest.mark.parametrize(("host", "base"), [
+    ("https://nexus.example.com", "https://nexus.example.com/data/icweb.dll"),
+    ("nexus.example.com", "https://nexus.example.com/data/icweb.dll"),
+    ("https://nexus.example.com/", "https://nexus.example.com/data/icweb.dll"),
+    ("https://nexus.example.com/data/icweb.dll", "https://nexus.example.com/data/icweb.dll"),
+    ("https://nexus.example.com/data/icweb.dll/", "https://nexus.example.com/data/icweb.dll"),
+    ("https://nexus.example.com/icweb.dll", "https://nexus.example.com/icweb.dll"),
+    ("https://nexus.example.com/data", "https://nexus.example.com/data/icweb.dll"),
+    ("http://10.0.0.5:8080/IC/icweb.dll", "http://10.0.0.5:8080/IC/icweb.dll"),
+])
+def test_base_url_from_the_host(sandbox, nexus, connect, host, base):
+    connect(host=host)
+    assert NexusICHook().settings.base_url == base
+    assert nexus.state.requests("nexus_ic") == []
+
+
+@pytest.mark.parametrize("prefix", ["/icweb.dll", "/data/icweb.dll"])
+def test_both_base_paths_work(sandbox, nexus, connect, prefix):
+    connect(host=f"{sandbox.url}/nexus_ic{prefix}")
+    nexus.add_template("R", key=12, running=0.05)
+    hook = NexusICHook()
+    assert wait_until_done(hook, hook.start_run("12")).state == JobState.SUCCESS
+    assert all(s.path.startswith(prefix + "/") for s in nexus.state.requests("nexus_ic"))
 
 
 def test_unknown_job_id_is_a_clear_not_found(nexus, connect):
@@ -427,3 +516,118 @@ def test_sandbox_admin_api_adds_templates_and_jobs(sandbox, hook):
     job = requests.post(f"{sandbox.url}/_admin/jobs", timeout=10,
                         json={"vendor": "nexus_ic", "job": {"kind": "import", "running": 0.05}}).json()
     assert hook.job_status(job["job_id"]).run_id == job["job_id"]
+
+
+# --- IC-Web 6.9's job listing: what recovery after an ambiguous start compares with -----------------------
+def test_the_job_listing_exists_from_6_9_only(nexus, connect):
+    nexus.add_template("R", key=12, running=5)
+    connect()
+    hook = NexusICHook()
+    started = hook.start_run("12")
+    assert [j["id"] for j in hook.list_jobs()] == [started.run_id]
+    assert [j["id"] for j in asyncio.run(hook.alist_jobs())] == [started.run_id]
+    nexus.version = "6.8"
+    connect()
+    assert NexusICHook().list_jobs() is None  # jobStatus without an id: 404, no listing
+
+
+def test_find_started_run_is_the_job_that_appeared_since_the_marker(nexus, hook):
+    nexus.add_template("R", key=12, running=0.05)
+    nexus.add_template("S", key=13, running=0.05)
+    old = hook.start_run("13")
+    marker = hook.start_marker("R", lookup_by_name=True)
+    assert marker["listing"] is True and len(marker["seen"]) == 1 and marker["at"] <= time.time()
+    assert old.run_id not in json.dumps(marker)  # digests, not ids
+    assert hook.find_started_run("R", marker, lookup_by_name=True) is None
+    started = hook.start_run("R", lookup_by_name=True, parameters={"Asset": "A"})
+    time.sleep(0.3)  # a short job: finished when recovery looks
+    found = hook.find_started_run("R", marker, lookup_by_name=True, parameters={"Asset": "A"})
+    assert (found.run_id, found.job_id, found.state) == (started.run_id, "12", JobState.SUCCESS)
+    assert found.details["template_name"] == "R" and found.details["parameter_names"] == ["Asset"]
+    assert found.details["adopted"] is True
+    again = asyncio.run(hook.afind_started_run("R", marker, lookup_by_name=True))
+    assert again.run_id == started.run_id
+
+
+def test_two_new_jobs_of_the_user_are_not_guessed_between(nexus, hook):
+    nexus.add_template("R", key=12, running=5)
+    marker = hook.start_marker("12")
+    first, second = hook.start_run("12"), hook.start_run("12")
+    with pytest.raises(AmbiguousStartError, match="2 server jobs .* adopts none and starts nothing more") as err:
+        hook.find_started_run("12", marker)
+    assert first.run_id in str(err.value) and second.run_id in str(err.value)
+
+
+def test_no_listing_before_6_9_means_recovery_cannot_look(nexus, connect):
+    nexus.version = "6.8"
+    connect()
+    nexus.add_template("R", key=12)
+    hook = NexusICHook()
+    marker = hook.start_marker("12")
+    assert marker["listing"] is False and "seen" not in marker
+    hook.start_run("12")
+    with pytest.raises(NotImplementedError, match="no job listing"):
+        hook.find_started_run("12", marker)
+
+
+def test_a_failing_listing_does_not_stop_the_start(nexus, hook, output):
+    nexus.add_template("R", key=12)
+    hook.licence()
+    nexus.state.add_fault("nexus_ic", "/jobStatus$", [500] * 5)
+    with captured_logs() as logs:
+        marker = hook.start_marker("12")
+    assert marker["listing"] is None and "the job listing failed" in "\n".join(logs.records) + output()
+    with pytest.raises(NotImplementedError):
+        hook.find_started_run("12", marker)
+
+
+def test_status_form_falls_back_when_the_server_does_not_know_it(nexus, connect, output):
+    nexus.add_template("R", key=12, running=5)
+    # an IC-Web 6.8 told to read jobStatus/{id}: that route is a 404 "Not Found", so the hook reads ?id=
+    nexus.version = "6.8"
+    connect(extra={"api_version": "6.8", "job_status_form": "path"})
+    hook = NexusICHook()
+    run = hook.start_run("12")
+    with captured_logs() as logs:
+        assert hook.get_run(run).run_id == run.run_id
+        assert hook.get_run(run).run_id == run.run_id
+    assert hook.status_form == "query" and "reading jobs with jobStatus?id=" in "\n".join(logs.records) + output()
+    paths = [s.path for s in nexus.state.requests("nexus_ic", path_regex="/jobStatus")]
+    assert paths[-3:] == [f"/icweb.dll/jobStatus/{run.run_id}", "/icweb.dll/jobStatus", "/icweb.dll/jobStatus"]
+    # an unknown job on that server is still a clear not-found, not a loop
+    with pytest.raises(NotFoundError, match="was not found"):
+        NexusICHook().job_status("{0}")
+
+
+def test_a_6_9_server_read_with_the_old_form_answers_from_its_listing(nexus, connect):
+    nexus.add_template("R", key=12, running=5)
+    connect(extra={"job_status_form": "query"})  # a 6.9 server ignores ?id= and lists every job
+    hook = NexusICHook()
+    run = hook.start_run("12")
+    assert hook.get_run(run).run_id == run.run_id and hook.status_form == "path"
+    assert hook.get_run(run).run_id == run.run_id
+    paths = [s.path for s in nexus.state.requests("nexus_ic", path_regex="/jobStatus")]
+    assert paths == ["/icweb.dll/jobStatus", f"/icweb.dll/jobStatus/{run.run_id}"]
+    with pytest.raises(NotFoundError, match="not in the user's job list"):
+        NexusICHook().job_status("{0}")
+
+
+def test_job_status_form_setting_is_checked(connect, nexus):
+    connect(extra={"job_status_form": "slash"})
+    with pytest.raises(ConfigurationError, match="extra field 'job_status_form': 'slash' is not one of path, query"):
+        NexusICHook().licence()
+
+
+def test_sandbox_job_dismiss_is_6_9_only_and_for_finished_jobs(sandbox, nexus, connect, hook):
+    import requests
+
+    nexus.add_template("R", key=12, running=0.05)
+    run = hook.start_run("12")
+    token = {"hash": nexus.issued_hashes[-1]}
+    url = f"{sandbox.url}/nexus_ic/icweb.dll/jobDismiss/{run.run_id}"
+    wait_until_done(hook, run)
+    assert requests.post(url, params=token, timeout=10).json()["dismissed"] is True
+    (listed,) = hook.list_jobs()
+    assert listed["dismissed"] is True and listed["canDismiss"] is False
+    nexus.version = "6.8"
+    assert requests.post(url, params=token, timeout=10).status_code == 404

@@ -243,11 +243,28 @@ def test_shared_variables_become_report_parameters(nexus):
     assert run_dag(dag) == {"report": "success"}
     (job,) = nexus.jobs.values()
     assert job.parameters == {"region": "EU", "Component_ID": 12}
+    assert nexus.report_bodies[-1]["parameters"] == [{"parameterName": "region", "value": "EU"},
+                                                     {"parameterName": "Component_ID", "value": 12}]
+
+
+def test_parameters_given_as_the_documented_list(nexus, tmp_path):
+    nexus.add_template("R", key=12, running=0.1)
+    dag = make_dag("nexus_parameter_list")
+    with dag:
+        op = NexusICRunReportOperator(
+            task_id="report", template_id=12, output_type="pdf", output_path=f"{tmp_path}/",
+            parameters=[{"parameterName": "Component_ID", "value": "{{ 6 * 2 }}"}], **FAST)
+    op.apply_shared_variables({"Component_ID": 1, "region": "EU"})
+    assert run_dag(dag) == {"report": "success"}
+    assert nexus.report_bodies[-1] == {"reportTemplate": 12, "outputType": "pdf", "parameters": [
+        {"parameterName": "region", "value": "EU"}, {"parameterName": "Component_ID", "value": "12"}]}
+    assert (tmp_path / "R.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_retry_reattaches_instead_of_starting_again(sandbox, nexus, output):
     nexus.add_template("R", key=12, running=0.8)
-    sandbox.fault("nexus_ic", "/jobStatus", {"kind": "status", "status": 400, "body": "proxy hiccup"})
+    # the first status read (not the job listing taken before the start) fails the try; the retry reattaches
+    sandbox.fault("nexus_ic", "/jobStatus/", {"kind": "status", "status": 403, "body": "proxy hiccup"})
     dag = make_dag("nexus_reattach")
     with dag:
         NexusICRunReportOperator(task_id="report", template_id=12, deferrable=False, retries=1, retry_delay=0,
@@ -287,8 +304,10 @@ def test_no_hash_password_or_key_in_logs_xcom_or_trigger(nexus, connect, auth_ty
     ("kwargs", "field"),
     [({}, "template_id"), ({"template_id": 1, "template_name": "x"}, "template_id"),
      ({"template_id": "abc"}, "template_id"), ({"template_id": 1.5}, "template_id"),
-     ({"template_name": ""}, "template_name"), ({"template_id": 1, "output_type": "pdf"}, "output_type"),
+     ({"template_name": ""}, "template_name"), ({"template_id": 1, "output_type": "docx"}, "output_type"),
      ({"template_id": 1, "parameters": ["a"]}, "parameters"),
+     ({"template_id": 1, "parameters": [{"parameterName": "A"}]}, r"parameters\[0\]\.value"),
+     ({"template_id": 1, "output_type": "pdf"}, "output_path"),
      ({"template_id": 1, "output_type": "xlsx"}, "output_path"),
      ({"template_id": 1, "output_path": ""}, "output_path"),
      ({"template_id": 1, "if_running": "fail"}, "if_running"),
