@@ -6,6 +6,8 @@ from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
 
 DEFAULT_API_VERSION = "v2"
 DEFAULT_SESSION_IDLE_TIMEOUT = 1800
+#: Seconds an ambiguous start's recovery looks for the run (a run "can be briefly absent from both" lists).
+DEFAULT_START_VISIBILITY_LAG = 20.0
 #: The Monitor page a run links to. {pod_url} is the server URL without its /saas suffix.
 DEFAULT_MONITOR_URL_TEMPLATE = "{pod_url}/cloudUI/products/monitor/main/RunningJobs/di?taskId={task_id}&runId={run_id}"
 
@@ -32,6 +34,12 @@ CONNECTION_FORM: dict[str, Any] = {
             "description": "Informatica ends a session unused for 30 minutes; the hook logs in again shortly "
             f"before. Default {DEFAULT_SESSION_IDLE_TIMEOUT}.",
             "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        },
+        "start_visibility_lag": {
+            "label": "Start visibility lag (seconds)",
+            "description": "After a start whose answer was lost, how long to look in the activity monitor and "
+            f"log for the run it may have made before starting again. Default {DEFAULT_START_VISIBILITY_LAG:g}.",
+            "schema": {"type": ["number", "null"], "minimum": 0},
         },
         "monitor_url_template": {
             "label": "Monitor link template",

@@ -23,7 +23,9 @@ import string
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -45,6 +47,22 @@ def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}Z"
+
+
+_EASTERN = ZoneInfo("America/New_York")
+
+
+def _eastern(epoch: float | None) -> str | None:
+    """A time as the activity monitor's startTime / endTime show it: US Eastern wall clock, no offset."""
+    if epoch is None:
+        return None
+    local = datetime.fromtimestamp(epoch, tz=_EASTERN)
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + f".{int(epoch * 1000) % 1000:03d}"
+
+
+def _epoch(text: str) -> float:
+    """A UTC ISO 8601 query value ('2021-06-10T05:48:28Z') as epoch seconds."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def _token(length: int = 22) -> str:
@@ -262,6 +280,13 @@ class Site:
         self.runs.append(run)
         return run
 
+    def start_taskflow_elsewhere(self, name: str) -> TaskflowRun:
+        """A run of a taskflow service started outside this client (another caller of its service URL)."""
+        flow = self.taskflows[name]
+        run = TaskflowRun(flow, str(next(self._flow_run_ids)), {})
+        flow.runs.append(run)
+        return run
+
     def admin_add_job(self, job: dict[str, Any]) -> dict[str, Any]:
         steps = [tuple(s) for s in job["steps"]] if job.get("steps") else None
         if job.get("kind") == "taskflow":
@@ -269,7 +294,8 @@ class Site:
                                      running=float(job.get("running", 0.3)))
             return {"name": flow.name, "federated_id": flow.federated_id}
         task = self.add_task(job["name"], task_type=job.get("type", "MTT"), path=job.get("path"),
-                             final=str(job.get("final", "1")), steps=steps, running=float(job.get("running", 0.3)))
+                             final=str(job.get("final", "1")), steps=steps, running=float(job.get("running", 0.3)),
+                             visible_after=float(job.get("visible_after", 0.0)))
         return {"task_id": task.task_id, "federated_id": task.federated_id, "name": task.name, "path": task.path,
                 "type": task.task_type}
 
@@ -294,6 +320,7 @@ class Site:
         r.add_post("/{pod}/saas/public/core/v3/lookup", self.lookup)
         r.add_post("/{pod}/active-bpel/rt/{name}", self.start_taskflow)
         r.add_get("/{pod}/active-bpel/services/tf/status/{run_id}", self.taskflow_status)
+        r.add_get("/{pod}/active-bpel/services/tf/status", self.taskflow_status_list)
 
     def _server_url(self, request: web.Request) -> str:
         return f"{request.scheme}://{request.host}/{self.vendor}/{self.pod}/saas"
@@ -468,8 +495,9 @@ class Site:
         word = MONITOR_WORDS.get(vendor_state, vendor_state) if done else vendor_state
         return {"@type": "activityMonitorEntry", "id": run.log_id, "type": run.task.task_type,
                 "taskId": run.task.task_id, "taskName": run.task.name, "objectName": "dbo.Customers",
-                "runId": int(run.run_id), "startTime": _iso(run.created),
-                "endTime": _iso(run.ended_at) if done else None, "executionState": word,
+                "runId": int(run.run_id), "startTime": _eastern(run.created), "startTimeUtc": _iso(run.created),
+                "endTime": _eastern(run.ended_at) if done else None,
+                "endTimeUtc": _iso(run.ended_at) if done else None, "executionState": word,
                 **run.rows(), "errorMsg": run.error_message(), "startedBy": run.started_by,
                 "runContextType": "REST_API" if run.started_by == USER else "SCHEDULER", "scheduleName": None,
                 "callbackURL": run.body.get("callbackURL"), "orgId": ORG_ID}
@@ -477,7 +505,8 @@ class Site:
     def _flow_monitor_entry(self, run: TaskflowRun) -> dict[str, Any]:
         return {"@type": "activityMonitorEntry", "id": run.run_id, "type": "TASKFLOW",
                 "taskId": run.flow.federated_id, "taskName": run.flow.name, "objectName": "",
-                "runId": int(run.run_id), "startTime": _iso(run.created), "endTime": None,
+                "runId": int(run.run_id), "startTime": _eastern(run.created), "startTimeUtc": _iso(run.created),
+                "endTime": None, "endTimeUtc": None,
                 "executionState": "RUNNING", "successSourceRows": 0, "failedSourceRows": 0,
                 "successTargetRows": 0, "failedTargetRows": 0, "errorMsg": None, "startedBy": USER,
                 "runContextType": "REST_API", "orgId": ORG_ID}
@@ -496,9 +525,10 @@ class Site:
         vendor_state, _, _ = run.state()
         task = run.task
         return {"@type": "activityLogEntry", "id": run.log_id, "type": task.task_type, "objectId": task.task_id,
-                "objectName": task.name, "runId": int(run.run_id), "startTime": _iso(run.created),
-                "endTime": _iso(run.ended_at), "startTimeUtc": _iso(run.created), "endTimeUtc": _iso(run.ended_at),
-                "state": int(vendor_state), "success": 1 if vendor_state in ("1", "2") else 0, **run.rows(),
+                "objectName": task.name, "runId": int(run.run_id), "startTime": _eastern(run.created),
+                "endTime": _eastern(run.ended_at), "startTimeUtc": _iso(run.created), "endTimeUtc": _iso(run.ended_at),
+                "state": int(vendor_state), "isStopped": run.stopped,
+                "success": 1 if vendor_state in ("1", "2") else 0, **run.rows(),
                 "errorMsg": run.error_message(), "startedBy": run.started_by,
                 "runContextType": "REST_API" if run.started_by == USER else "SCHEDULER", "entries": []}
 
@@ -562,24 +592,58 @@ class Site:
         flow.runs.append(run)
         return json_response({"RunId": int(run.run_id)})
 
+    def _flow_status(self, run: TaskflowRun) -> dict[str, Any]:
+        status, _, done = run.state()
+        return {
+            "assetName": run.flow.name, "assetType": "TASKFLOW", "location": run.flow.location,
+            "runId": int(run.run_id), "status": status, "startTime": _iso(run.created),
+            "endTime": _iso(run.ended_at) if done else None,
+            "duration": str(int((run.ended_at or time.time()) - run.created)),
+            "errorMessage": run.flow.error if done and status not in ("SUCCESS", "STOPPED") else None,
+            "runtimeEnv": "Informatica Cloud Hosted Agent", "startedBy": USER, "subtasks": 1,
+        }
+
+    def _flow_run(self, run_id: str) -> TaskflowRun | None:
+        run = next((r for f in self.taskflows.values() for r in f.runs if r.run_id == run_id), None)
+        return None if run is None or run.vanished() else run
+
     async def taskflow_status(self, request: web.Request) -> web.Response:
         if self._wrong_pod(request):
             return web.Response(status=404)
         if self._v3_user(request) is None:
             return self._v3_deny()
         run_id = request.match_info["run_id"]
-        run = next((r for f in self.taskflows.values() for r in f.runs if r.run_id == run_id), None)
-        if run is None or run.vanished():
+        run = self._flow_run(run_id)
+        if run is None:
             return v3_error(404, "AE_10003", f"No taskflow run has the id {run_id}.")
-        status, _, done = run.state()
-        return json_response({
-            "assetName": run.flow.name, "assetType": "TASKFLOW", "location": run.flow.location,
-            "runId": int(run.run_id), "status": status, "startTime": _iso(run.created),
-            "endTime": _iso(run.ended_at) if done else None,
-            "duration": str(int((run.ended_at or time.time()) - run.created)),
-            "errorMessage": run.flow.error if done and status != "SUCCESS" else None,
-            "runtimeEnv": "Informatica Cloud Hosted Agent", "startedBy": USER, "subtasks": 1,
-        })
+        return json_response(self._flow_status(run))
+
+    async def taskflow_status_list(self, request: web.Request) -> web.Response:
+        """`?runId, runStatus, startTime, endTime (UTC), offset, rowLimit` (max 50, default 10), newest first."""
+        if self._wrong_pod(request):
+            return web.Response(status=404)
+        if self._v3_user(request) is None:
+            return self._v3_deny()
+        q = request.query
+        try:
+            since = _epoch(q["startTime"]) if q.get("startTime") else None
+            until = _epoch(q["endTime"]) if q.get("endTime") else None
+            offset, limit = int(q.get("offset", 0)), int(q.get("rowLimit", 10))
+        except ValueError as exc:
+            return v3_error(400, "AE_10004", f"Invalid query parameter: {exc}.")
+        if limit > 50:
+            return v3_error(400, "AE_10004", "rowLimit cannot be more than 50.")
+        runs = [r for f in self.taskflows.values() for r in f.runs if not r.vanished()]
+        if q.get("runId"):
+            runs = [r for r in runs if r.run_id == q["runId"]]
+        if q.get("runStatus"):
+            runs = [r for r in runs if r.state()[0].lower() == q["runStatus"].lower()]
+        if since is not None:
+            runs = [r for r in runs if r.created >= since]
+        if until is not None:
+            runs = [r for r in runs if (r.ended_at or time.time()) <= until]
+        runs.sort(key=lambda r: r.created, reverse=True)
+        return json_response([self._flow_status(r) for r in runs[offset:offset + limit]])
 
 
 def load_demo_jobs(site: Site) -> dict[str, Any]:

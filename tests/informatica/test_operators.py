@@ -333,8 +333,9 @@ def test_if_running_fail_start_attach_and_wait(iics, output):
 
 def test_retry_reattaches_instead_of_starting_again(sandbox, iics, output):
     task = iics.add_task("Long", running=0.8)
-    # the first monitor read looks for a run already going; the second is the wait's, which fails
-    sandbox.fault("informatica", "activityMonitor", PASS, {"kind": "status", "status": 400, "body": json.dumps(
+    # the first monitor read looks for a run already going, the second is the start's marker; the third is the
+    # wait's, which fails
+    sandbox.fault("informatica", "activityMonitor", PASS, PASS, {"kind": "status", "status": 400, "body": json.dumps(
         {"@type": "error", "code": "UI_10000", "description": "proxy hiccup", "statusCode": 400})})
     dag = make_dag("iics_reattach")
     with dag:
