@@ -666,11 +666,16 @@ class InformaticaCloudHook(JobApiHook):
             raise ConfigurationError("inputs", f"only a {TASKFLOW_SERVICE} takes inputs",
                                      "Give task parameters to a task in a parameter file (parameter_file_name).")
         body, details = yield from self._job_body(job, kind, by)
-        for key, value in (("callbackURL", require_callback_url(callback_url)),
-                           ("parameterFileName", require_optional_text("parameter_file_name", parameter_file_name)),
-                           ("parameterFileDir", require_optional_text("parameter_file_dir", parameter_file_dir))):
-            if value is not None:
-                body[key] = value
+        callback = require_callback_url(callback_url)
+        if callback is not None:
+            body["callbackURL"] = callback
+        # "Starting a job": the parameter file is a runtime property, not a field of the job object
+        runtime = {key: value for key, value in (
+            ("parameterFileName", require_optional_text("parameter_file_name", parameter_file_name)),
+            ("parameterFileDir", require_optional_text("parameter_file_dir", parameter_file_dir)))
+            if value is not None}
+        if runtime:
+            body["runtime"] = {"@type": "mtTaskRuntime", **runtime}
         try:
             resp = yield self._call("POST", "/api/v2/job", "start job", json=body)
         except NotFoundError as exc:

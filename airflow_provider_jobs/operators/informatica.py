@@ -80,8 +80,8 @@ class InformaticaRunTaskOperator(_TaskReference, BaseJobOperator):
     :param task_name: its name (for TASKFLOW_SERVICE: the API name of its service URL); or
     :param task_path: its path from the project, e.g. "Sales/Daily/Load Customers" (found with the v3 lookup).
     :param callback_url: passed to Informatica as callbackURL (it posts the job's status there when it ends).
-    :param parameter_file_name: passed as parameterFileName.
-    :param parameter_file_dir: passed as parameterFileDir.
+    :param parameter_file_name: passed as the job runtime's parameterFileName ("runtime": {"@type": "mtTaskRuntime"}).
+    :param parameter_file_dir: passed as the job runtime's parameterFileDir.
     :param inputs: the JSON body of a TASKFLOW_SERVICE run (its input fields; shared variables of a chain).
     :param clean_stop: stop with cleanStop=true when the task is killed or its timeout is reached.
 

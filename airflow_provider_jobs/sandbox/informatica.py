@@ -125,6 +125,9 @@ class TaskRun(SimRun):
         self.stop_requested_at: float | None = None
         self.clean_stop: bool | None = None
         self.log_id = uuid.uuid4().hex[:20]
+        runtime = self.body.get("runtime") if isinstance(self.body.get("runtime"), dict) else {}
+        #: (parameterFileName, parameterFileDir) the run was started with, as the job's runtime gave them
+        self.parameter_file = (runtime.get("parameterFileName"), runtime.get("parameterFileDir"))
 
     def state(self, now: float | None = None) -> tuple[str, float, bool]:
         now = time.time() if now is None else now
@@ -458,6 +461,13 @@ class Site:
         callback = body.get("callbackURL")
         if callback is not None and not str(callback).startswith(("http://", "https://")):
             return v2_error(400, "UI_10000", f"Invalid callbackURL '{callback}'.")
+        misplaced = sorted(k for k in ("parameterFileName", "parameterFileDir") if k in body)
+        if misplaced:  # "Starting a job": they are runtime properties
+            return v2_error(400, "UI_10000", f"Unrecognized field(s) {', '.join(misplaced)} in the job object; "
+                            "parameter files are given in runtime (@type mtTaskRuntime).")
+        runtime = body.get("runtime")
+        if runtime is not None and (not isinstance(runtime, dict) or runtime.get("@type") != "mtTaskRuntime"):
+            return v2_error(400, "UI_10000", "runtime must be an object with \"@type\": \"mtTaskRuntime\".")
         task = self._find_task(body)
         if task is None:
             ref = body.get("taskId") or body.get("taskFederatedId") or body.get("taskName")

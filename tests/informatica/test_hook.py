@@ -122,18 +122,38 @@ def test_each_way_of_naming_a_task(iics, hook):
 
 
 def test_callback_url_and_parameter_files_are_passed_through(iics, hook):
-    task = iics.add_task("Load", running=0.1)
+    task = iics.add_task("Load", running=0.1, allow_concurrent=True)
     run = hook.start_run(task.task_id, task_type="MTT", callback_url="https://example.com/iics",
                          parameter_file_name="load.param", parameter_file_dir="/agent/params")
     (body,) = job_bodies(iics)
     assert body == {"@type": "job", "taskType": "MTT", "taskId": task.task_id,
-                    "callbackURL": "https://example.com/iics", "parameterFileName": "load.param",
-                    "parameterFileDir": "/agent/params"}
+                    "callbackURL": "https://example.com/iics",
+                    "runtime": {"@type": "mtTaskRuntime", "parameterFileName": "load.param",
+                                "parameterFileDir": "/agent/params"}}
     assert run.details["callback_url"] == "https://example.com/iics"
+    assert iics.runs[0].parameter_file == ("load.param", "/agent/params")
+    hook.start_run(task.task_id, task_type="MTT", parameter_file_name="only.param")
+    assert job_bodies(iics)[1]["runtime"] == {"@type": "mtTaskRuntime", "parameterFileName": "only.param"}
     with pytest.raises(ConfigurationError, match="^callback_url"):
         hook.start_run(task.task_id, task_type="MTT", callback_url="ftp://x")
     with pytest.raises(ConfigurationError, match="^inputs"):
         hook.start_run(task.task_id, task_type="MTT", inputs={"a": 1})
+
+
+def test_sandbox_refuses_parameter_files_outside_runtime(iics, hook, sandbox):
+    """As "Starting a job" documents them: a top-level parameterFileName is not a field of the job object."""
+    task = iics.add_task("Load", running=0.1, allow_concurrent=True)
+    hook.start_run(task.task_id, task_type="MTT")  # logs in
+    session = iics.issued_sessions[0]
+    url = f"{sandbox.url}/informatica/na4/saas/api/v2/job"
+    headers = {"icSessionId": session, "Accept": "application/json"}
+    bad = requests.post(url, headers=headers, timeout=5, json={
+        "@type": "job", "taskId": task.task_id, "taskType": "MTT", "parameterFileName": "load.param"})
+    assert bad.status_code == 400 and "runtime" in bad.json()["description"]
+    wrong = requests.post(url, headers=headers, timeout=5, json={
+        "@type": "job", "taskId": task.task_id, "taskType": "MTT", "runtime": {"parameterFileName": "x"}})
+    assert wrong.status_code == 400
+    assert len(iics.runs) == 1
 
 
 def test_unknown_task_or_path_is_a_clear_error(iics, hook):
