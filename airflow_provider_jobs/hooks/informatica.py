@@ -53,13 +53,16 @@ from airflow_provider_jobs.core.inputs import require_choice, require_id, requir
 from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "informatica"
-__all__ = ["CONNECTION_FORM", "RUN_TASK_TYPES", "TASKFLOW_SERVICE", "TASK_TYPES", "InformaticaCloudHook"]
+__all__ = ["CONNECTION_FORM", "RESUME_MODES", "RUN_TASK_TYPES", "TASKFLOW_SERVICE", "TASK_TYPES",
+           "InformaticaCloudHook"]
 
 #: Task types of the job resource: masking, replication, synchronization, mapping, PowerCenter, linear taskflow.
 TASK_TYPES = ("DMASK", "DRS", "DSS", "MTT", "PCS", "WORKFLOW")
 #: This provider's name for a taskflow published as a service (started through /active-bpel/rt/<name>).
 TASKFLOW_SERVICE = "TASKFLOW_SERVICE"
 RUN_TASK_TYPES = (*TASK_TYPES, TASKFLOW_SERVICE)
+#: How a suspended taskflow is resumed: the faulted step again, or from the step after it.
+RESUME_MODES = {"retry": "resumeWithFaultRetry", "skip": "resumeWithFaultSkip"}
 #: How a task is named when it is started or stopped.
 TASK_REFERENCES = ("id", "federated_id", "name", "path")
 #: Activity log `state`: 1 success, 2 success with warnings (row errors), 3 failed (a stopped run: 3 with isStopped).
@@ -558,8 +561,11 @@ class InformaticaCloudHook(JobApiHook):
         if word == "SUSPENDED":
             details["message"] = (
                 f"the taskflow is suspended{': ' + error if error else ''}. It waits for someone to resume it in "
-                "Monitor (or with the resumeWithFaultRetry / resumeWithFaultSkip resources)"
+                "Monitor, or with InformaticaResumeTaskflowOperator / hook.resume_taskflow(run_id, mode='retry' or "
+                "'skip') (resumeWithFaultRetry / resumeWithFaultSkip)"
             )
+        elif word == "STOPPED":
+            details["message"] = error or "the taskflow was terminated"
         elif state == JobState.FAILED:
             details["message"] = error or f"the taskflow status is {word}"
         fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, _text(body.get("startTime")),
@@ -1011,11 +1017,11 @@ class InformaticaCloudHook(JobApiHook):
 
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
-        """Stop the run. The stop is keyed by task: it is sent only while this run is in the monitor."""
+        """Stop the run. The stop is keyed by task: it is sent only while this run is in the monitor. A run of a
+        taskflow published as a service is terminated by its run id, while it is running or suspended."""
         if run.details.get("kind") == "taskflow_service":
-            raise ApiError(
-                f"{VENDOR} has no resource to stop a taskflow published as a service: run {run.run_id} of "
-                f"'{run.job_id}' goes on. Stop it in Monitor.", vendor=VENDOR, endpoint="stop job")
+            stopped = yield from self._terminate_if_going(run)
+            return stopped
         task_id = str(run.details.get("task_id") or run.job_id)
         entries = yield from self.activity_monitor.describe(self)
         of_task = [e for e in entries if id_text(e.get("taskId")) == task_id]
@@ -1031,6 +1037,52 @@ class InformaticaCloudHook(JobApiHook):
         kind = require_task_type(run.details.get("task_type") or mine.get("type"), allow_service=False)
         stopped = yield from self._stop(task_id, kind, "id")
         return stopped
+
+    def _terminate_if_going(self, run: JobRun) -> Operation[bool]:
+        fresh = yield from self.taskflow_status.describe(self, run)
+        if fresh.is_terminal and fresh.vendor_state != "SUSPENDED":
+            self.log.info("Not terminating %s: it has ended.", fresh.describe())
+            return False
+        terminated = yield from self.terminate_taskflow.describe(self, str(run.run_id))
+        return terminated
+
+    @operation
+    def terminate_taskflow(self, run_id: str) -> Operation[bool]:
+        """Terminate a run of a taskflow published as a service ("Terminating taskflows through an API"):
+        `PUT <pod>/active-bpel/services/tf/terminate` with `{"runid": ["<runId>"]}`."""
+        rid = require_id("run_id", run_id, what="the taskflow's run id")
+        try:
+            yield self._call("PUT", "/active-bpel/services/tf/terminate", "terminate taskflow", base="pod",
+                             json={"runid": [rid]}, read="text")
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"{VENDOR} taskflow run {rid} was not found on {self.settings.host}'s POD"
+                f"{' (' + exc.body_excerpt + ')' if exc.body_excerpt else ''}",
+                vendor=VENDOR, endpoint="terminate taskflow", status=404, code=exc.code) from None
+        return True
+
+    @operation
+    def resume_taskflow(self, run_id: str, mode: str = "retry") -> Operation[JobRun]:
+        """Resume a SUSPENDED run of a taskflow published as a service ("Resume a suspended taskflow"):
+        `PUT <pod>/active-bpel/management/runtime/v1/resumeWithFaultRetry/<runId>` (mode "retry": run the
+        faulted step again) or `.../resumeWithFaultSkip/<runId>` (mode "skip": go on from the next step).
+        Returns the run as its status shows it afterwards."""
+        rid = require_id("run_id", run_id, what="the taskflow's run id")
+        how = require_choice("mode", mode, RESUME_MODES)
+        seed = JobRun(VENDOR, rid, rid, JobState.RUNNING, details={"kind": "taskflow_service",
+                                                                   "task_type": TASKFLOW_SERVICE})
+        before = yield from self.taskflow_status.describe(self, seed)
+        if before.vendor_state != "SUSPENDED":
+            raise ApiError(
+                f"{VENDOR} taskflow run {rid} is {before.vendor_state}, not SUSPENDED: only a suspended taskflow can "
+                "be resumed. Start a new run for one that failed or was stopped.",
+                vendor=VENDOR, endpoint="resume taskflow")
+        resource = RESUME_MODES[how]
+        yield self._call("PUT", f"/active-bpel/management/runtime/v1/{resource}/{path_segment(rid)}",
+                         "resume taskflow", base="pod", read="none")
+        self.log.info("Resumed taskflow run %s with %s.", rid, resource)
+        after = yield from self.taskflow_status.describe(self, before)
+        return after
 
     def _stop(self, ref: str, kind: str, by: str, clean_stop: bool | None = None) -> Operation[bool]:
         body, _ = yield from self._job_body(ref, kind, by)

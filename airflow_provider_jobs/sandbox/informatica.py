@@ -39,7 +39,7 @@ USER_ID = "0100000300000000000A"
 DEFAULT_POD = "na4"
 TASK_TYPES = ("DMASK", "DRS", "DSS", "MTT", "PCS", "WORKFLOW")
 MONITOR_WORDS = {"1": "COMPLETED", "2": "COMPLETED", "3": "FAILED"}
-TASKFLOW_FINAL = ("SUCCESS", "FAILED", "SUSPENDED")
+TASKFLOW_FINAL = ("SUCCESS", "WARNING", "FAILED", "SUSPENDED", "STOPPED")
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -198,14 +198,39 @@ class Taskflow:
     location: str
     life: Life
     error: str = "Fault in step 'Load Orders': the mapping task failed."
+    resume_running: float = 0.2
+    resume_final: str = "SUCCESS"
     runs: list[TaskflowRun] = field(default_factory=list)
 
 
 class TaskflowRun(SimRun):
+    """One run of a taskflow service: it can be terminated (STOPPED) while running or suspended, and a
+    SUSPENDED one resumed (RUNNING for `flow.resume_running` seconds, then `flow.resume_final`)."""
+
     def __init__(self, flow: Taskflow, run_id: str, inputs: dict[str, Any]) -> None:
         super().__init__(flow.name, flow.life, run_id)
         self.flow = flow
         self.inputs = dict(inputs)
+        self.terminated_at: float | None = None
+        self.resumed: tuple[str, float] | None = None  # (resource, when)
+
+    def state(self, now: float | None = None) -> tuple[str, float, bool]:
+        now = time.time() if now is None else now
+        if self.terminated_at is not None:
+            return "STOPPED", 0.0, True
+        if self.resumed is not None:
+            if now - self.resumed[1] < self.flow.resume_running:
+                return "RUNNING", 50.0, False
+            return self.flow.resume_final, 100.0, True
+        return super().state(now)
+
+    @property
+    def ended_at(self) -> float | None:
+        if self.terminated_at is not None:
+            return self.terminated_at
+        if self.resumed is not None:
+            return self.resumed[1] + self.flow.resume_running if self.finished else None
+        return super().ended_at
 
 
 class Site:
@@ -230,6 +255,8 @@ class Site:
         self.taskflows: dict[str, Taskflow] = {}
         self.lookups: list[dict[str, Any]] = []
         self.stop_requests: list[dict[str, Any]] = []
+        #: terminate and resume calls on taskflow runs: {"action", "run_ids", "status"}
+        self.taskflow_actions: list[dict[str, Any]] = []
         self._task_numbers = itertools.count(2)
         self._flow_run_ids = itertools.count(734265423412345678, 7919)
 
@@ -269,9 +296,13 @@ class Site:
 
     def add_taskflow(self, name: str, *, final: str = "SUCCESS", running: float = 0.3,
                      steps: list[tuple[str, float]] | None = None, location: str = "Default",
-                     error: str | None = None) -> Taskflow:
-        """A taskflow published as a service under the API name `name`; its runs end in `final`."""
-        flow = Taskflow(name, _token(), location, Life(steps or [("RUNNING", running)], final))
+                     error: str | None = None, resume_running: float = 0.2, resume_final: str = "SUCCESS"
+                     ) -> Taskflow:
+        """A taskflow published as a service under the API name `name`; its runs end in `final` (SUCCESS,
+        WARNING, FAILED or SUSPENDED); a suspended run that is resumed runs `resume_running` seconds more and
+        ends in `resume_final`."""
+        flow = Taskflow(name, _token(), location, Life(steps or [("RUNNING", running)], final),
+                        resume_running=resume_running, resume_final=resume_final)
         if error:
             flow.error = error
         self.taskflows[name] = flow
@@ -324,6 +355,8 @@ class Site:
         r.add_post("/{pod}/active-bpel/rt/{name}", self.start_taskflow)
         r.add_get("/{pod}/active-bpel/services/tf/status/{run_id}", self.taskflow_status)
         r.add_get("/{pod}/active-bpel/services/tf/status", self.taskflow_status_list)
+        r.add_put("/{pod}/active-bpel/services/tf/terminate", self.terminate_taskflows)
+        r.add_put("/{pod}/active-bpel/management/runtime/v1/{action}/{run_id}", self.resume_taskflow)
 
     def _server_url(self, request: web.Request) -> str:
         return f"{request.scheme}://{request.host}/{self.vendor}/{self.pod}/saas"
@@ -654,6 +687,56 @@ class Site:
             runs = [r for r in runs if (r.ended_at or time.time()) <= until]
         runs.sort(key=lambda r: r.created, reverse=True)
         return json_response([self._flow_status(r) for r in runs[offset:offset + limit]])
+
+
+    async def terminate_taskflows(self, request: web.Request) -> web.Response:
+        """`PUT .../active-bpel/services/tf/terminate` `{"runid": ["<id>", ...]}` (at most 200). The answer's
+        shape is not published: this one lists each run id with what became of it."""
+        if self._wrong_pod(request):
+            return web.Response(status=404)
+        if self._v3_user(request) is None:
+            return self._v3_deny()
+        body = await self._body(request)
+        ids = body.get("runid") if body else None
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            return v3_error(400, "AE_10005", 'The body must be {"runid": ["<run id>", ...]} with the ids as strings.')
+        if len(ids) > 200:
+            return v3_error(400, "AE_10005", "At most 200 taskflows can be terminated at a time.")
+        runs = {i: self._flow_run(i) for i in ids}
+        unknown = [i for i, r in runs.items() if r is None]
+        if unknown:
+            self.taskflow_actions.append({"action": "terminate", "run_ids": ids, "status": 400})
+            return v3_error(400, "AE_10003", f"The run ID(s) {', '.join(unknown)} do not exist or are not valid.")
+        results = []
+        for run_id, run in runs.items():
+            word = run.state()[0]
+            if word in ("RUNNING", "SUSPENDED"):
+                run.terminated_at = time.time()
+                results.append({"runId": run_id, "status": "terminated"})
+            else:
+                results.append({"runId": run_id, "status": f"not terminated: the run is {word}"})
+        self.taskflow_actions.append({"action": "terminate", "run_ids": ids, "status": 200})
+        return json_response(results)
+
+    async def resume_taskflow(self, request: web.Request) -> web.Response:
+        """`PUT .../management/runtime/v1/resumeWithFaultRetry|resumeWithFaultSkip/<runId>` → 204."""
+        if self._wrong_pod(request):
+            return web.Response(status=404)
+        action, run_id = request.match_info["action"], request.match_info["run_id"]
+        if action not in ("resumeWithFaultRetry", "resumeWithFaultSkip"):
+            return v3_error(404, "AE_10006", f"No resource {action}.")
+        if self._v3_user(request) is None:
+            return self._v3_deny()
+        run = self._flow_run(run_id)
+        if run is None:
+            return v3_error(404, "AE_10003", f"No taskflow run has the id {run_id}.")
+        word = run.state()[0]
+        if word != "SUSPENDED":
+            self.taskflow_actions.append({"action": action, "run_ids": [run_id], "status": 400})
+            return v3_error(400, "AE_10007", f"The taskflow run {run_id} is {word}, not suspended.")
+        run.resumed = (action, time.time())
+        self.taskflow_actions.append({"action": action, "run_ids": [run_id], "status": 204})
+        return web.Response(status=204)
 
 
 def load_demo_jobs(site: Site) -> dict[str, Any]:

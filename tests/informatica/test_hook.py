@@ -332,13 +332,51 @@ def test_taskflow_service_start_inputs_and_status(iics, hook):
     iics.add_taskflow("Stuck", running=0.1, final="SUSPENDED")
     stuck = wait_until_done(hook, hook.start_run("Stuck", task_type="TASKFLOW_SERVICE", by="name"))
     assert stuck.state == JobState.FAILED and "suspended" in stuck.details["message"]
-    assert "resume it in Monitor" in stuck.details["message"]
+    assert "resume it in Monitor" in stuck.details["message"] and "resume_taskflow" in stuck.details["message"]
     with pytest.raises(NotFoundError, match="no taskflow is published as the service 'Nope'.*Publish"):
         hook.start_run("Nope", task_type="TASKFLOW_SERVICE", by="name")
-    with pytest.raises(ApiError, match="no resource to stop a taskflow"):
-        hook.cancel_run(hook.start_run("Stuck", task_type="TASKFLOW_SERVICE", by="name"))
     with pytest.raises(NotImplementedError):
         hook.find_active_run("Stuck", task_type="TASKFLOW_SERVICE", by="name")
+
+
+@pytest.mark.parametrize("word", ["SUCCESS", "WARNING", "FAILED", "SUSPENDED", "STOPPED"])
+def test_taskflow_status_words(iics, hook, word):
+    iics.add_taskflow("Flow", running=0.05, final=word)
+    done = wait_until_done(hook, hook.start_run("Flow", task_type="TASKFLOW_SERVICE", by="name"))
+    expected = {"SUCCESS": JobState.SUCCESS, "WARNING": JobState.SUCCESS_WITH_WARNINGS, "FAILED": JobState.FAILED,
+                "SUSPENDED": JobState.FAILED, "STOPPED": JobState.CANCELLED}[word]
+    assert (done.state, done.vendor_state) == (expected, word)
+
+
+def test_taskflow_terminate_and_resume(iics, hook):
+    iics.add_taskflow("Long", running=30)
+    run = hook.start_run("Long", task_type="TASKFLOW_SERVICE", by="name")
+    assert hook.cancel_run(run) is True
+    (terminate,) = iics.state.requests("informatica", "PUT", "terminate")
+    assert (terminate.path, terminate.status) == ("/na4/active-bpel/services/tf/terminate", 200)
+    assert iics.taskflow_actions == [{"action": "terminate", "run_ids": [run.run_id], "status": 200}]
+    stopped = hook.get_run(run)
+    assert (stopped.state, stopped.vendor_state) == (JobState.CANCELLED, "STOPPED")
+    assert hook.cancel_run(run) is False  # ended: nothing sent
+    assert len(iics.taskflow_actions) == 1
+
+    iics.add_taskflow("Faulty", running=0.05, final="SUSPENDED", resume_running=0.1)
+    for mode, resource in (("retry", "resumeWithFaultRetry"), ("SKIP", "resumeWithFaultSkip")):
+        suspended = wait_until_done(hook, hook.start_run("Faulty", task_type="TASKFLOW_SERVICE", by="name"))
+        assert suspended.vendor_state == "SUSPENDED"
+        resumed = hook.resume_taskflow(suspended.run_id, mode=mode)
+        assert (resumed.state, resumed.vendor_state) == (JobState.RUNNING, "RUNNING")
+        assert iics.taskflow_actions[-1] == {"action": resource, "run_ids": [suspended.run_id], "status": 204}
+        (put,) = iics.state.requests("informatica", "PUT", resource)
+        assert put.path == f"/na4/active-bpel/management/runtime/v1/{resource}/{suspended.run_id}"
+        assert wait_until_done(hook, resumed).state == JobState.SUCCESS
+    with pytest.raises(ApiError, match="is SUCCESS, not SUSPENDED: only a suspended taskflow can be resumed"):
+        hook.resume_taskflow(suspended.run_id)
+    with pytest.raises(ConfigurationError, match="^mode"):
+        hook.resume_taskflow(suspended.run_id, mode="again")
+    # a suspended run can be terminated too
+    held = wait_until_done(hook, hook.start_run("Faulty", task_type="TASKFLOW_SERVICE", by="name"))
+    assert hook.cancel_run(held) is True and hook.get_run(held).vendor_state == "STOPPED"
 
 
 def test_cancel_stops_only_a_run_that_is_ours_and_running(iics, connect):

@@ -11,7 +11,11 @@ import pytest
 
 from airflow_provider_jobs.core.errors import ConfigurationError
 from airflow_provider_jobs.core.runs import JobRun
-from airflow_provider_jobs.operators.informatica import InformaticaRunTaskOperator, InformaticaStopTaskOperator
+from airflow_provider_jobs.operators.informatica import (
+    InformaticaResumeTaskflowOperator,
+    InformaticaRunTaskOperator,
+    InformaticaStopTaskOperator,
+)
 from airflow_provider_jobs.sandbox.informatica import PASSWORD, USER, load_demo_jobs
 from airflow_provider_jobs.sensors.informatica import InformaticaTaskRunSensor
 from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom
@@ -287,6 +291,62 @@ def test_stop_operator(iics):
     assert [r["run_ids"] for r in iics.stop_requests] == [["1", "2"], [], ["1"]]
 
 
+def test_taskflow_runs_are_terminated_by_kill_deadline_and_the_stop_operator_and_resumed(iics, output):
+    iics.add_taskflow("Long", running=30)
+    op = run_task("long", informatica_task_type="TASKFLOW_SERVICE", task_name="Long")
+    (first,) = op.start(op.hook, None)
+    op._runs = [first]
+    op.on_kill()
+    assert iics.taskflow_actions == [{"action": "terminate", "run_ids": [first.run_id], "status": 200}]
+    elsewhere = iics.start_taskflow_elsewhere("Long")
+    iics.add_taskflow("Faulty", running=0.05, final="SUSPENDED", resume_running=0.2)
+    suspended = iics.start_taskflow_elsewhere("Faulty")
+    dag = make_dag("iics_taskflow_control")
+    with dag:
+        deadline = run_task("deadline", informatica_task_type="TASKFLOW_SERVICE", task_name="Long", timeout=0.5,
+                            deferrable=True)
+        stop = InformaticaStopTaskOperator(task_id="stop", informatica_task_type="TASKFLOW_SERVICE",
+                                           task_name="Long", run_id=elsewhere.run_id, trigger_rule="all_done")
+        resume = InformaticaResumeTaskflowOperator(task_id="resume", run_id=suspended.run_id, mode="skip",
+                                                   trigger_rule="all_done")
+        sense = InformaticaTaskRunSensor(task_id="sense", run_id=suspended.run_id,
+                                         informatica_task_type="TASKFLOW_SERVICE", **FAST)
+        deadline >> stop >> resume >> sense
+    with captured_logs() as logs:
+        states = run_dag(dag)
+    assert states == {"deadline": "failed", "stop": "success", "resume": "success", "sense": "success"}
+    assert "Deadline reached" in logged(logs, output)
+    actions = [(a["action"], a["status"]) for a in iics.taskflow_actions]
+    assert actions == [("terminate", 200), ("terminate", 200), ("terminate", 200), ("resumeWithFaultSkip", 204)]
+    assert all(r.state()[0] == "STOPPED" for r in iics.taskflows["Long"].runs)
+    assert task_xcom(dag, states, "stop") == {"task": "Long", "task_type": "TASKFLOW_SERVICE",
+                                              "run_id": elsewhere.run_id, "clean_stop": False, "stopped": True}
+    assert task_xcom(dag, states, "resume") == {"run_id": suspended.run_id, "mode": "skip", "state": "RUNNING",
+                                                "vendor_state": "RUNNING"}
+    assert task_xcom(dag, states, "sense")["state"] == "SUCCESS"
+
+
+def test_resume_operator_fails_on_a_run_that_is_not_suspended(iics):
+    iics.add_taskflow("Fine", running=30)
+    going = iics.start_taskflow_elsewhere("Fine")
+    dag = make_dag("iics_resume_not_suspended")
+    with dag:
+        InformaticaResumeTaskflowOperator(task_id="resume", run_id=going.run_id)
+    assert run_dag(dag) == {"resume": "failed"}
+    assert iics.taskflow_actions == []
+
+
+def test_informatica_operators_are_in_the_provider_info():
+    from airflow_provider_jobs import get_provider_info
+    from airflow_provider_jobs.operators import informatica
+
+    (entry,) = [o for o in get_provider_info()["operators"]
+                if "airflow_provider_jobs.operators.informatica" in o["python-modules"]]
+    assert {"InformaticaRunTaskOperator", "InformaticaStopTaskOperator",
+            "InformaticaResumeTaskflowOperator"} <= set(informatica.__all__)
+    assert entry["integration-name"] == "Informatica Intelligent Cloud Services"
+
+
 def begin(task_id: str, iics, task):
     """A DAG task that starts a run of `task` outside the operator (as a schedule would), right then."""
     try:
@@ -426,8 +486,14 @@ def test_sensor_and_stop_operator_bad_input():
         InformaticaTaskRunSensor(task_id="s", run_id="1")
     with pytest.raises(ConfigurationError, match="^informatica_task_type"):
         InformaticaTaskRunSensor(task_id="s", run_id="1", informatica_task_id="X1", informatica_task_type="ETL")
-    with pytest.raises(ConfigurationError, match="^informatica_task_type"):
+    with pytest.raises(ConfigurationError, match="^run_id: is missing: a TASKFLOW_SERVICE run is terminated"):
         InformaticaStopTaskOperator(task_id="x", informatica_task_type="TASKFLOW_SERVICE", task_name="a")
+    with pytest.raises(ConfigurationError, match="^task_path: does not apply to a TASKFLOW_SERVICE"):
+        InformaticaStopTaskOperator(task_id="x", informatica_task_type="TASKFLOW_SERVICE", task_path="a/b", run_id="1")
+    with pytest.raises(ConfigurationError, match="^mode"):
+        InformaticaResumeTaskflowOperator(task_id="r", run_id="1", mode="restart")
+    with pytest.raises(ConfigurationError, match="^run_id"):
+        InformaticaResumeTaskflowOperator(task_id="r", run_id=" ")
     with pytest.raises(ConfigurationError, match="^informatica_task_id: is missing while run_id is given"):
         InformaticaStopTaskOperator(task_id="x", informatica_task_type="MTT", task_name="a", run_id="1")
     with pytest.raises(ConfigurationError, match="^clean_stop"):
