@@ -24,9 +24,10 @@ CONNECTION_FORM: dict[str, Any] = {
             "schema": {"type": ["string", "null"], "enum": ["v2", "v3", None], "default": DEFAULT_API_VERSION},
         },
         "region": {
-            "label": "Region (instead of the login host)",
-            "description": "The POD region of the login host, e.g. us, em, ap: the login host becomes "
-            "https://dm-<region>.informaticacloud.com. Leave empty when the Host field is set.",
+            "label": "Region or POD (instead of the login host)",
+            "description": "The login host's region code (us, em, ap: https://dm-<region>.informaticacloud.com), "
+            "its prefix for PODs such as dm1-us, dm2-us, dm1-apse, dm1-apau, dm1-em (any dm<digit>-<code>), or "
+            "the POD name of the v3 login page (e.g. USW1-1). Leave empty when the Host field is set.",
             "schema": {"type": ["string", "null"]},
         },
         "session_idle_timeout": {

@@ -10,6 +10,7 @@ taskflows), the job resource (start and stop keyed by task), run status read fro
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -95,7 +96,16 @@ INFORMATICA_STATES = StateVocabulary(
 #: details keys that describe one poll only; dropped before the next answer is read.
 _PER_POLL_KEYS = ("summary", "message", "warning", "error_message")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: The v3 login page's POD table: POD name -> the login host's prefix (https://<prefix>.informaticacloud.com).
+POD_LOGIN_HOSTS = {
+    "USW1": "dm-us", "USE2": "dm-us", "USW3": "dm-us", "USE4": "dm-us", "USW5": "dm-us", "USE6": "dm-us",
+    "USW1-1": "dm1-us", "USW3-1": "dm1-us", "USW1-2": "dm2-us", "CAC1": "dm-na", "APSE1": "dm-ap",
+    "APSE2": "dm1-apse", "APNE1": "dm1-ap", "APNE2": "dm-apne", "APAUC1": "dm1-apau", "EMW1": "dm-em",
+    "EMC1": "dm1-em", "UK1": "dm-uk",
+}
+KNOWN_LOGIN_HOSTS = tuple(dict.fromkeys(POD_LOGIN_HOSTS.values()))
+_LOGIN_PREFIX = re.compile(r"^dm\d?-[a-z]+$")
+_REGION_CODE = re.compile(r"^[a-z]+$")
 _LOGIN_PATHS = ("/ma/api/v2/user/login", "/saas/public/core/v3/login", "/ma", "/saas")
 _RUN_ID_KEYS = ("RunId", "runId", "run_id", "RunID")
 
@@ -155,6 +165,39 @@ def require_callback_url(value: Any) -> str | None:
         raise ConfigurationError("callback_url", f"{text!r} is not an http(s) URL",
                                  "Give a publicly reachable URL, e.g. https://example.com/iics-callback")
     return text
+
+
+def login_host_prefix(region: str, field_name: str = "region") -> str:
+    """The login host's prefix for a connection's `region`: a region code ("us" -> dm-us), a login host prefix
+    ("dm1-us", any dm<digit>-<code>), or a POD name from the v3 login page ("USW1-1" -> dm1-us)."""
+    text = region.strip()
+    if text.upper() in POD_LOGIN_HOSTS:
+        return POD_LOGIN_HOSTS[text.upper()]
+    low = text.lower().removesuffix(".informaticacloud.com")
+    if _LOGIN_PREFIX.match(low):
+        return low
+    if _REGION_CODE.match(low):
+        return f"dm-{low}"
+    raise ConfigurationError(
+        field_name, f"{region!r} is not a region code, a login host or a POD name",
+        f"Give a region code (us, em, ap, ...), the login host's prefix (known: {', '.join(KNOWN_LOGIN_HOSTS)}; "
+        "any dm<digit>-<code> is accepted), or the POD name (e.g. USW1-1); or set the Host field instead.",
+    )
+
+
+def session_expiry(token: str) -> float | None:
+    """When a JWT session id expires (its `exp` claim), or None for a classic session id. Orgs that use JWT
+    session tokens ("Session IDs") get a token with a hard expiry, whether or not it is used. The token is
+    only read here, never verified: the server does that."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    exp = payload.get("exp") if isinstance(payload, dict) else None
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
 
 
 def pod_url(server_url: str) -> str:
@@ -261,13 +304,8 @@ class InformaticaCloudHook(JobApiHook):
     def configure(self, conn) -> InformaticaSettings:
         s = ConnectionSettings(conn, self.conn_type)
         region = s.text("region")
-        region_host = None
-        if region:
-            region = region.lower()
-            if not _REGION.match(region):
-                raise ConfigurationError(s.where("region"), f"{region!r} is not a region code",
-                                         "Give the POD region of the login host, e.g. us, em or ap.")
-            region_host = f"https://dm-{region}.informaticacloud.com"
+        region_host = f"https://{login_host_prefix(region, s.where('region'))}.informaticacloud.com" \
+            if region else None
         if (conn.host or "").strip():
             base = base_url_from(conn, default_scheme="https")
             for suffix in _LOGIN_PATHS:
@@ -392,12 +430,19 @@ class InformaticaCloudHook(JobApiHook):
         self.log.info("Logged in to Informatica Cloud as %s (org %s, %s login); server %s", user, org,
                       st.api_version, server)
         idle = st.session_idle_timeout
+        margin = min(60.0, idle * 0.1)
+        expires_at = session_expiry(token)
+        if expires_at is not None:  # a JWT session token: log in again before its hard expiry, not only on idle
+            lifetime = max(0.0, expires_at - time.time())
+            margin = min(margin, lifetime * 0.2)
+            self.log.info("The session is a JWT token; it expires in %.0f s and is renewed before then.", lifetime)
         return Credential(
             secret=token,
             extra={"server_url": server.rstrip("/"), "api_version": st.api_version, "user": user,
                    "org_id": id_text(org)},
+            expires_at=expires_at,
             idle_timeout=idle,
-            refresh_margin=min(60.0, idle * 0.1),
+            refresh_margin=margin,
         )
 
     def _logout(self, credential: Credential) -> Operation[None]:

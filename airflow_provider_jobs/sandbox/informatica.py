@@ -17,7 +17,9 @@ moment; the job stop is keyed by task, not by run; errors are `{"@type": "error"
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import secrets
 import string
 import time
@@ -63,6 +65,10 @@ def _eastern(epoch: float | None) -> str | None:
 def _epoch(text: str) -> float:
     """A UTC ISO 8601 query value ('2021-06-10T05:48:28Z') as epoch seconds."""
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _token(length: int = 22) -> str:
@@ -245,6 +251,8 @@ class Site:
     def reset(self) -> None:
         self.pod = DEFAULT_POD
         self.idle_timeout = 1800.0
+        #: seconds a JWT session token lives (None: classic session ids, which expire only when idle)
+        self.jwt_lifetime: float | None = None
         self.users = {USER: PASSWORD}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.issued_sessions: list[str] = []
@@ -366,15 +374,25 @@ class Site:
         if session is None:
             return None
         now = time.time()
-        if now - session["last_used"] > self.idle_timeout:
+        if now - session["last_used"] > self.idle_timeout or now >= session.get("expires", float("inf")):
             del self.sessions[token]
             return None
         session["last_used"] = now
         return session["user"]
 
     def _new_session(self, user: str) -> str:
-        token = _token()
-        self.sessions[token] = {"user": user, "last_used": time.time()}
+        """A session id; with `jwt_lifetime` set (an org that uses JWT session tokens), a JWT whose `exp` is a
+        hard expiry, however much the session is used."""
+        now = time.time()
+        session: dict[str, Any] = {"user": user, "last_used": now}
+        if self.jwt_lifetime is not None:
+            session["expires"] = now + self.jwt_lifetime
+            claims = {"sub": USER_ID, "org": ORG_ID, "iat": int(now), "exp": session["expires"], "jti": _token(8)}
+            token = ".".join(_b64url(json.dumps(part).encode()) for part in ({"alg": "RS256", "typ": "JWT"}, claims))
+            token += "." + _b64url(secrets.token_bytes(32))
+        else:
+            token = _token()
+        self.sessions[token] = session
         self.issued_sessions.append(token)
         self.logins += 1
         return token

@@ -477,12 +477,46 @@ def test_connection_errors_name_the_field(iics, connect, overrides, match):
 def test_region_and_login_urls_in_the_host(connect):
     connect(host="", extra={"region": "EM"})
     assert InformaticaCloudHook().settings.base_url == "https://dm-em.informaticacloud.com"
+    # login host prefixes and POD names of the v3 login page's table
+    for region, host in (("dm1-us", "dm1-us"), ("DM2-US", "dm2-us"), ("dm1-apse", "dm1-apse"),
+                         ("dm1-apau", "dm1-apau"), ("dm1-em", "dm1-em"), ("dm-us", "dm-us"), ("USW1-1", "dm1-us"),
+                         ("apauc1", "dm1-apau"), ("UK1", "dm-uk"), ("dm3-xy", "dm3-xy"),
+                         ("dm1-ap.informaticacloud.com", "dm1-ap")):
+        connect(host="", extra={"region": region})
+        assert InformaticaCloudHook().settings.base_url == f"https://{host}.informaticacloud.com", region
+    connect(host="", extra={"region": "dm-1us"})
+    with pytest.raises(ConfigurationError, match="'dm-1us' is not a region code.*dm1-us, dm2-us.*dm1-apau.*USW1-1"):
+        InformaticaCloudHook().settings  # noqa: B018
     connect(host="https://dm-us.informaticacloud.com/ma/api/v2/user/login", extra={"region": "us"})
     assert InformaticaCloudHook().settings.base_url == "https://dm-us.informaticacloud.com"
     connect(extra={"api_version": "3"})
     assert InformaticaCloudHook().settings.api_version == "v3"
     with pytest.raises(ConfigurationError, match="^clean_stop"):
         InformaticaCloudHook(clean_stop="yes")
+
+
+def test_jwt_session_token_is_renewed_before_its_hard_expiry(iics, connect):
+    """An org with JWT session tokens: the token dies at its exp however busy it is. The hook logs in again
+    before then (no 401 on the way)."""
+    iics.jwt_lifetime = 1.0
+    connect()
+    hook = InformaticaCloudHook()
+    hook.activity_monitor()
+    credential = credential_cache.get(hook._cache_key())
+    assert credential.secret.count(".") == 2 and credential.expires_at is not None
+    assert credential.expires_at - time.time() <= 1.0
+    until = credential.expires_at + 0.05
+    while time.time() < until:  # used all along, so never idle: only the hard expiry ends it
+        hook.activity_monitor()
+        time.sleep(0.1)
+    assert iics.logins >= 2
+    assert [s.status for s in iics.state.requests("informatica", path_regex="activityMonitor")].count(401) == 0
+    # a classic session id has no hard expiry
+    iics.jwt_lifetime = None
+    connect()
+    fresh = InformaticaCloudHook()
+    fresh.activity_monitor()
+    assert credential_cache.get(fresh._cache_key()).expires_at is None
 
 
 def test_monitor_link_follows_the_template(iics, connect):
