@@ -446,15 +446,16 @@ class InformaticaCloudHook(JobApiHook):
         )
 
     def _logout(self, credential: Credential) -> Operation[None]:
-        """End the session (an expired one counts as ended)."""
-        server = credential.extra.get("server_url")
-        if not server:
-            return
+        """End the session (an expired one counts as ended): v3 `POST https://dm-<pod>.informaticacloud.com/saas/
+        public/core/v3/logout` on the login host, as its page documents; v2 `POST <serverUrl>/api/v2/user/logout`."""
         if credential.extra.get("api_version") == "v3":
-            path, header = "/public/core/v3/logout", "INFA-SESSION-ID"
+            url, header = join_url(self.settings.base_url, "/saas/public/core/v3/logout"), "INFA-SESSION-ID"
         else:
-            path, header = "/api/v2/user/logout", "icSessionId"
-        yield self._call("POST", join_url(server, path), "logout", authenticated=False, idempotent=True,
+            server = credential.extra.get("server_url")
+            if not server:
+                return
+            url, header = join_url(server, "/api/v2/user/logout"), "icSessionId"
+        yield self._call("POST", url, "logout", authenticated=False, idempotent=True,
                          read="none", accept=frozenset({401}), headers={header: credential.secret})
 
     def _scrub(self, text: str) -> str:

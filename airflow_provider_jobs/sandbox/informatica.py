@@ -1,10 +1,11 @@
 """Informatica Intelligent Cloud Services (Data Integration REST API), simulated (mounted at /informatica/).
 
-The mount point plays the login host (dm-<region>.informaticacloud.com): `/ma/api/v2/user/login` and
-`/saas/public/core/v3/login`. A login answers a server URL on a POD (`/informatica/<pod>/saas`, built
-from the request's host), where every other resource lives: `/api/v2/job`, `/api/v2/job/stop`,
-`/api/v2/activity/activityMonitor`, `/api/v2/activity/activityLog`, `/public/core/v3/lookup`, the
-logouts, and (under `/informatica/<pod>/active-bpel/`) taskflows published as services.
+The mount point plays the login host (dm-<region>.informaticacloud.com): `/ma/api/v2/user/login`,
+`/saas/public/core/v3/login` and (as documented) `/saas/public/core/v3/logout`. A login answers a server
+URL on a POD (`/informatica/<pod>/saas`, built from the request's host), where every other resource
+lives: `/api/v2/job`, `/api/v2/job/stop`, `/api/v2/activity/activityMonitor`, `/api/v2/activity/activityLog`,
+`/public/core/v3/lookup`, the v2 logout, and (under `/informatica/<pod>/active-bpel/`) taskflows published
+as services: start, status (one run, or a list filtered by start time), terminate, resume.
 
 Quirks kept from the real service: v2 calls need the `icSessionId` header and answer XML unless the
 client accepts JSON; v3 and taskflow calls need `INFA-SESSION-ID`; a session unused for
@@ -258,6 +259,8 @@ class Site:
         self.issued_sessions: list[str] = []
         self.logins = 0
         self.logouts = 0
+        #: where each logout arrived: {"version", "host", "path"}
+        self.logout_requests: list[dict[str, str]] = []
         self.tasks: dict[str, Task] = {}
         self.runs: list[TaskRun] = []
         self.taskflows: dict[str, Taskflow] = {}
@@ -354,7 +357,7 @@ class Site:
         r.add_post("/ma/api/v2/user/login", self.login_v2)
         r.add_post("/saas/public/core/v3/login", self.login_v3)
         r.add_post("/{pod}/saas/api/v2/user/logout", self.logout_v2)
-        r.add_post("/{pod}/saas/public/core/v3/logout", self.logout_v3)
+        r.add_post("/saas/public/core/v3/logout", self.logout_v3)  # on the login host, not the POD
         r.add_post("/{pod}/saas/api/v2/job", self.start_job)
         r.add_post("/{pod}/saas/api/v2/job/stop", self.stop_job)
         r.add_get("/{pod}/saas/api/v2/activity/activityMonitor", self.activity_monitor)
@@ -458,6 +461,7 @@ class Site:
     async def logout_v2(self, request: web.Request) -> web.Response:
         if self._wrong_pod(request):
             return web.Response(status=404)
+        self.logout_requests.append({"version": "v2", "host": request.host, "path": request.path})
         token = request.headers.get("icSessionId") or ""
         if self._session(token) is None:
             return self._v2_deny()
@@ -466,8 +470,7 @@ class Site:
         return web.Response(status=200)
 
     async def logout_v3(self, request: web.Request) -> web.Response:
-        if self._wrong_pod(request):
-            return web.Response(status=404)
+        self.logout_requests.append({"version": "v3", "host": request.host, "path": request.path})
         token = request.headers.get("INFA-SESSION-ID") or ""
         if self._session(token) is None:
             return self._v3_deny()

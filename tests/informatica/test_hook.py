@@ -300,8 +300,12 @@ def test_logout_ends_the_session(iics, connect, version):
     assert iics.logouts == 1
     hook.activity_monitor()
     assert iics.logins == 2
-    expected = "/na4/saas/public/core/v3/logout" if version == "v3" else "/na4/saas/api/v2/user/logout"
+    # v3: on the login host (https://dm-<pod>.informaticacloud.com/saas/public/core/v3/logout); v2: on serverUrl
+    expected = "/saas/public/core/v3/logout" if version == "v3" else "/na4/saas/api/v2/user/logout"
     assert [s.path for s in iics.state.requests("informatica", path_regex="logout")] == [expected]
+    (where,) = iics.logout_requests
+    login_host = hook.settings.base_url.split("://", 1)[1].split("/", 1)[0]
+    assert (where["version"], where["host"], where["path"]) == (version, login_host, "/informatica" + expected)
 
 
 def test_both_error_shapes_are_quoted(iics, hook, sandbox):
