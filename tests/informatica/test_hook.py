@@ -544,7 +544,7 @@ def test_no_session_id_or_password_in_any_log_line_or_error(iics, hook, sandbox)
         hook.get_run(run)
         errors = []
         for call in (lambda: hook.start_run("0100000Z9", task_type="MTT"),
-                     lambda: hook.lookup("A/B", "MTT"), lambda: hook.cancel_run(flow)):
+                     lambda: hook.lookup("A/B", "MTT"), lambda: hook.resume_taskflow(flow.run_id)):
             with pytest.raises(ApiError) as err:
                 call()
             errors.append(str(err.value))
