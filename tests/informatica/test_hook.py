@@ -187,6 +187,33 @@ def test_final_state_rows_and_error_message_from_the_activity_log(iics, hook, fi
         assert "error_message" not in run.details and "message" not in run.details
 
 
+def test_entry_times_prefer_utc_and_convert_eastern():
+    from airflow_provider_jobs.hooks.informatica import entry_time
+
+    assert entry_time({"startTime": "2026-07-01T08:00:00.000", "startTimeUtc": "2026-07-01T12:00:00.000Z"},
+                      "startTime") == "2026-07-01T12:00:00.000Z"
+    # the Eastern field alone: daylight saving (UTC-4) in July, standard time (UTC-5) in January
+    assert entry_time({"startTime": "2026-07-01T08:00:00.000"}, "startTime") == "2026-07-01T12:00:00.000Z"
+    assert entry_time({"startTime": "2026-01-15T08:00:00.000Z"}, "startTime") == "2026-01-15T13:00:00.000Z"
+    assert entry_time({"endTime": "2026-01-15T08:00:00-05:00"}, "endTime") == "2026-01-15T13:00:00.000Z"
+    assert entry_time({"endTime": None}, "endTime") is None
+    assert entry_time({"startTime": "yesterday"}, "startTime") == "yesterday"  # kept as given
+
+
+def test_monitor_times_are_read_in_utc(iics, hook):
+    task = iics.add_task("Timed", running=0.4, queued=0.01)
+    run = hook.start_run(task.task_id, task_type="MTT")
+    (sim,) = iics.runs
+    entry = next(e for e in hook.activity_monitor() if e["taskId"] == task.task_id)
+    assert entry["startTime"] != entry["startTimeUtc"]  # Eastern wall clock beside UTC
+    going = hook.get_run(run)
+    expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sim.created))
+    assert going.started_at.startswith(expected) and going.started_at.endswith("Z")
+    done = wait_until_done(hook, run)
+    assert done.ended_at.startswith(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sim.ended_at)))
+    assert done.started_at == going.started_at
+
+
 def test_another_job_of_the_org_with_the_same_run_id_is_not_ours(iics, hook):
     other = iics.add_task("Other", running=30, final="3")
     elsewhere = iics.start_elsewhere(other)
