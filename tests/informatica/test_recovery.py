@@ -7,6 +7,7 @@ the log when it has already ended. Taskflows published as services are found in 
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -140,3 +141,24 @@ def test_visibility_lag_comes_from_the_connection(connect):
     assert InformaticaCloudHook().start_visibility_lag == 20.0
     connect(extra={"start_visibility_lag": 45})
     assert InformaticaCloudHook().start_visibility_lag == 45.0
+
+
+def test_a_retry_after_a_try_lost_between_start_and_record_adopts_that_run(sandbox, iics, output):
+    """The first try's start reached Informatica, then the try died before it recorded the run (here: its
+    recovery read failed). The retry finds the run from the marker in the ledger instead of starting again."""
+    task = iics.add_task("Once", running=0.3)
+    sandbox.fault("informatica", "/api/v2/job$", "drop_after", method="POST")
+    refused = {"kind": "status", "status": 400, "body": json.dumps(
+        {"@type": "error", "code": "UI_10000", "description": "proxy hiccup", "statusCode": 400})}
+    # the first activity log read is the marker's; the second, the first try's recovery, fails
+    sandbox.fault("informatica", "activityLog$", {"kind": "delay", "seconds": 0}, refused, method="GET")
+    dag = make_dag("iics_lost_start")
+    with dag:
+        run_task("once", informatica_task_type="MTT", informatica_task_id=task.task_id, retries=1, retry_delay=0)
+    with captured_logs() as logs:
+        states = run_dag(dag)
+    assert states == {"once": "success"}
+    assert len(iics.runs_of(task)) == 1
+    text = logged(logs, output)
+    assert "Adopting the run the lost try started" in text
+    assert task_xcom(dag, states, "once", "informatica_task_id") == task.task_id
