@@ -126,8 +126,7 @@ class Fault:
 
     kind: "status" (answer `status`, optional Retry-After and body), "drop" (close the
     connection without an answer; with `after_handler` the request is processed first),
-    "delay" (sleep `seconds`, then answer normally; with `after_handler` the request is processed first and
-    only its answer is late), "malformed" (200 with a broken body; with
+    "delay" (sleep `seconds`, then answer normally), "malformed" (200 with a broken body; with
     `after_handler` the request is processed first, so a start really starts), "truncate" (the
     request is processed, then its answer is cut off halfway: the headers promise the whole body),
     "html" (an HTML error page with `status`), "expire" (invalidate the vendor's sessions, then
@@ -267,11 +266,8 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
         try:
             if fault is not None:
                 if fault.kind == "delay":
-                    if fault.after_handler:  # the work is done, only the answer is late
-                        response = await handler(request)
-                        await asyncio.sleep(fault.seconds)
-                        served.status = response.status
-                        return response
+                    if request.body_exists:  # received before the wait, as a server would have it
+                        await request.read()
                     await asyncio.sleep(fault.seconds)
                 elif fault.kind == "expire":
                     on_expire()

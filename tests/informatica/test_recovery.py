@@ -46,8 +46,8 @@ def test_start_answer_slower_than_the_timeout_adopts_the_short_run_that_already_
         sandbox, iics, connect, deferrable, output):
     connect(extra={"request_timeout": 0.5})
     task = iics.add_task("Quick", running=0.05, queued=0.01)
-    late = {"kind": "delay", "seconds": 1.2, "after_handler": True}  # started at once, answered after 1.2 s
-    sandbox.fault("informatica", "/api/v2/job$", late, method="POST")
+    # the request arrives whole, the answer comes after 1.2 s: the client gave up at 0.5 s
+    sandbox.fault("informatica", "/api/v2/job$", {"kind": "delay", "seconds": 1.2}, method="POST")
     dag = make_dag(f"iics_slow_start_{deferrable}")
     with dag:
         run_task("quick", informatica_task_type="MTT", informatica_task_id=task.task_id, deferrable=deferrable)
