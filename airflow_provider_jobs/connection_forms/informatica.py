@@ -6,6 +6,8 @@ from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
 
 DEFAULT_API_VERSION = "v2"
 DEFAULT_SESSION_IDLE_TIMEOUT = 1800
+#: Seconds an ambiguous start's recovery looks for the run (a run "can be briefly absent from both" lists).
+DEFAULT_START_VISIBILITY_LAG = 20.0
 #: The Monitor page a run links to. {pod_url} is the server URL without its /saas suffix.
 DEFAULT_MONITOR_URL_TEMPLATE = "{pod_url}/cloudUI/products/monitor/main/RunningJobs/di?taskId={task_id}&runId={run_id}"
 
@@ -22,9 +24,10 @@ CONNECTION_FORM: dict[str, Any] = {
             "schema": {"type": ["string", "null"], "enum": ["v2", "v3", None], "default": DEFAULT_API_VERSION},
         },
         "region": {
-            "label": "Region (instead of the login host)",
-            "description": "The POD region of the login host, e.g. us, em, ap: the login host becomes "
-            "https://dm-<region>.informaticacloud.com. Leave empty when the Host field is set.",
+            "label": "Region or POD (instead of the login host)",
+            "description": "The login host's region code (us, em, ap: https://dm-<region>.informaticacloud.com), "
+            "its prefix for PODs such as dm1-us, dm2-us, dm1-apse, dm1-apau, dm1-em (any dm<digit>-<code>), or "
+            "the POD name of the v3 login page (e.g. USW1-1). Leave empty when the Host field is set.",
             "schema": {"type": ["string", "null"]},
         },
         "session_idle_timeout": {
@@ -32,6 +35,12 @@ CONNECTION_FORM: dict[str, Any] = {
             "description": "Informatica ends a session unused for 30 minutes; the hook logs in again shortly "
             f"before. Default {DEFAULT_SESSION_IDLE_TIMEOUT}.",
             "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        },
+        "start_visibility_lag": {
+            "label": "Start visibility lag (seconds)",
+            "description": "After a start whose answer was lost, how long to look in the activity monitor and "
+            f"log for the run it may have made before starting again. Default {DEFAULT_START_VISIBILITY_LAG:g}.",
+            "schema": {"type": ["number", "null"], "minimum": 0},
         },
         "monitor_url_template": {
             "label": "Monitor link template",

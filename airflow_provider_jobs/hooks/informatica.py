@@ -10,18 +10,24 @@ taskflows), the job resource (start and stop keyed by task), run status read fro
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from airflow_provider_jobs.connection_forms.informatica import (
     CONNECTION_FORM,
     DEFAULT_API_VERSION,
     DEFAULT_MONITOR_URL_TEMPLATE,
     DEFAULT_SESSION_IDLE_TIMEOUT,
+    DEFAULT_START_VISIBILITY_LAG,
 )
 from airflow_provider_jobs.core.auth import AuthStrategy, Credential, LoginAuth, credential_cache, merged
 from airflow_provider_jobs.core.compat import mask_secret
@@ -48,16 +54,19 @@ from airflow_provider_jobs.core.inputs import require_choice, require_id, requir
 from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "informatica"
-__all__ = ["CONNECTION_FORM", "RUN_TASK_TYPES", "TASKFLOW_SERVICE", "TASK_TYPES", "InformaticaCloudHook"]
+__all__ = ["CONNECTION_FORM", "RESUME_MODES", "RUN_TASK_TYPES", "TASKFLOW_SERVICE", "TASK_TYPES",
+           "InformaticaCloudHook"]
 
 #: Task types of the job resource: masking, replication, synchronization, mapping, PowerCenter, linear taskflow.
 TASK_TYPES = ("DMASK", "DRS", "DSS", "MTT", "PCS", "WORKFLOW")
 #: This provider's name for a taskflow published as a service (started through /active-bpel/rt/<name>).
 TASKFLOW_SERVICE = "TASKFLOW_SERVICE"
 RUN_TASK_TYPES = (*TASK_TYPES, TASKFLOW_SERVICE)
+#: How a suspended taskflow is resumed: the faulted step again, or from the step after it.
+RESUME_MODES = {"retry": "resumeWithFaultRetry", "skip": "resumeWithFaultSkip"}
 #: How a task is named when it is started or stopped.
 TASK_REFERENCES = ("id", "federated_id", "name", "path")
-#: Activity log `state`: 1 success, 2 success with warnings (row errors), 3 failed (also a stopped run).
+#: Activity log `state`: 1 success, 2 success with warnings (row errors), 3 failed (a stopped run: 3 with isStopped).
 LOG_STATE_NAMES = {1: "SUCCESS", 2: "WARNING", 3: "FAILED"}
 
 INFORMATICA_STATES = StateVocabulary(
@@ -77,15 +86,26 @@ INFORMATICA_STATES = StateVocabulary(
         "1": JobState.SUCCESS,
         "2": JobState.SUCCESS_WITH_WARNINGS,
         "3": JobState.FAILED,
-        # taskflow status (SUCCESS, FAILED above): a suspended taskflow waits for someone to resume it
+        # taskflow status (SUCCESS, WARNING, FAILED above): a suspended taskflow waits for someone to resume it
         "SUSPENDED": JobState.FAILED,
+        # a terminated taskflow; an activity log entry with isStopped
+        "STOPPED": JobState.CANCELLED,
     },
 )
 
 #: details keys that describe one poll only; dropped before the next answer is read.
 _PER_POLL_KEYS = ("summary", "message", "warning", "error_message")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: The v3 login page's POD table: POD name -> the login host's prefix (https://<prefix>.informaticacloud.com).
+POD_LOGIN_HOSTS = {
+    "USW1": "dm-us", "USE2": "dm-us", "USW3": "dm-us", "USE4": "dm-us", "USW5": "dm-us", "USE6": "dm-us",
+    "USW1-1": "dm1-us", "USW3-1": "dm1-us", "USW1-2": "dm2-us", "CAC1": "dm-na", "APSE1": "dm-ap",
+    "APSE2": "dm1-apse", "APNE1": "dm1-ap", "APNE2": "dm-apne", "APAUC1": "dm1-apau", "EMW1": "dm-em",
+    "EMC1": "dm1-em", "UK1": "dm-uk",
+}
+KNOWN_LOGIN_HOSTS = tuple(dict.fromkeys(POD_LOGIN_HOSTS.values()))
+_LOGIN_PREFIX = re.compile(r"^dm\d?-[a-z]+$")
+_REGION_CODE = re.compile(r"^[a-z]+$")
 _LOGIN_PATHS = ("/ma/api/v2/user/login", "/saas/public/core/v3/login", "/ma", "/saas")
 _RUN_ID_KEYS = ("RunId", "runId", "run_id", "RunID")
 
@@ -147,6 +167,39 @@ def require_callback_url(value: Any) -> str | None:
     return text
 
 
+def login_host_prefix(region: str, field_name: str = "region") -> str:
+    """The login host's prefix for a connection's `region`: a region code ("us" -> dm-us), a login host prefix
+    ("dm1-us", any dm<digit>-<code>), or a POD name from the v3 login page ("USW1-1" -> dm1-us)."""
+    text = region.strip()
+    if text.upper() in POD_LOGIN_HOSTS:
+        return POD_LOGIN_HOSTS[text.upper()]
+    low = text.lower().removesuffix(".informaticacloud.com")
+    if _LOGIN_PREFIX.match(low):
+        return low
+    if _REGION_CODE.match(low):
+        return f"dm-{low}"
+    raise ConfigurationError(
+        field_name, f"{region!r} is not a region code, a login host or a POD name",
+        f"Give a region code (us, em, ap, ...), the login host's prefix (known: {', '.join(KNOWN_LOGIN_HOSTS)}; "
+        "any dm<digit>-<code> is accepted), or the POD name (e.g. USW1-1); or set the Host field instead.",
+    )
+
+
+def session_expiry(token: str) -> float | None:
+    """When a JWT session id expires (its `exp` claim), or None for a classic session id. Orgs that use JWT
+    session tokens ("Session IDs") get a token with a hard expiry, whether or not it is used. The token is
+    only read here, never verified: the server does that."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    exp = payload.get("exp") if isinstance(payload, dict) else None
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
 def pod_url(server_url: str) -> str:
     """The POD's root URL (where /active-bpel and the UI live): the server URL without its /saas."""
     url = server_url.rstrip("/")
@@ -167,6 +220,50 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+#: The activity monitor's `startTime` / `endTime` are US Eastern ("Uses Eastern Time Zone (ET)").
+_EASTERN = ZoneInfo("America/New_York")
+#: Seconds of clock difference allowed when a vendor time is compared with the marker taken before a start.
+CLOCK_SKEW = 30.0
+
+
+def _parse_time(text: Any, *, naive_zone: Any = UTC) -> datetime | None:
+    """An ISO 8601 time; without an explicit offset its wall-clock digits are read in `naive_zone` (a bare
+    `Z` counts as "no offset" for the Eastern fields, which some answers mark with Z regardless)."""
+    raw = _text(text)
+    if raw is None:
+        return None
+    digits = raw[:-1] if raw.endswith(("Z", "z")) else raw
+    try:
+        parsed = datetime.fromisoformat(digits.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=naive_zone)
+    return parsed.astimezone(UTC)
+
+
+def utc_text(value: datetime | None) -> str | None:
+    """UTC ISO 8601 with milliseconds and Z (as the vendor's *Utc fields)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def entry_time(entry: Mapping[str, Any], name: str) -> str | None:
+    """`startTime` / `endTime` of a monitor or log entry in UTC: the `<name>Utc` field when it is there, else
+    the Eastern `<name>` converted (a value with an explicit offset is taken as it says)."""
+    utc = _parse_time(entry.get(f"{name}Utc"))
+    if utc is not None:
+        return utc_text(utc)
+    eastern = _parse_time(entry.get(name), naive_zone=_EASTERN)
+    return utc_text(eastern) if eastern is not None else _text(entry.get(name))
+
+
+def _epoch(text: Any) -> float | None:
+    parsed = _parse_time(text)
+    return parsed.timestamp() if parsed is not None else None
+
+
 @dataclass(frozen=True)
 class InformaticaSettings:
     base_url: str  # the login host
@@ -177,6 +274,7 @@ class InformaticaSettings:
     verify: bool | str = True
     session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
     monitor_url_template: str = DEFAULT_MONITOR_URL_TEMPLATE
+    start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
 class InformaticaCloudHook(JobApiHook):
@@ -199,18 +297,15 @@ class InformaticaCloudHook(JobApiHook):
         if not isinstance(clean_stop, bool):
             raise ConfigurationError("clean_stop", f"is {clean_stop!r}", "Use True or False.")
         self.clean_stop = clean_stop
+        #: lookup_id answers of this hook: {(federated id, type): {id, path, type}}
+        self._paths: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- connection ------------------------------------------------------------------------------------
     def configure(self, conn) -> InformaticaSettings:
         s = ConnectionSettings(conn, self.conn_type)
         region = s.text("region")
-        region_host = None
-        if region:
-            region = region.lower()
-            if not _REGION.match(region):
-                raise ConfigurationError(s.where("region"), f"{region!r} is not a region code",
-                                         "Give the POD region of the login host, e.g. us, em or ap.")
-            region_host = f"https://dm-{region}.informaticacloud.com"
+        region_host = f"https://{login_host_prefix(region, s.where('region'))}.informaticacloud.com" \
+            if region else None
         if (conn.host or "").strip():
             base = base_url_from(conn, default_scheme="https")
             for suffix in _LOGIN_PATHS:
@@ -238,6 +333,7 @@ class InformaticaCloudHook(JobApiHook):
         idle = s.number("session_idle_timeout", DEFAULT_SESSION_IDLE_TIMEOUT)
         if not idle:
             raise ConfigurationError(s.where("session_idle_timeout"), "is 0", "Give a number of seconds above 0.")
+        lag = s.number("start_visibility_lag", DEFAULT_START_VISIBILITY_LAG)
         template = s.text("monitor_url_template", DEFAULT_MONITOR_URL_TEMPLATE)
         try:
             template.format(pod_url="p", server_url="s", task_id="t", run_id="r", task_type="MTT", job="j")
@@ -255,6 +351,7 @@ class InformaticaCloudHook(JobApiHook):
             verify=s.verify(),
             session_idle_timeout=idle,
             monitor_url_template=template,
+            start_visibility_lag=float(lag if lag is not None else DEFAULT_START_VISIBILITY_LAG),
         )
 
     def auth_strategy(self) -> AuthStrategy:
@@ -333,24 +430,32 @@ class InformaticaCloudHook(JobApiHook):
         self.log.info("Logged in to Informatica Cloud as %s (org %s, %s login); server %s", user, org,
                       st.api_version, server)
         idle = st.session_idle_timeout
+        margin = min(60.0, idle * 0.1)
+        expires_at = session_expiry(token)
+        if expires_at is not None:  # a JWT session token: log in again before its hard expiry, not only on idle
+            lifetime = max(0.0, expires_at - time.time())
+            margin = min(margin, lifetime * 0.2)
+            self.log.info("The session is a JWT token; it expires in %.0f s and is renewed before then.", lifetime)
         return Credential(
             secret=token,
             extra={"server_url": server.rstrip("/"), "api_version": st.api_version, "user": user,
                    "org_id": id_text(org)},
+            expires_at=expires_at,
             idle_timeout=idle,
-            refresh_margin=min(60.0, idle * 0.1),
+            refresh_margin=margin,
         )
 
     def _logout(self, credential: Credential) -> Operation[None]:
-        """End the session (an expired one counts as ended)."""
-        server = credential.extra.get("server_url")
-        if not server:
-            return
+        """End the session (an expired one counts as ended): v3 `POST https://dm-<pod>.informaticacloud.com/saas/
+        public/core/v3/logout` on the login host, as its page documents; v2 `POST <serverUrl>/api/v2/user/logout`."""
         if credential.extra.get("api_version") == "v3":
-            path, header = "/public/core/v3/logout", "INFA-SESSION-ID"
+            url, header = join_url(self.settings.base_url, "/saas/public/core/v3/logout"), "INFA-SESSION-ID"
         else:
-            path, header = "/api/v2/user/logout", "icSessionId"
-        yield self._call("POST", join_url(server, path), "logout", authenticated=False, idempotent=True,
+            server = credential.extra.get("server_url")
+            if not server:
+                return
+            url, header = join_url(server, "/api/v2/user/logout"), "icSessionId"
+        yield self._call("POST", url, "logout", authenticated=False, idempotent=True,
                          read="none", accept=frozenset({401}), headers={header: credential.secret})
 
     def _scrub(self, text: str) -> str:
@@ -451,8 +556,9 @@ class InformaticaCloudHook(JobApiHook):
             details["summary"] = "the job has ended; waiting for its activity log entry"
         if state == JobState.FAILED:
             details["message"] = error or "the activity monitor reports the job FAILED"
-        fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, _text(entry.get("startTime")),
-                       _text(entry.get("endTime")), progress=None, details=details)
+        # startTime / endTime are US Eastern; startTimeUtc / endTimeUtc (same entry) are UTC
+        fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, entry_time(entry, "startTime"),
+                       entry_time(entry, "endTime"), progress=None, details=details)
         return fresh.with_(url=self.run_url(fresh))
 
     def run_from_log(self, run: JobRun, entry: dict[str, Any], server_url: str | None = None) -> JobRun:
@@ -460,6 +566,9 @@ class InformaticaCloudHook(JobApiHook):
         raw = entry.get("state")
         code = _int(raw)
         word = LOG_STATE_NAMES.get(code, id_text(raw)) if code is not None else id_text(raw)
+        stopped = entry.get("isStopped") is True or str(entry.get("isStopped")).lower() == "true"
+        if stopped:  # a stopped run is logged as state 3 with isStopped: it was cancelled, it did not fail
+            word = "STOPPED"
         details = self._carried(run, server_url)
         details.pop("absent_since", None)
         details["seen"] = True
@@ -469,13 +578,14 @@ class InformaticaCloudHook(JobApiHook):
         if error:
             details["error_message"] = error
         state = self.states(word)
-        if state == JobState.FAILED:
-            details["message"] = error or "the activity log reports state 3 (failed or stopped) without a message"
+        if stopped:
+            details["message"] = error or "the run was stopped (activity log isStopped)"
+        elif state == JobState.FAILED:
+            details["message"] = error or "the activity log reports state 3 (failed) without a message"
         elif state == JobState.SUCCESS_WITH_WARNINGS:
             details["warning"] = error or "the activity log reports state 2 (success with row errors)"
-        fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word,
-                       _text(entry.get("startTimeUtc")) or _text(entry.get("startTime")),
-                       _text(entry.get("endTimeUtc")) or _text(entry.get("endTime")), details=details)
+        fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, entry_time(entry, "startTime"),
+                       entry_time(entry, "endTime"), details=details)
         return fresh.with_(url=self.run_url(fresh))
 
     def run_from_taskflow(self, run: JobRun, body: dict[str, Any], server_url: str | None = None) -> JobRun:
@@ -497,8 +607,11 @@ class InformaticaCloudHook(JobApiHook):
         if word == "SUSPENDED":
             details["message"] = (
                 f"the taskflow is suspended{': ' + error if error else ''}. It waits for someone to resume it in "
-                "Monitor (or with the resumeWithFaultRetry / resumeWithFaultSkip resources)"
+                "Monitor, or with InformaticaResumeTaskflowOperator / hook.resume_taskflow(run_id, mode='retry' or "
+                "'skip') (resumeWithFaultRetry / resumeWithFaultSkip)"
             )
+        elif word == "STOPPED":
+            details["message"] = error or "the taskflow was terminated"
         elif state == JobState.FAILED:
             details["message"] = error or f"the taskflow status is {word}"
         fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, _text(body.get("startTime")),
@@ -534,6 +647,9 @@ class InformaticaCloudHook(JobApiHook):
         """A task's path from its federated id, with the v3 lookup resource: {id, path, type}."""
         fid = require_task_reference("federated_id", federated_id)
         kind = require_task_type(task_type, allow_service=False)
+        known = self._paths.get((fid, kind))
+        if known is not None:  # a task's path does not change between the marker, the start and the wait
+            return dict(known)
         resp = yield self._call("POST", "/public/core/v3/lookup", "lookup", base="v3", idempotent=True,
                                 json={"objects": [{"id": fid, "type": kind}]})
         objects = resp.json_object().get("objects")
@@ -542,7 +658,8 @@ class InformaticaCloudHook(JobApiHook):
         if found is None:
             raise NotFoundError(f"{VENDOR}: no {kind} task has the federated id '{fid}' on {self.settings.host}",
                                 vendor=VENDOR, endpoint="lookup")
-        return {"id": fid, "path": str(found["path"]), "type": id_text(found.get("type")) or kind}
+        self._paths[(fid, kind)] = {"id": fid, "path": str(found["path"]), "type": id_text(found.get("type")) or kind}
+        return dict(self._paths[(fid, kind)])
 
     def _no_task_at(self, path: str, kind: str, said: str | None) -> NotFoundError:
         return NotFoundError(
@@ -601,11 +718,16 @@ class InformaticaCloudHook(JobApiHook):
             raise ConfigurationError("inputs", f"only a {TASKFLOW_SERVICE} takes inputs",
                                      "Give task parameters to a task in a parameter file (parameter_file_name).")
         body, details = yield from self._job_body(job, kind, by)
-        for key, value in (("callbackURL", require_callback_url(callback_url)),
-                           ("parameterFileName", require_optional_text("parameter_file_name", parameter_file_name)),
-                           ("parameterFileDir", require_optional_text("parameter_file_dir", parameter_file_dir))):
-            if value is not None:
-                body[key] = value
+        callback = require_callback_url(callback_url)
+        if callback is not None:
+            body["callbackURL"] = callback
+        # "Starting a job": the parameter file is a runtime property, not a field of the job object
+        runtime = {key: value for key, value in (
+            ("parameterFileName", require_optional_text("parameter_file_name", parameter_file_name)),
+            ("parameterFileDir", require_optional_text("parameter_file_dir", parameter_file_dir)))
+            if value is not None}
+        if runtime:
+            body["runtime"] = {"@type": "mtTaskRuntime", **runtime}
         try:
             resp = yield self._call("POST", "/api/v2/job", "start job", json=body)
         except NotFoundError as exc:
@@ -746,6 +868,27 @@ class InformaticaCloudHook(JobApiHook):
         server = run.details.get("server_url") or (yield from self._server_url())
         return self.run_from_taskflow(run, resp.json_object(), server)
 
+    def _task_key(self, job: str, kind: str, by: str) -> Operation[tuple[str, str]]:
+        """How the task's entries are recognised in the monitor: ("taskId", id) for a task named by id, else
+        ("taskName", name) (the monitor and the log show no paths or federated ids)."""
+        ref = require_task_reference(by, job)
+        if by == "id":
+            return "taskId", ref
+        if by == "federated_id":
+            found = yield from self.lookup_id.describe(self, ref, kind)
+            return "taskName", found["path"].rsplit("/", 1)[-1]
+        if by == "path":
+            return "taskName", ref.rsplit("/", 1)[-1]
+        return "taskName", ref
+
+    @staticmethod
+    def _of_task(entry: Mapping[str, Any], key: tuple[str, str], kind: str) -> bool:
+        """Whether a monitor entry (taskId, taskName) or a log entry (objectId, objectName) is of the task."""
+        field_name, value = key
+        alias = "objectId" if field_name == "taskId" else "objectName"
+        shown = id_text(entry.get(field_name)) or id_text(entry.get(alias))
+        return shown == value and str(entry.get("type") or kind).upper() == kind
+
     @operation
     def find_active_run(self, job: str, *, task_type: str, by: str = "id", **_start_options: Any
                         ) -> Operation[JobRun | None]:
@@ -757,34 +900,174 @@ class InformaticaCloudHook(JobApiHook):
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
             raise NotImplementedError("the runs of a taskflow published as a service cannot be listed by name")
-        ref = require_task_reference(by, job)
-        if by == "federated_id":
-            found = yield from self.lookup_id.describe(self, ref, kind)
-            name = found["path"].rsplit("/", 1)[-1]
-        elif by == "path":
-            name = ref.rsplit("/", 1)[-1]
-        else:
-            name = ref
+        key = yield from self._task_key(job, kind, by)
         entries = yield from self.activity_monitor.describe(self)
-        key = "taskId" if by == "id" else "taskName"
-        mine = [e for e in entries if id_text(e.get(key)) == name and str(e.get("type") or kind).upper() == kind
+        mine = [e for e in entries if self._of_task(e, key, kind)
                 and str(e.get("executionState") or "").upper() not in ("COMPLETED", "FAILED")]
         if not mine:
             return None
         entry = max(mine, key=lambda e: _int(e.get("runId")) or 0)
         server = yield from self._server_url()
-        details = {"kind": "task", "task_type": kind, "task_reference": by, "task_id": id_text(entry.get("taskId")),
-                   "task_name": id_text(entry.get("taskName")), "server_url": server}
-        seed = JobRun(VENDOR, str(job), id_text(entry.get("runId")), JobState.RUNNING, details=details)
-        return self.run_from_monitor(seed, entry, server)
+        return self.run_from_monitor(self._seed(job, kind, by, entry, server), entry, server)
+
+    def _seed(self, job: str, kind: str, by: str, entry: Mapping[str, Any], server: str | None) -> JobRun:
+        """A JobRun of the task's run shown by a monitor or log entry (before the entry is read into it)."""
+        details: dict[str, Any] = {
+            "kind": "task", "task_type": kind, "task_reference": by,
+            "task_id": id_text(entry.get("taskId")) or id_text(entry.get("objectId")),
+            "task_name": id_text(entry.get("taskName")) or id_text(entry.get("objectName")), "server_url": server}
+        if by == "path":
+            details["task_path"] = str(job)
+        elif by == "federated_id":
+            details["task_federated_id"] = str(job)
+        return JobRun(VENDOR, str(job), id_text(entry.get("runId")), JobState.RUNNING, details=details)
+
+    # -- one task, one run: recovering an ambiguous start ---------------------------------------------------
+    @property  # type: ignore[override]
+    def start_visibility_lag(self) -> float:
+        """Seconds recovery looks for a run it may have started. The docs say a run "can be briefly absent from
+        both" the activity monitor and the activity log, without a figure: DEFAULT_START_VISIBILITY_LAG, or the
+        connection's extra `start_visibility_lag`."""
+        return float(self.settings.start_visibility_lag)
+
+    @operation
+    def task_log(self, key: tuple[str, str], *, limit: int = 50) -> Operation[list[dict[str, Any]]]:
+        """The newest activity log entries of a task: by `taskId` when the task is known by id, else the org's
+        newest entries (the log cannot be filtered by name), `limit` rows at most."""
+        params: dict[str, Any] = {"rowLimit": limit}
+        if key[0] == "taskId":
+            params["taskId"] = key[1]
+        resp = yield self._call("GET", "/api/v2/activity/activityLog", "activity log", params=params)
+        entries = resp.json()
+        if isinstance(entries, dict):
+            entries = [entries]
+        if not isinstance(entries, list):
+            raise MalformedResponseError(f"{VENDOR} activity log is not a list: {excerpt(resp.body)!r}",
+                                         vendor=VENDOR, endpoint="activity log")
+        return [e for e in entries if isinstance(e, dict)]
+
+    @operation
+    def start_marker(self, job: str, *, task_type: str, by: str = "id", **_options: Any
+                     ) -> Operation[dict[str, Any]]:
+        """What Informatica shows of the task just before a start: its highest run id in the activity monitor
+        and the activity log (run ids count up per task), with our clock; for a taskflow published as a
+        service, the ids of its runs that started lately and the server's clock."""
+        kind = require_task_type(task_type)
+        if kind == TASKFLOW_SERVICE:
+            marker = yield from self._taskflow_marker(job)
+            return marker
+        at = time.time()
+        key = yield from self._task_key(job, kind, by)
+        monitor = yield from self.activity_monitor.describe(self)
+        logged = yield from self.task_log.describe(self, key)
+        ids = [_int(e.get("runId")) for e in (*monitor, *logged) if self._of_task(e, key, kind)]
+        known = [i for i in ids if i is not None]
+        return {"at": at, "key": list(key), "task_type": kind, "max_run_id": max(known) if known else None}
+
+    @operation
+    def find_started_run(self, job: str, marker: Mapping[str, Any], *, task_type: str, by: str = "id",
+                         **_options: Any) -> Operation[JobRun | None]:
+        """The task's first run begun since `marker`, in whatever state it is: from the activity log when it has
+        already ended, else from the monitor. A run is newer when its run id is above the marker's highest;
+        when the marker saw no run at all, when its start (startTimeUtc) is not before the marker's time less
+        CLOCK_SKEW."""
+        kind = require_task_type(task_type)
+        if kind == TASKFLOW_SERVICE:
+            found = yield from self._find_started_taskflow(job, marker)
+            return found
+        raw_key = marker.get("key")
+        key = (str(raw_key[0]), str(raw_key[1])) if isinstance(raw_key, list | tuple) and len(raw_key) == 2 \
+            else (yield from self._task_key(job, kind, by))
+        floor = _int(marker.get("max_run_id"))
+        since = float(marker.get("at") or 0.0) - CLOCK_SKEW
+
+        def newer(entry: Mapping[str, Any]) -> bool:
+            run_id = _int(entry.get("runId"))
+            if run_id is None or not self._of_task(entry, key, kind):
+                return False
+            if floor is not None:
+                return run_id > floor
+            started = _epoch(entry_time(entry, "startTime"))
+            return started is None or started >= since
+
+        logged = [e for e in (yield from self.task_log.describe(self, key)) if newer(e)]
+        monitor = [e for e in (yield from self.activity_monitor.describe(self)) if newer(e)]
+        if not logged and not monitor:
+            return None
+        first = min(_int(e.get("runId")) or 0 for e in (*logged, *monitor))
+        server = yield from self._server_url()
+        entry = next((e for e in logged if _int(e.get("runId")) == first), None)
+        if entry is not None:
+            return self.run_from_log(self._seed(job, kind, by, entry, server), entry, server)
+        entry = next(e for e in monitor if _int(e.get("runId")) == first)
+        return self.run_from_monitor(self._seed(job, kind, by, entry, server), entry, server)
+
+    @operation
+    def taskflow_runs(self, since: float) -> Operation[tuple[list[dict[str, Any]], float | None]]:
+        """Taskflow runs that started at or after `since` (epoch seconds), with the server's clock (its Date
+        header): `GET <pod>/active-bpel/services/tf/status?startTime=..&rowLimit=50` (50 is the documented
+        maximum)."""
+        stamp = datetime.fromtimestamp(since, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        resp = yield self._call("GET", "/active-bpel/services/tf/status", "taskflow status", base="pod",
+                                params={"startTime": stamp, "rowLimit": 50})
+        body = resp.json()
+        if isinstance(body, dict):  # one run, or a wrapper around the list
+            body = next((v for v in body.values() if isinstance(v, list)), [body])
+        if not isinstance(body, list):
+            raise MalformedResponseError(f"{VENDOR} taskflow status list is not a list: {excerpt(resp.body)!r}",
+                                         vendor=VENDOR, endpoint="taskflow status")
+        server_at = None
+        date = resp.header("Date")
+        if date:
+            try:
+                server_at = parsedate_to_datetime(date).timestamp()
+            except (TypeError, ValueError, IndexError):
+                server_at = None
+        return [e for e in body if isinstance(e, dict)], server_at
+
+    @staticmethod
+    def _same_taskflow(entry: Mapping[str, Any], api_name: str) -> bool:
+        """Whether a taskflow status entry is of the taskflow published as `api_name` (its assetName; the API
+        name defaults to the taskflow's name, spaces as underscores)."""
+        def norm(text: Any) -> str:
+            return str(text or "").strip().lower().replace(" ", "_")
+        return norm(entry.get("assetName")) == norm(api_name)
+
+    def _taskflow_marker(self, name: str) -> Operation[dict[str, Any]]:
+        api_name = require_id("task_name", name, what="the taskflow's API name (from its service URL)")
+        at = time.time()
+        entries, server_at = yield from self.taskflow_runs.describe(self, at - CLOCK_SKEW)
+        known = sorted(i for i in (id_text(e.get("runId")) for e in entries if self._same_taskflow(e, api_name))
+                       if i)
+        return {"at": at, "server_at": server_at, "taskflow": api_name, "run_ids": known}
+
+    def _find_started_taskflow(self, name: str, marker: Mapping[str, Any]) -> Operation[JobRun | None]:
+        """The taskflow's first run that started since the marker (by the server's clock, less CLOCK_SKEW) and
+        that the marker did not already list."""
+        api_name = require_id("task_name", name, what="the taskflow's API name (from its service URL)")
+        clock = marker.get("server_at") or marker.get("at")
+        if not isinstance(clock, int | float):
+            raise NotImplementedError("the marker taken before the start has no time to compare with")
+        known = {str(i) for i in marker.get("run_ids") or []}
+        entries, _ = yield from self.taskflow_runs.describe(self, float(clock) - CLOCK_SKEW)
+        fresh = [e for e in entries if self._same_taskflow(e, api_name) and id_text(e.get("runId"))
+                 and id_text(e.get("runId")) not in known]
+        if not fresh:
+            return None
+        entry = min(fresh, key=lambda e: (_epoch(e.get("startTime")) or 0.0, _int(e.get("runId")) or 0))
+        server = yield from self._server_url()
+        details = {"kind": "taskflow_service", "task_type": TASKFLOW_SERVICE, "taskflow": api_name,
+                   "server_url": server}
+        seed = JobRun(VENDOR, api_name, id_text(entry.get("runId")), JobState.RUNNING, None, details=details)
+        return self.run_from_taskflow(seed, entry, server)
 
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
-        """Stop the run. The stop is keyed by task: it is sent only while this run is in the monitor."""
+        """Stop the run. The stop is keyed by task: it is sent only while this run is in the monitor. A run of a
+        taskflow published as a service is terminated by its run id, while it is running or suspended."""
         if run.details.get("kind") == "taskflow_service":
-            raise ApiError(
-                f"{VENDOR} has no resource to stop a taskflow published as a service: run {run.run_id} of "
-                f"'{run.job_id}' goes on. Stop it in Monitor.", vendor=VENDOR, endpoint="stop job")
+            stopped = yield from self._terminate_if_going(run)
+            return stopped
         task_id = str(run.details.get("task_id") or run.job_id)
         entries = yield from self.activity_monitor.describe(self)
         of_task = [e for e in entries if id_text(e.get("taskId")) == task_id]
@@ -800,6 +1083,52 @@ class InformaticaCloudHook(JobApiHook):
         kind = require_task_type(run.details.get("task_type") or mine.get("type"), allow_service=False)
         stopped = yield from self._stop(task_id, kind, "id")
         return stopped
+
+    def _terminate_if_going(self, run: JobRun) -> Operation[bool]:
+        fresh = yield from self.taskflow_status.describe(self, run)
+        if fresh.is_terminal and fresh.vendor_state != "SUSPENDED":
+            self.log.info("Not terminating %s: it has ended.", fresh.describe())
+            return False
+        terminated = yield from self.terminate_taskflow.describe(self, str(run.run_id))
+        return terminated
+
+    @operation
+    def terminate_taskflow(self, run_id: str) -> Operation[bool]:
+        """Terminate a run of a taskflow published as a service ("Terminating taskflows through an API"):
+        `PUT <pod>/active-bpel/services/tf/terminate` with `{"runid": ["<runId>"]}`."""
+        rid = require_id("run_id", run_id, what="the taskflow's run id")
+        try:
+            yield self._call("PUT", "/active-bpel/services/tf/terminate", "terminate taskflow", base="pod",
+                             json={"runid": [rid]}, read="text")
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"{VENDOR} taskflow run {rid} was not found on {self.settings.host}'s POD"
+                f"{' (' + exc.body_excerpt + ')' if exc.body_excerpt else ''}",
+                vendor=VENDOR, endpoint="terminate taskflow", status=404, code=exc.code) from None
+        return True
+
+    @operation
+    def resume_taskflow(self, run_id: str, mode: str = "retry") -> Operation[JobRun]:
+        """Resume a SUSPENDED run of a taskflow published as a service ("Resume a suspended taskflow"):
+        `PUT <pod>/active-bpel/management/runtime/v1/resumeWithFaultRetry/<runId>` (mode "retry": run the
+        faulted step again) or `.../resumeWithFaultSkip/<runId>` (mode "skip": go on from the next step).
+        Returns the run as its status shows it afterwards."""
+        rid = require_id("run_id", run_id, what="the taskflow's run id")
+        how = require_choice("mode", mode, RESUME_MODES)
+        seed = JobRun(VENDOR, rid, rid, JobState.RUNNING, details={"kind": "taskflow_service",
+                                                                   "task_type": TASKFLOW_SERVICE})
+        before = yield from self.taskflow_status.describe(self, seed)
+        if before.vendor_state != "SUSPENDED":
+            raise ApiError(
+                f"{VENDOR} taskflow run {rid} is {before.vendor_state}, not SUSPENDED: only a suspended taskflow can "
+                "be resumed. Start a new run for one that failed or was stopped.",
+                vendor=VENDOR, endpoint="resume taskflow")
+        resource = RESUME_MODES[how]
+        yield self._call("PUT", f"/active-bpel/management/runtime/v1/{resource}/{path_segment(rid)}",
+                         "resume taskflow", base="pod", read="none")
+        self.log.info("Resumed taskflow run %s with %s.", rid, resource)
+        after = yield from self.taskflow_status.describe(self, before)
+        return after
 
     def _stop(self, ref: str, kind: str, by: str, clean_stop: bool | None = None) -> Operation[bool]:
         body, _ = yield from self._job_body(ref, kind, by)

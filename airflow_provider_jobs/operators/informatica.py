@@ -1,5 +1,5 @@
 """Informatica Intelligent Cloud Services operators: run a task (or a taskflow published as a service) and
-wait for it; stop a task.
+wait for it; stop a task or terminate a taskflow run; resume a suspended taskflow run.
 
 Airflow's BaseOperator owns the names `task_id` and `task_type`, so the Informatica task's id and type are
 given as `informatica_task_id` and `informatica_task_type`.
@@ -12,11 +12,12 @@ from typing import Any
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError
-from airflow_provider_jobs.core.inputs import is_templated, require_id, require_mapping
+from airflow_provider_jobs.core.inputs import is_templated, require_choice, require_id, require_mapping
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.core.wait import WaitOutcome
 from airflow_provider_jobs.hooks.informatica import (
+    RESUME_MODES,
     TASKFLOW_SERVICE,
     VENDOR,
     InformaticaCloudHook,
@@ -31,6 +32,14 @@ TASK_ID_KEY = "informatica_task_id"
 #: The operator arguments that name a task, by the kind of reference each is.
 REFERENCE_ARGS = {"informatica_task_id": "id", "task_federated_id": "federated_id", "task_name": "name",
                   "task_path": "path"}
+
+
+def check_conn_id(conn_id: Any) -> str:
+    value = InformaticaCloudHook.default_conn_name if conn_id is None else conn_id
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError("conn_id", f"is {conn_id!r}", "Give a connection id, or leave it out to use "
+                                 f"'{InformaticaCloudHook.default_conn_name}'.")
+    return value
 
 
 def check_clean_stop(value: Any) -> bool:
@@ -80,14 +89,14 @@ class InformaticaRunTaskOperator(_TaskReference, BaseJobOperator):
     :param task_name: its name (for TASKFLOW_SERVICE: the API name of its service URL); or
     :param task_path: its path from the project, e.g. "Sales/Daily/Load Customers" (found with the v3 lookup).
     :param callback_url: passed to Informatica as callbackURL (it posts the job's status there when it ends).
-    :param parameter_file_name: passed as parameterFileName.
-    :param parameter_file_dir: passed as parameterFileDir.
+    :param parameter_file_name: passed as the job runtime's parameterFileName ("runtime": {"@type": "mtTaskRuntime"}).
+    :param parameter_file_dir: passed as the job runtime's parameterFileDir.
     :param inputs: the JSON body of a TASKFLOW_SERVICE run (its input fields; shared variables of a chain).
     :param clean_stop: stop with cleanStop=true when the task is killed or its timeout is reached.
 
     Returns the JobRun dict (details: task_id, task_name, task_type, rows read and failed, error_message);
-    pushes `run_id` and `informatica_task_id` as soon as the run exists. A taskflow published as a
-    service cannot be stopped through the API and its runs cannot be listed by name, so for it
+    pushes `run_id` and `informatica_task_id` as soon as the run exists. A run of a taskflow published as a
+    service is terminated on kill or at the timeout; its runs cannot be listed by name, so for it
     `if_running` is "start".
     """
 
@@ -211,13 +220,16 @@ class InformaticaRunTaskOperator(_TaskReference, BaseJobOperator):
 
 
 class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
-    """Stop an Informatica Cloud task's running job (`POST /api/v2/job/stop`, keyed by task).
+    """Stop an Informatica Cloud task's running job (`POST /api/v2/job/stop`, keyed by task), or terminate a run
+    of a taskflow published as a service (`PUT <pod>/active-bpel/services/tf/terminate`, keyed by run id).
 
-    :param informatica_task_type: DMASK, DRS, DSS, MTT, PCS or WORKFLOW.
-    :param informatica_task_id / task_federated_id / task_name / task_path: the task (exactly one).
+    :param informatica_task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE.
+    :param informatica_task_id / task_federated_id / task_name / task_path: the task (exactly one); for a
+        TASKFLOW_SERVICE only run_id is needed (task_name, if given, names it in the log).
     :param run_id: stop only if this run of the task is running (needs informatica_task_id, the id the run
-        operator pushes as `informatica_task_id`); without it, whatever the task runs is stopped.
-    :param clean_stop: send cleanStop=true.
+        operator pushes as `informatica_task_id`); without it, whatever the task runs is stopped. Required for a
+        TASKFLOW_SERVICE (the run operator pushes it as `run_id`): a running or suspended run is terminated.
+    :param clean_stop: send cleanStop=true (tasks only).
 
     Returns {"task", "task_type", "run_id", "clean_stop", "stopped"}; `stopped` is False when nothing ran.
     """
@@ -242,11 +254,7 @@ class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = InformaticaCloudHook.default_conn_name if conn_id is None else conn_id
-        if not isinstance(self.conn_id, str) or not self.conn_id.strip():
-            raise ConfigurationError("conn_id", f"is {conn_id!r}",
-                                     f"Give a connection id, or leave it out to use "
-                                     f"'{InformaticaCloudHook.default_conn_name}'.")
+        self.conn_id = check_conn_id(conn_id)
         self.informatica_task_type = informatica_task_type
         self.informatica_task_id = informatica_task_id
         self.task_federated_id = task_federated_id
@@ -257,8 +265,19 @@ class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
         self._check(construction=True)
 
     def _check(self, construction: bool = False) -> None:
-        if not (construction and is_templated(self.informatica_task_type)):
-            require_task_type(self.informatica_task_type, "informatica_task_type", allow_service=False)
+        kind = None if construction and is_templated(self.informatica_task_type) else \
+            require_task_type(self.informatica_task_type, "informatica_task_type")
+        if kind == TASKFLOW_SERVICE:
+            others = [a for a in ("informatica_task_id", "task_federated_id", "task_path") if getattr(self, a)]
+            if others:
+                raise ConfigurationError(others[0], f"does not apply to a {TASKFLOW_SERVICE}",
+                                         "Give run_id (and task_name, optionally, to name it in the log).")
+            if self.run_id is None:
+                raise ConfigurationError("run_id", f"is missing: a {TASKFLOW_SERVICE} run is terminated by its run id",
+                                         "Give the run id the run operator pushed as 'run_id'.")
+            if not (construction and is_templated(self.run_id)):
+                require_id("run_id", self.run_id, what="the taskflow's run id")
+            return
         self._reference(construction)
         if self.run_id is not None:
             if not (construction and is_templated(self.run_id)):
@@ -270,10 +289,19 @@ class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         self._check()
-        kind = require_task_type(self.informatica_task_type, "informatica_task_type", allow_service=False)
-        by, ref = self._reference()  # type: ignore[misc]
+        kind = require_task_type(self.informatica_task_type, "informatica_task_type")
         hook = InformaticaCloudHook(conn_id=self.conn_id, clean_stop=self.clean_stop)
         run_id = None if self.run_id is None else require_id("run_id", self.run_id, what="the run id")
+        if kind == TASKFLOW_SERVICE:
+            assert run_id is not None
+            name = str(self.task_name or run_id)
+            run = JobRun(VENDOR, name, run_id, JobState.RUNNING,
+                         details={"kind": "taskflow_service", "task_type": kind, "taskflow": name})
+            stopped = hook.cancel_run(run)
+            what = f"taskflow {name} run {run_id}"
+            self.log.info("Terminated %s." if stopped else "Nothing to terminate: %s has ended.", what)
+            return {"task": name, "task_type": kind, "run_id": run_id, "clean_stop": False, "stopped": bool(stopped)}
+        by, ref = self._reference()  # type: ignore[misc]
         if run_id is not None:
             run = JobRun(VENDOR, ref, run_id, JobState.RUNNING, details={"kind": "task", "task_id": ref,
                                                                          "task_type": kind})
@@ -287,3 +315,43 @@ class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
             self.log.info("Nothing to stop: %s is not running.", what)
         return {"task": ref, "task_type": kind, "run_id": run_id, "clean_stop": self.clean_stop,
                 "stopped": bool(stopped)}
+
+
+class InformaticaResumeTaskflowOperator(compat.BaseOperator):
+    """Resume a SUSPENDED run of a taskflow published as a service.
+
+    :param run_id: the taskflow's run id (the run operator pushes it as `run_id`).
+    :param mode: "retry" (resumeWithFaultRetry: run the faulted step again) or "skip" (resumeWithFaultSkip: go on
+        from the step after it).
+
+    Fails, saying so, when the run is not suspended. Returns {"run_id", "mode", "state", "vendor_state"} as the
+    taskflow's status shows it just after the resume; follow it with InformaticaTaskRunSensor
+    (informatica_task_type="TASKFLOW_SERVICE").
+    """
+
+    template_fields: Sequence[str] = ("conn_id", "run_id", "mode")
+    ui_color = "#e8fde8"
+
+    def __init__(self, *, run_id: str | int, mode: str = "retry", conn_id: str | None = None, **kwargs: Any
+                 ) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = check_conn_id(conn_id)
+        self.run_id = run_id
+        self.mode = mode
+        self._check(construction=True)
+
+    def _check(self, construction: bool = False) -> None:
+        if not (construction and is_templated(self.run_id)):
+            require_id("run_id", self.run_id, what="the taskflow's run id")
+        if not (construction and is_templated(self.mode)):
+            require_choice("mode", self.mode, tuple(RESUME_MODES))
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        self._check()
+        mode = require_choice("mode", self.mode, tuple(RESUME_MODES))
+        run = InformaticaCloudHook(conn_id=self.conn_id).resume_taskflow(str(self.run_id).strip(), mode=mode)
+        self.log.info("Resumed (%s) %s", RESUME_MODES[mode], run.describe())
+        return {"run_id": run.run_id, "mode": mode, "state": run.state.value, "vendor_state": run.vendor_state}
+
+
+__all__ = ["InformaticaResumeTaskflowOperator", "InformaticaRunTaskOperator", "InformaticaStopTaskOperator"]

@@ -1,10 +1,11 @@
 """Informatica Intelligent Cloud Services (Data Integration REST API), simulated (mounted at /informatica/).
 
-The mount point plays the login host (dm-<region>.informaticacloud.com): `/ma/api/v2/user/login` and
-`/saas/public/core/v3/login`. A login answers a server URL on a POD (`/informatica/<pod>/saas`, built
-from the request's host), where every other resource lives: `/api/v2/job`, `/api/v2/job/stop`,
-`/api/v2/activity/activityMonitor`, `/api/v2/activity/activityLog`, `/public/core/v3/lookup`, the
-logouts, and (under `/informatica/<pod>/active-bpel/`) taskflows published as services.
+The mount point plays the login host (dm-<region>.informaticacloud.com): `/ma/api/v2/user/login`,
+`/saas/public/core/v3/login` and (as documented) `/saas/public/core/v3/logout`. A login answers a server
+URL on a POD (`/informatica/<pod>/saas`, built from the request's host), where every other resource
+lives: `/api/v2/job`, `/api/v2/job/stop`, `/api/v2/activity/activityMonitor`, `/api/v2/activity/activityLog`,
+`/public/core/v3/lookup`, the v2 logout, and (under `/informatica/<pod>/active-bpel/`) taskflows published
+as services: start, status (one run, or a list filtered by start time), terminate, resume.
 
 Quirks kept from the real service: v2 calls need the `icSessionId` header and answer XML unless the
 client accepts JSON; v3 and taskflow calls need `INFA-SESSION-ID`; a session unused for
@@ -17,13 +18,17 @@ moment; the job stop is keyed by task, not by run; errors are `{"@type": "error"
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import secrets
 import string
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -37,7 +42,7 @@ USER_ID = "0100000300000000000A"
 DEFAULT_POD = "na4"
 TASK_TYPES = ("DMASK", "DRS", "DSS", "MTT", "PCS", "WORKFLOW")
 MONITOR_WORDS = {"1": "COMPLETED", "2": "COMPLETED", "3": "FAILED"}
-TASKFLOW_FINAL = ("SUCCESS", "FAILED", "SUSPENDED")
+TASKFLOW_FINAL = ("SUCCESS", "WARNING", "FAILED", "SUSPENDED", "STOPPED")
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -45,6 +50,26 @@ def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}Z"
+
+
+_EASTERN = ZoneInfo("America/New_York")
+
+
+def _eastern(epoch: float | None) -> str | None:
+    """A time as the activity monitor's startTime / endTime show it: US Eastern wall clock, no offset."""
+    if epoch is None:
+        return None
+    local = datetime.fromtimestamp(epoch, tz=_EASTERN)
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + f".{int(epoch * 1000) % 1000:03d}"
+
+
+def _epoch(text: str) -> float:
+    """A UTC ISO 8601 query value ('2021-06-10T05:48:28Z') as epoch seconds."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _token(length: int = 22) -> str:
@@ -107,6 +132,9 @@ class TaskRun(SimRun):
         self.stop_requested_at: float | None = None
         self.clean_stop: bool | None = None
         self.log_id = uuid.uuid4().hex[:20]
+        runtime = self.body.get("runtime") if isinstance(self.body.get("runtime"), dict) else {}
+        #: (parameterFileName, parameterFileDir) the run was started with, as the job's runtime gave them
+        self.parameter_file = (runtime.get("parameterFileName"), runtime.get("parameterFileDir"))
 
     def state(self, now: float | None = None) -> tuple[str, float, bool]:
         now = time.time() if now is None else now
@@ -177,14 +205,39 @@ class Taskflow:
     location: str
     life: Life
     error: str = "Fault in step 'Load Orders': the mapping task failed."
+    resume_running: float = 0.2
+    resume_final: str = "SUCCESS"
     runs: list[TaskflowRun] = field(default_factory=list)
 
 
 class TaskflowRun(SimRun):
+    """One run of a taskflow service: it can be terminated (STOPPED) while running or suspended, and a
+    SUSPENDED one resumed (RUNNING for `flow.resume_running` seconds, then `flow.resume_final`)."""
+
     def __init__(self, flow: Taskflow, run_id: str, inputs: dict[str, Any]) -> None:
         super().__init__(flow.name, flow.life, run_id)
         self.flow = flow
         self.inputs = dict(inputs)
+        self.terminated_at: float | None = None
+        self.resumed: tuple[str, float] | None = None  # (resource, when)
+
+    def state(self, now: float | None = None) -> tuple[str, float, bool]:
+        now = time.time() if now is None else now
+        if self.terminated_at is not None:
+            return "STOPPED", 0.0, True
+        if self.resumed is not None:
+            if now - self.resumed[1] < self.flow.resume_running:
+                return "RUNNING", 50.0, False
+            return self.flow.resume_final, 100.0, True
+        return super().state(now)
+
+    @property
+    def ended_at(self) -> float | None:
+        if self.terminated_at is not None:
+            return self.terminated_at
+        if self.resumed is not None:
+            return self.resumed[1] + self.flow.resume_running if self.finished else None
+        return super().ended_at
 
 
 class Site:
@@ -199,16 +252,24 @@ class Site:
     def reset(self) -> None:
         self.pod = DEFAULT_POD
         self.idle_timeout = 1800.0
+        #: seconds a JWT session token lives (None: classic session ids, which expire only when idle)
+        self.jwt_lifetime: float | None = None
         self.users = {USER: PASSWORD}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.issued_sessions: list[str] = []
         self.logins = 0
         self.logouts = 0
+        #: the JSON bodies the site received: {"method", "path", "body"} (passwords as "***")
+        self.received: list[dict[str, Any]] = []
+        #: where each logout arrived: {"version", "host", "path"}
+        self.logout_requests: list[dict[str, str]] = []
         self.tasks: dict[str, Task] = {}
         self.runs: list[TaskRun] = []
         self.taskflows: dict[str, Taskflow] = {}
         self.lookups: list[dict[str, Any]] = []
         self.stop_requests: list[dict[str, Any]] = []
+        #: terminate and resume calls on taskflow runs: {"action", "run_ids", "status"}
+        self.taskflow_actions: list[dict[str, Any]] = []
         self._task_numbers = itertools.count(2)
         self._flow_run_ids = itertools.count(734265423412345678, 7919)
 
@@ -248,9 +309,13 @@ class Site:
 
     def add_taskflow(self, name: str, *, final: str = "SUCCESS", running: float = 0.3,
                      steps: list[tuple[str, float]] | None = None, location: str = "Default",
-                     error: str | None = None) -> Taskflow:
-        """A taskflow published as a service under the API name `name`; its runs end in `final`."""
-        flow = Taskflow(name, _token(), location, Life(steps or [("RUNNING", running)], final))
+                     error: str | None = None, resume_running: float = 0.2, resume_final: str = "SUCCESS"
+                     ) -> Taskflow:
+        """A taskflow published as a service under the API name `name`; its runs end in `final` (SUCCESS,
+        WARNING, FAILED or SUSPENDED); a suspended run that is resumed runs `resume_running` seconds more and
+        ends in `resume_final`."""
+        flow = Taskflow(name, _token(), location, Life(steps or [("RUNNING", running)], final),
+                        resume_running=resume_running, resume_final=resume_final)
         if error:
             flow.error = error
         self.taskflows[name] = flow
@@ -262,6 +327,13 @@ class Site:
         self.runs.append(run)
         return run
 
+    def start_taskflow_elsewhere(self, name: str) -> TaskflowRun:
+        """A run of a taskflow service started outside this client (another caller of its service URL)."""
+        flow = self.taskflows[name]
+        run = TaskflowRun(flow, str(next(self._flow_run_ids)), {})
+        flow.runs.append(run)
+        return run
+
     def admin_add_job(self, job: dict[str, Any]) -> dict[str, Any]:
         steps = [tuple(s) for s in job["steps"]] if job.get("steps") else None
         if job.get("kind") == "taskflow":
@@ -269,7 +341,8 @@ class Site:
                                      running=float(job.get("running", 0.3)))
             return {"name": flow.name, "federated_id": flow.federated_id}
         task = self.add_task(job["name"], task_type=job.get("type", "MTT"), path=job.get("path"),
-                             final=str(job.get("final", "1")), steps=steps, running=float(job.get("running", 0.3)))
+                             final=str(job.get("final", "1")), steps=steps, running=float(job.get("running", 0.3)),
+                             visible_after=float(job.get("visible_after", 0.0)))
         return {"task_id": task.task_id, "federated_id": task.federated_id, "name": task.name, "path": task.path,
                 "type": task.task_type}
 
@@ -286,7 +359,7 @@ class Site:
         r.add_post("/ma/api/v2/user/login", self.login_v2)
         r.add_post("/saas/public/core/v3/login", self.login_v3)
         r.add_post("/{pod}/saas/api/v2/user/logout", self.logout_v2)
-        r.add_post("/{pod}/saas/public/core/v3/logout", self.logout_v3)
+        r.add_post("/saas/public/core/v3/logout", self.logout_v3)  # on the login host, not the POD
         r.add_post("/{pod}/saas/api/v2/job", self.start_job)
         r.add_post("/{pod}/saas/api/v2/job/stop", self.stop_job)
         r.add_get("/{pod}/saas/api/v2/activity/activityMonitor", self.activity_monitor)
@@ -294,6 +367,9 @@ class Site:
         r.add_post("/{pod}/saas/public/core/v3/lookup", self.lookup)
         r.add_post("/{pod}/active-bpel/rt/{name}", self.start_taskflow)
         r.add_get("/{pod}/active-bpel/services/tf/status/{run_id}", self.taskflow_status)
+        r.add_get("/{pod}/active-bpel/services/tf/status", self.taskflow_status_list)
+        r.add_put("/{pod}/active-bpel/services/tf/terminate", self.terminate_taskflows)
+        r.add_put("/{pod}/active-bpel/management/runtime/v1/{action}/{run_id}", self.resume_taskflow)
 
     def _server_url(self, request: web.Request) -> str:
         return f"{request.scheme}://{request.host}/{self.vendor}/{self.pod}/saas"
@@ -303,15 +379,25 @@ class Site:
         if session is None:
             return None
         now = time.time()
-        if now - session["last_used"] > self.idle_timeout:
+        if now - session["last_used"] > self.idle_timeout or now >= session.get("expires", float("inf")):
             del self.sessions[token]
             return None
         session["last_used"] = now
         return session["user"]
 
     def _new_session(self, user: str) -> str:
-        token = _token()
-        self.sessions[token] = {"user": user, "last_used": time.time()}
+        """A session id; with `jwt_lifetime` set (an org that uses JWT session tokens), a JWT whose `exp` is a
+        hard expiry, however much the session is used."""
+        now = time.time()
+        session: dict[str, Any] = {"user": user, "last_used": now}
+        if self.jwt_lifetime is not None:
+            session["expires"] = now + self.jwt_lifetime
+            claims = {"sub": USER_ID, "org": ORG_ID, "iat": int(now), "exp": session["expires"], "jti": _token(8)}
+            token = ".".join(_b64url(json.dumps(part).encode()) for part in ({"alg": "RS256", "typ": "JWT"}, claims))
+            token += "." + _b64url(secrets.token_bytes(32))
+        else:
+            token = _token()
+        self.sessions[token] = session
         self.issued_sessions.append(token)
         self.logins += 1
         return token
@@ -344,7 +430,10 @@ class Site:
         try:
             body = await request.json()
         except (ValueError, UnicodeDecodeError):
-            return None
+            body = None
+        # what each request carried, for contract tests (a password is kept as its type, not its value)
+        kept = {k: ("***" if k == "password" else v) for k, v in body.items()} if isinstance(body, dict) else body
+        self.received.append({"method": request.method, "path": request.path, "body": kept})
         return body if isinstance(body, dict) else None
 
     async def login_v2(self, request: web.Request) -> web.Response:
@@ -377,6 +466,7 @@ class Site:
     async def logout_v2(self, request: web.Request) -> web.Response:
         if self._wrong_pod(request):
             return web.Response(status=404)
+        self.logout_requests.append({"version": "v2", "host": request.host, "path": request.path})
         token = request.headers.get("icSessionId") or ""
         if self._session(token) is None:
             return self._v2_deny()
@@ -385,8 +475,7 @@ class Site:
         return web.Response(status=200)
 
     async def logout_v3(self, request: web.Request) -> web.Response:
-        if self._wrong_pod(request):
-            return web.Response(status=404)
+        self.logout_requests.append({"version": "v3", "host": request.host, "path": request.path})
         token = request.headers.get("INFA-SESSION-ID") or ""
         if self._session(token) is None:
             return self._v3_deny()
@@ -431,6 +520,13 @@ class Site:
         callback = body.get("callbackURL")
         if callback is not None and not str(callback).startswith(("http://", "https://")):
             return v2_error(400, "UI_10000", f"Invalid callbackURL '{callback}'.")
+        misplaced = sorted(k for k in ("parameterFileName", "parameterFileDir") if k in body)
+        if misplaced:  # "Starting a job": they are runtime properties
+            return v2_error(400, "UI_10000", f"Unrecognized field(s) {', '.join(misplaced)} in the job object; "
+                            "parameter files are given in runtime (@type mtTaskRuntime).")
+        runtime = body.get("runtime")
+        if runtime is not None and (not isinstance(runtime, dict) or runtime.get("@type") != "mtTaskRuntime"):
+            return v2_error(400, "UI_10000", "runtime must be an object with \"@type\": \"mtTaskRuntime\".")
         task = self._find_task(body)
         if task is None:
             ref = body.get("taskId") or body.get("taskFederatedId") or body.get("taskName")
@@ -468,8 +564,9 @@ class Site:
         word = MONITOR_WORDS.get(vendor_state, vendor_state) if done else vendor_state
         return {"@type": "activityMonitorEntry", "id": run.log_id, "type": run.task.task_type,
                 "taskId": run.task.task_id, "taskName": run.task.name, "objectName": "dbo.Customers",
-                "runId": int(run.run_id), "startTime": _iso(run.created),
-                "endTime": _iso(run.ended_at) if done else None, "executionState": word,
+                "runId": int(run.run_id), "startTime": _eastern(run.created), "startTimeUtc": _iso(run.created),
+                "endTime": _eastern(run.ended_at) if done else None,
+                "endTimeUtc": _iso(run.ended_at) if done else None, "executionState": word,
                 **run.rows(), "errorMsg": run.error_message(), "startedBy": run.started_by,
                 "runContextType": "REST_API" if run.started_by == USER else "SCHEDULER", "scheduleName": None,
                 "callbackURL": run.body.get("callbackURL"), "orgId": ORG_ID}
@@ -477,7 +574,8 @@ class Site:
     def _flow_monitor_entry(self, run: TaskflowRun) -> dict[str, Any]:
         return {"@type": "activityMonitorEntry", "id": run.run_id, "type": "TASKFLOW",
                 "taskId": run.flow.federated_id, "taskName": run.flow.name, "objectName": "",
-                "runId": int(run.run_id), "startTime": _iso(run.created), "endTime": None,
+                "runId": int(run.run_id), "startTime": _eastern(run.created), "startTimeUtc": _iso(run.created),
+                "endTime": None, "endTimeUtc": None,
                 "executionState": "RUNNING", "successSourceRows": 0, "failedSourceRows": 0,
                 "successTargetRows": 0, "failedTargetRows": 0, "errorMsg": None, "startedBy": USER,
                 "runContextType": "REST_API", "orgId": ORG_ID}
@@ -496,9 +594,10 @@ class Site:
         vendor_state, _, _ = run.state()
         task = run.task
         return {"@type": "activityLogEntry", "id": run.log_id, "type": task.task_type, "objectId": task.task_id,
-                "objectName": task.name, "runId": int(run.run_id), "startTime": _iso(run.created),
-                "endTime": _iso(run.ended_at), "startTimeUtc": _iso(run.created), "endTimeUtc": _iso(run.ended_at),
-                "state": int(vendor_state), "success": 1 if vendor_state in ("1", "2") else 0, **run.rows(),
+                "objectName": task.name, "runId": int(run.run_id), "startTime": _eastern(run.created),
+                "endTime": _eastern(run.ended_at), "startTimeUtc": _iso(run.created), "endTimeUtc": _iso(run.ended_at),
+                "state": int(vendor_state), "isStopped": run.stopped,
+                "success": 1 if vendor_state in ("1", "2") else 0, **run.rows(),
                 "errorMsg": run.error_message(), "startedBy": run.started_by,
                 "runContextType": "REST_API" if run.started_by == USER else "SCHEDULER", "entries": []}
 
@@ -562,24 +661,108 @@ class Site:
         flow.runs.append(run)
         return json_response({"RunId": int(run.run_id)})
 
+    def _flow_status(self, run: TaskflowRun) -> dict[str, Any]:
+        status, _, done = run.state()
+        return {
+            "assetName": run.flow.name, "assetType": "TASKFLOW", "location": run.flow.location,
+            "runId": int(run.run_id), "status": status, "startTime": _iso(run.created),
+            "endTime": _iso(run.ended_at) if done else None,
+            "duration": str(int((run.ended_at or time.time()) - run.created)),
+            "errorMessage": run.flow.error if done and status not in ("SUCCESS", "STOPPED") else None,
+            "runtimeEnv": "Informatica Cloud Hosted Agent", "startedBy": USER, "subtasks": 1,
+        }
+
+    def _flow_run(self, run_id: str) -> TaskflowRun | None:
+        run = next((r for f in self.taskflows.values() for r in f.runs if r.run_id == run_id), None)
+        return None if run is None or run.vanished() else run
+
     async def taskflow_status(self, request: web.Request) -> web.Response:
         if self._wrong_pod(request):
             return web.Response(status=404)
         if self._v3_user(request) is None:
             return self._v3_deny()
         run_id = request.match_info["run_id"]
-        run = next((r for f in self.taskflows.values() for r in f.runs if r.run_id == run_id), None)
-        if run is None or run.vanished():
+        run = self._flow_run(run_id)
+        if run is None:
             return v3_error(404, "AE_10003", f"No taskflow run has the id {run_id}.")
-        status, _, done = run.state()
-        return json_response({
-            "assetName": run.flow.name, "assetType": "TASKFLOW", "location": run.flow.location,
-            "runId": int(run.run_id), "status": status, "startTime": _iso(run.created),
-            "endTime": _iso(run.ended_at) if done else None,
-            "duration": str(int((run.ended_at or time.time()) - run.created)),
-            "errorMessage": run.flow.error if done and status != "SUCCESS" else None,
-            "runtimeEnv": "Informatica Cloud Hosted Agent", "startedBy": USER, "subtasks": 1,
-        })
+        return json_response(self._flow_status(run))
+
+    async def taskflow_status_list(self, request: web.Request) -> web.Response:
+        """`?runId, runStatus, startTime, endTime (UTC), offset, rowLimit` (max 50, default 10), newest first."""
+        if self._wrong_pod(request):
+            return web.Response(status=404)
+        if self._v3_user(request) is None:
+            return self._v3_deny()
+        q = request.query
+        try:
+            since = _epoch(q["startTime"]) if q.get("startTime") else None
+            until = _epoch(q["endTime"]) if q.get("endTime") else None
+            offset, limit = int(q.get("offset", 0)), int(q.get("rowLimit", 10))
+        except ValueError as exc:
+            return v3_error(400, "AE_10004", f"Invalid query parameter: {exc}.")
+        if limit > 50:
+            return v3_error(400, "AE_10004", "rowLimit cannot be more than 50.")
+        runs = [r for f in self.taskflows.values() for r in f.runs if not r.vanished()]
+        if q.get("runId"):
+            runs = [r for r in runs if r.run_id == q["runId"]]
+        if q.get("runStatus"):
+            runs = [r for r in runs if r.state()[0].lower() == q["runStatus"].lower()]
+        if since is not None:
+            runs = [r for r in runs if r.created >= since]
+        if until is not None:
+            runs = [r for r in runs if (r.ended_at or time.time()) <= until]
+        runs.sort(key=lambda r: r.created, reverse=True)
+        return json_response([self._flow_status(r) for r in runs[offset:offset + limit]])
+
+
+    async def terminate_taskflows(self, request: web.Request) -> web.Response:
+        """`PUT .../active-bpel/services/tf/terminate` `{"runid": ["<id>", ...]}` (at most 200). The answer's
+        shape is not published: this one lists each run id with what became of it."""
+        if self._wrong_pod(request):
+            return web.Response(status=404)
+        if self._v3_user(request) is None:
+            return self._v3_deny()
+        body = await self._body(request)
+        ids = body.get("runid") if body else None
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            return v3_error(400, "AE_10005", 'The body must be {"runid": ["<run id>", ...]} with the ids as strings.')
+        if len(ids) > 200:
+            return v3_error(400, "AE_10005", "At most 200 taskflows can be terminated at a time.")
+        runs = {i: self._flow_run(i) for i in ids}
+        unknown = [i for i, r in runs.items() if r is None]
+        if unknown:
+            self.taskflow_actions.append({"action": "terminate", "run_ids": ids, "status": 400})
+            return v3_error(400, "AE_10003", f"The run ID(s) {', '.join(unknown)} do not exist or are not valid.")
+        results = []
+        for run_id, run in runs.items():
+            word = run.state()[0]
+            if word in ("RUNNING", "SUSPENDED"):
+                run.terminated_at = time.time()
+                results.append({"runId": run_id, "status": "terminated"})
+            else:
+                results.append({"runId": run_id, "status": f"not terminated: the run is {word}"})
+        self.taskflow_actions.append({"action": "terminate", "run_ids": ids, "status": 200})
+        return json_response(results)
+
+    async def resume_taskflow(self, request: web.Request) -> web.Response:
+        """`PUT .../management/runtime/v1/resumeWithFaultRetry|resumeWithFaultSkip/<runId>` → 204."""
+        if self._wrong_pod(request):
+            return web.Response(status=404)
+        action, run_id = request.match_info["action"], request.match_info["run_id"]
+        if action not in ("resumeWithFaultRetry", "resumeWithFaultSkip"):
+            return v3_error(404, "AE_10006", f"No resource {action}.")
+        if self._v3_user(request) is None:
+            return self._v3_deny()
+        run = self._flow_run(run_id)
+        if run is None:
+            return v3_error(404, "AE_10003", f"No taskflow run has the id {run_id}.")
+        word = run.state()[0]
+        if word != "SUSPENDED":
+            self.taskflow_actions.append({"action": action, "run_ids": [run_id], "status": 400})
+            return v3_error(400, "AE_10007", f"The taskflow run {run_id} is {word}, not suspended.")
+        run.resumed = (action, time.time())
+        self.taskflow_actions.append({"action": action, "run_ids": [run_id], "status": 204})
+        return web.Response(status=204)
 
 
 def load_demo_jobs(site: Site) -> dict[str, Any]:

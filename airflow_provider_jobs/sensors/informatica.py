@@ -28,7 +28,7 @@ class InformaticaTaskRunSensor(BaseJobSensor):
     :param informatica_task_type: optional; TASKFLOW_SERVICE for a run of a taskflow published as a service
         (then only run_id is needed).
 
-    Returns the JobRun as a dict. Deferred, at its timeout it stops the run (as the run operator does).
+    Returns the JobRun as a dict. At its timeout the sensor fails; it never stops the run (it did not start it).
     """
 
     hook_class = InformaticaCloudHook

@@ -115,18 +115,38 @@ def test_each_way_of_naming_a_task(iics, hook):
 
 
 def test_callback_url_and_parameter_files_are_passed_through(iics, hook):
-    task = iics.add_task("Load", running=0.1)
+    task = iics.add_task("Load", running=0.1, allow_concurrent=True)
     run = hook.start_run(task.task_id, task_type="MTT", callback_url="https://example.com/iics",
                          parameter_file_name="load.param", parameter_file_dir="/agent/params")
     (body,) = job_bodies(iics)
     assert body == {"@type": "job", "taskType": "MTT", "taskId": task.task_id,
-                    "callbackURL": "https://example.com/iics", "parameterFileName": "load.param",
-                    "parameterFileDir": "/agent/params"}
+                    "callbackURL": "https://example.com/iics",
+                    "runtime": {"@type": "mtTaskRuntime", "parameterFileName": "load.param",
+                                "parameterFileDir": "/agent/params"}}
     assert run.details["callback_url"] == "https://example.com/iics"
+    assert iics.runs[0].parameter_file == ("load.param", "/agent/params")
+    hook.start_run(task.task_id, task_type="MTT", parameter_file_name="only.param")
+    assert job_bodies(iics)[1]["runtime"] == {"@type": "mtTaskRuntime", "parameterFileName": "only.param"}
     with pytest.raises(ConfigurationError, match="^callback_url"):
         hook.start_run(task.task_id, task_type="MTT", callback_url="ftp://x")
     with pytest.raises(ConfigurationError, match="^inputs"):
         hook.start_run(task.task_id, task_type="MTT", inputs={"a": 1})
+
+
+def test_sandbox_refuses_parameter_files_outside_runtime(iics, hook, sandbox):
+    """As "Starting a job" documents them: a top-level parameterFileName is not a field of the job object."""
+    task = iics.add_task("Load", running=0.1, allow_concurrent=True)
+    hook.start_run(task.task_id, task_type="MTT")  # logs in
+    session = iics.issued_sessions[0]
+    url = f"{sandbox.url}/informatica/na4/saas/api/v2/job"
+    headers = {"icSessionId": session, "Accept": "application/json"}
+    bad = requests.post(url, headers=headers, timeout=5, json={
+        "@type": "job", "taskId": task.task_id, "taskType": "MTT", "parameterFileName": "load.param"})
+    assert bad.status_code == 400 and "runtime" in bad.json()["description"]
+    wrong = requests.post(url, headers=headers, timeout=5, json={
+        "@type": "job", "taskId": task.task_id, "taskType": "MTT", "runtime": {"parameterFileName": "x"}})
+    assert wrong.status_code == 400
+    assert len(iics.runs) == 1
 
 
 def test_unknown_task_or_path_is_a_clear_error(iics, hook):
@@ -158,6 +178,33 @@ def test_final_state_rows_and_error_message_from_the_activity_log(iics, hook, fi
         assert run.details[key] == text == run.details["error_message"]
     else:
         assert "error_message" not in run.details and "message" not in run.details
+
+
+def test_entry_times_prefer_utc_and_convert_eastern():
+    from airflow_provider_jobs.hooks.informatica import entry_time
+
+    assert entry_time({"startTime": "2026-07-01T08:00:00.000", "startTimeUtc": "2026-07-01T12:00:00.000Z"},
+                      "startTime") == "2026-07-01T12:00:00.000Z"
+    # the Eastern field alone: daylight saving (UTC-4) in July, standard time (UTC-5) in January
+    assert entry_time({"startTime": "2026-07-01T08:00:00.000"}, "startTime") == "2026-07-01T12:00:00.000Z"
+    assert entry_time({"startTime": "2026-01-15T08:00:00.000Z"}, "startTime") == "2026-01-15T13:00:00.000Z"
+    assert entry_time({"endTime": "2026-01-15T08:00:00-05:00"}, "endTime") == "2026-01-15T13:00:00.000Z"
+    assert entry_time({"endTime": None}, "endTime") is None
+    assert entry_time({"startTime": "yesterday"}, "startTime") == "yesterday"  # kept as given
+
+
+def test_monitor_times_are_read_in_utc(iics, hook):
+    task = iics.add_task("Timed", running=0.4, queued=0.01)
+    run = hook.start_run(task.task_id, task_type="MTT")
+    (sim,) = iics.runs
+    entry = next(e for e in hook.activity_monitor() if e["taskId"] == task.task_id)
+    assert entry["startTime"] != entry["startTimeUtc"]  # Eastern wall clock beside UTC
+    going = hook.get_run(run)
+    expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sim.created))
+    assert going.started_at.startswith(expected) and going.started_at.endswith("Z")
+    done = wait_until_done(hook, run)
+    assert done.ended_at.startswith(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sim.ended_at)))
+    assert done.started_at == going.started_at
 
 
 def test_another_job_of_the_org_with_the_same_run_id_is_not_ours(iics, hook):
@@ -268,8 +315,12 @@ def test_logout_ends_the_session(iics, connect, version):
     assert iics.logouts == 1
     hook.activity_monitor()
     assert iics.logins == 2
-    expected = "/na4/saas/public/core/v3/logout" if version == "v3" else "/na4/saas/api/v2/user/logout"
+    # v3: on the login host (https://dm-<pod>.informaticacloud.com/saas/public/core/v3/logout); v2: on serverUrl
+    expected = "/saas/public/core/v3/logout" if version == "v3" else "/na4/saas/api/v2/user/logout"
     assert [s.path for s in iics.state.requests("informatica", path_regex="logout")] == [expected]
+    (where,) = iics.logout_requests
+    login_host = hook.settings.base_url.split("://", 1)[1].split("/", 1)[0]
+    assert (where["version"], where["host"], where["path"]) == (version, login_host, "/informatica" + expected)
 
 
 def test_both_error_shapes_are_quoted(iics, hook, sandbox):
@@ -300,13 +351,51 @@ def test_taskflow_service_start_inputs_and_status(iics, hook):
     iics.add_taskflow("Stuck", running=0.1, final="SUSPENDED")
     stuck = wait_until_done(hook, hook.start_run("Stuck", task_type="TASKFLOW_SERVICE", by="name"))
     assert stuck.state == JobState.FAILED and "suspended" in stuck.details["message"]
-    assert "resume it in Monitor" in stuck.details["message"]
+    assert "resume it in Monitor" in stuck.details["message"] and "resume_taskflow" in stuck.details["message"]
     with pytest.raises(NotFoundError, match="no taskflow is published as the service 'Nope'.*Publish"):
         hook.start_run("Nope", task_type="TASKFLOW_SERVICE", by="name")
-    with pytest.raises(ApiError, match="no resource to stop a taskflow"):
-        hook.cancel_run(hook.start_run("Stuck", task_type="TASKFLOW_SERVICE", by="name"))
     with pytest.raises(NotImplementedError):
         hook.find_active_run("Stuck", task_type="TASKFLOW_SERVICE", by="name")
+
+
+@pytest.mark.parametrize("word", ["SUCCESS", "WARNING", "FAILED", "SUSPENDED", "STOPPED"])
+def test_taskflow_status_words(iics, hook, word):
+    iics.add_taskflow("Flow", running=0.05, final=word)
+    done = wait_until_done(hook, hook.start_run("Flow", task_type="TASKFLOW_SERVICE", by="name"))
+    expected = {"SUCCESS": JobState.SUCCESS, "WARNING": JobState.SUCCESS_WITH_WARNINGS, "FAILED": JobState.FAILED,
+                "SUSPENDED": JobState.FAILED, "STOPPED": JobState.CANCELLED}[word]
+    assert (done.state, done.vendor_state) == (expected, word)
+
+
+def test_taskflow_terminate_and_resume(iics, hook):
+    iics.add_taskflow("Long", running=30)
+    run = hook.start_run("Long", task_type="TASKFLOW_SERVICE", by="name")
+    assert hook.cancel_run(run) is True
+    (terminate,) = iics.state.requests("informatica", "PUT", "terminate")
+    assert (terminate.path, terminate.status) == ("/na4/active-bpel/services/tf/terminate", 200)
+    assert iics.taskflow_actions == [{"action": "terminate", "run_ids": [run.run_id], "status": 200}]
+    stopped = hook.get_run(run)
+    assert (stopped.state, stopped.vendor_state) == (JobState.CANCELLED, "STOPPED")
+    assert hook.cancel_run(run) is False  # ended: nothing sent
+    assert len(iics.taskflow_actions) == 1
+
+    iics.add_taskflow("Faulty", running=0.05, final="SUSPENDED", resume_running=0.1)
+    for mode, resource in (("retry", "resumeWithFaultRetry"), ("SKIP", "resumeWithFaultSkip")):
+        suspended = wait_until_done(hook, hook.start_run("Faulty", task_type="TASKFLOW_SERVICE", by="name"))
+        assert suspended.vendor_state == "SUSPENDED"
+        resumed = hook.resume_taskflow(suspended.run_id, mode=mode)
+        assert (resumed.state, resumed.vendor_state) == (JobState.RUNNING, "RUNNING")
+        assert iics.taskflow_actions[-1] == {"action": resource, "run_ids": [suspended.run_id], "status": 204}
+        (put,) = iics.state.requests("informatica", "PUT", resource)
+        assert put.path == f"/na4/active-bpel/management/runtime/v1/{resource}/{suspended.run_id}"
+        assert wait_until_done(hook, resumed).state == JobState.SUCCESS
+    with pytest.raises(ApiError, match="is SUCCESS, not SUSPENDED: only a suspended taskflow can be resumed"):
+        hook.resume_taskflow(suspended.run_id)
+    with pytest.raises(ConfigurationError, match="^mode"):
+        hook.resume_taskflow(suspended.run_id, mode="again")
+    # a suspended run can be terminated too
+    held = wait_until_done(hook, hook.start_run("Faulty", task_type="TASKFLOW_SERVICE", by="name"))
+    assert hook.cancel_run(held) is True and hook.get_run(held).vendor_state == "STOPPED"
 
 
 def test_cancel_stops_only_a_run_that_is_ours_and_running(iics, connect):
@@ -321,7 +410,9 @@ def test_cancel_stops_only_a_run_that_is_ours_and_running(iics, connect):
     assert hook.get_run(run).vendor_state == "STOPPING"
     assert hook.cancel_run(run) is False  # already stopping: no second stop
     stopped = wait_until_done(hook, run)
-    assert stopped.state == JobState.FAILED and "stopped" in stopped.details["message"]
+    # logged as state 3 with isStopped: a stopped run is cancelled, not failed
+    assert (stopped.state, stopped.vendor_state) == (JobState.CANCELLED, "STOPPED")
+    assert "stopped" in stopped.details["message"]
     assert asyncio.run(hook.acancel_run(stopped)) is False  # not in the monitor any more
     assert len(iics.stop_requests) == 1
 
@@ -405,12 +496,46 @@ def test_connection_errors_name_the_field(iics, connect, overrides, match):
 def test_region_and_login_urls_in_the_host(connect):
     connect(host="", extra={"region": "EM"})
     assert InformaticaCloudHook().settings.base_url == "https://dm-em.informaticacloud.com"
+    # login host prefixes and POD names of the v3 login page's table
+    for region, host in (("dm1-us", "dm1-us"), ("DM2-US", "dm2-us"), ("dm1-apse", "dm1-apse"),
+                         ("dm1-apau", "dm1-apau"), ("dm1-em", "dm1-em"), ("dm-us", "dm-us"), ("USW1-1", "dm1-us"),
+                         ("apauc1", "dm1-apau"), ("UK1", "dm-uk"), ("dm3-xy", "dm3-xy"),
+                         ("dm1-ap.informaticacloud.com", "dm1-ap")):
+        connect(host="", extra={"region": region})
+        assert InformaticaCloudHook().settings.base_url == f"https://{host}.informaticacloud.com", region
+    connect(host="", extra={"region": "dm-1us"})
+    with pytest.raises(ConfigurationError, match="'dm-1us' is not a region code.*dm1-us, dm2-us.*dm1-apau.*USW1-1"):
+        InformaticaCloudHook().settings  # noqa: B018
     connect(host="https://dm-us.informaticacloud.com/ma/api/v2/user/login", extra={"region": "us"})
     assert InformaticaCloudHook().settings.base_url == "https://dm-us.informaticacloud.com"
     connect(extra={"api_version": "3"})
     assert InformaticaCloudHook().settings.api_version == "v3"
     with pytest.raises(ConfigurationError, match="^clean_stop"):
         InformaticaCloudHook(clean_stop="yes")
+
+
+def test_jwt_session_token_is_renewed_before_its_hard_expiry(iics, connect):
+    """An org with JWT session tokens: the token dies at its exp however busy it is. The hook logs in again
+    before then (no 401 on the way)."""
+    iics.jwt_lifetime = 1.0
+    connect()
+    hook = InformaticaCloudHook()
+    hook.activity_monitor()
+    credential = credential_cache.get(hook._cache_key())
+    assert credential.secret.count(".") == 2 and credential.expires_at is not None
+    assert credential.expires_at - time.time() <= 1.0
+    until = credential.expires_at + 0.05
+    while time.time() < until:  # used all along, so never idle: only the hard expiry ends it
+        hook.activity_monitor()
+        time.sleep(0.1)
+    assert iics.logins >= 2
+    assert [s.status for s in iics.state.requests("informatica", path_regex="activityMonitor")].count(401) == 0
+    # a classic session id has no hard expiry
+    iics.jwt_lifetime = None
+    connect()
+    fresh = InformaticaCloudHook()
+    fresh.activity_monitor()
+    assert credential_cache.get(fresh._cache_key()).expires_at is None
 
 
 def test_monitor_link_follows_the_template(iics, connect):
@@ -434,7 +559,7 @@ def test_no_session_id_or_password_in_any_log_line_or_error(iics, hook, sandbox)
         hook.get_run(run)
         errors = []
         for call in (lambda: hook.start_run("0100000Z9", task_type="MTT"),
-                     lambda: hook.lookup("A/B", "MTT"), lambda: hook.cancel_run(flow)):
+                     lambda: hook.lookup("A/B", "MTT"), lambda: hook.resume_taskflow(flow.run_id)):
             with pytest.raises(ApiError) as err:
                 call()
             errors.append(str(err.value))

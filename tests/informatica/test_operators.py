@@ -11,7 +11,11 @@ import pytest
 
 from airflow_provider_jobs.core.errors import ConfigurationError
 from airflow_provider_jobs.core.runs import JobRun
-from airflow_provider_jobs.operators.informatica import InformaticaRunTaskOperator, InformaticaStopTaskOperator
+from airflow_provider_jobs.operators.informatica import (
+    InformaticaResumeTaskflowOperator,
+    InformaticaRunTaskOperator,
+    InformaticaStopTaskOperator,
+)
 from airflow_provider_jobs.sandbox.informatica import PASSWORD, USER, load_demo_jobs
 from airflow_provider_jobs.sensors.informatica import InformaticaTaskRunSensor
 from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom
@@ -245,7 +249,7 @@ def test_sensor_waits_on_run_id_and_task_id(iics, deferrable):
     assert task_xcom(dag, states, "sense_flow")["state"] == "SUCCESS"
 
 
-def test_deferred_sensor_stops_the_run_at_its_timeout(iics, output):
+def test_deferred_sensor_at_its_timeout_fails_and_leaves_the_run_going(iics, output):
     task = iics.add_task("Slow", task_type="DRS", running=30)
     run = iics.start_elsewhere(task)
     dag = make_dag("iics_sensor_timeout")
@@ -256,7 +260,8 @@ def test_deferred_sensor_stops_the_run_at_its_timeout(iics, output):
         states = run_dag(dag)
     assert states == {"sense": "failed"}
     assert f"Deadline reached while waiting for informatica job '{task.task_id}' run 1" in logged(logs, output)
-    assert iics.stop_requests == [{"task_id": task.task_id, "clean_stop": False, "run_ids": ["1"]}]
+    # a sensor started nothing, so it stops nothing: the run someone else started goes on
+    assert iics.stop_requests == [] and not run.finished
 
 
 def test_stop_operator(iics):
@@ -284,6 +289,62 @@ def test_stop_operator(iics):
     assert task_xcom(dag, states, "stop_task")["stopped"] is True and other_run.clean_stop is True
     assert task_xcom(dag, states, "stop_missing")["stopped"] is False
     assert [r["run_ids"] for r in iics.stop_requests] == [["1", "2"], [], ["1"]]
+
+
+def test_taskflow_runs_are_terminated_by_kill_deadline_and_the_stop_operator_and_resumed(iics, output):
+    iics.add_taskflow("Long", running=30)
+    op = run_task("long", informatica_task_type="TASKFLOW_SERVICE", task_name="Long")
+    (first,) = op.start(op.hook, None)
+    op._runs = [first]
+    op.on_kill()
+    assert iics.taskflow_actions == [{"action": "terminate", "run_ids": [first.run_id], "status": 200}]
+    elsewhere = iics.start_taskflow_elsewhere("Long")
+    iics.add_taskflow("Faulty", running=0.05, final="SUSPENDED", resume_running=0.2)
+    suspended = iics.start_taskflow_elsewhere("Faulty")
+    dag = make_dag("iics_taskflow_control")
+    with dag:
+        deadline = run_task("deadline", informatica_task_type="TASKFLOW_SERVICE", task_name="Long", timeout=0.5,
+                            deferrable=True)
+        stop = InformaticaStopTaskOperator(task_id="stop", informatica_task_type="TASKFLOW_SERVICE",
+                                           task_name="Long", run_id=elsewhere.run_id, trigger_rule="all_done")
+        resume = InformaticaResumeTaskflowOperator(task_id="resume", run_id=suspended.run_id, mode="skip",
+                                                   trigger_rule="all_done")
+        sense = InformaticaTaskRunSensor(task_id="sense", run_id=suspended.run_id,
+                                         informatica_task_type="TASKFLOW_SERVICE", **FAST)
+        deadline >> stop >> resume >> sense
+    with captured_logs() as logs:
+        states = run_dag(dag)
+    assert states == {"deadline": "failed", "stop": "success", "resume": "success", "sense": "success"}
+    assert "Deadline reached" in logged(logs, output)
+    actions = [(a["action"], a["status"]) for a in iics.taskflow_actions]
+    assert actions == [("terminate", 200), ("terminate", 200), ("terminate", 200), ("resumeWithFaultSkip", 204)]
+    assert all(r.state()[0] == "STOPPED" for r in iics.taskflows["Long"].runs)
+    assert task_xcom(dag, states, "stop") == {"task": "Long", "task_type": "TASKFLOW_SERVICE",
+                                              "run_id": elsewhere.run_id, "clean_stop": False, "stopped": True}
+    assert task_xcom(dag, states, "resume") == {"run_id": suspended.run_id, "mode": "skip", "state": "RUNNING",
+                                                "vendor_state": "RUNNING"}
+    assert task_xcom(dag, states, "sense")["state"] == "SUCCESS"
+
+
+def test_resume_operator_fails_on_a_run_that_is_not_suspended(iics):
+    iics.add_taskflow("Fine", running=30)
+    going = iics.start_taskflow_elsewhere("Fine")
+    dag = make_dag("iics_resume_not_suspended")
+    with dag:
+        InformaticaResumeTaskflowOperator(task_id="resume", run_id=going.run_id)
+    assert run_dag(dag) == {"resume": "failed"}
+    assert iics.taskflow_actions == []
+
+
+def test_informatica_operators_are_in_the_provider_info():
+    from airflow_provider_jobs import get_provider_info
+    from airflow_provider_jobs.operators import informatica
+
+    (entry,) = [o for o in get_provider_info()["operators"]
+                if "airflow_provider_jobs.operators.informatica" in o["python-modules"]]
+    assert {"InformaticaRunTaskOperator", "InformaticaStopTaskOperator",
+            "InformaticaResumeTaskflowOperator"} <= set(informatica.__all__)
+    assert entry["integration-name"] == "Informatica Intelligent Cloud Services"
 
 
 def begin(task_id: str, iics, task):
@@ -332,8 +393,9 @@ def test_if_running_fail_start_attach_and_wait(iics, output):
 
 def test_retry_reattaches_instead_of_starting_again(sandbox, iics, output):
     task = iics.add_task("Long", running=0.8)
-    # the first monitor read looks for a run already going; the second is the wait's, which fails
-    sandbox.fault("informatica", "activityMonitor", PASS, {"kind": "status", "status": 400, "body": json.dumps(
+    # the first monitor read looks for a run already going, the second is the start's marker; the third is the
+    # wait's, which fails
+    sandbox.fault("informatica", "activityMonitor", PASS, PASS, {"kind": "status", "status": 400, "body": json.dumps(
         {"@type": "error", "code": "UI_10000", "description": "proxy hiccup", "statusCode": 400})})
     dag = make_dag("iics_reattach")
     with dag:
@@ -424,8 +486,14 @@ def test_sensor_and_stop_operator_bad_input():
         InformaticaTaskRunSensor(task_id="s", run_id="1")
     with pytest.raises(ConfigurationError, match="^informatica_task_type"):
         InformaticaTaskRunSensor(task_id="s", run_id="1", informatica_task_id="X1", informatica_task_type="ETL")
-    with pytest.raises(ConfigurationError, match="^informatica_task_type"):
+    with pytest.raises(ConfigurationError, match="^run_id: is missing: a TASKFLOW_SERVICE run is terminated"):
         InformaticaStopTaskOperator(task_id="x", informatica_task_type="TASKFLOW_SERVICE", task_name="a")
+    with pytest.raises(ConfigurationError, match="^task_path: does not apply to a TASKFLOW_SERVICE"):
+        InformaticaStopTaskOperator(task_id="x", informatica_task_type="TASKFLOW_SERVICE", task_path="a/b", run_id="1")
+    with pytest.raises(ConfigurationError, match="^mode"):
+        InformaticaResumeTaskflowOperator(task_id="r", run_id="1", mode="restart")
+    with pytest.raises(ConfigurationError, match="^run_id"):
+        InformaticaResumeTaskflowOperator(task_id="r", run_id=" ")
     with pytest.raises(ConfigurationError, match="^informatica_task_id: is missing while run_id is given"):
         InformaticaStopTaskOperator(task_id="x", informatica_task_type="MTT", task_name="a", run_id="1")
     with pytest.raises(ConfigurationError, match="^clean_stop"):

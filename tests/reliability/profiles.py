@@ -189,6 +189,7 @@ INFORMATICA = VendorProfile(
     has_session=True,
     revoke=_informatica_revoke,
     login=r"/login$",
+    poll_skip=1,  # start_marker reads the activity monitor just before the start
 )
 
 PROFILES.insert(0, INFORMATICA)
