@@ -96,6 +96,7 @@ def lose_worker_once(monkeypatch):
     return state
 
 
+@pytest.mark.timeout(900)  # one test runs all of a vendor's schedules
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.vendor for p in PROFILES])
 def test_fault_schedules_keep_the_rules(profile, sandbox, monkeypatch, output, elsewhere, lose_worker_once):
     for index in range(SCHEDULES_PER_VENDOR):
