@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-airflow-$(AIRFLOW_VERSION)
 PYTEST_ARGS ?=
 
-.PHONY: test demo lint venv bench e2e clean
+.PHONY: test demo lint venv bench e2e clean reliability-report
 
 venv: $(STAMP)
 
@@ -24,6 +24,10 @@ lint: venv
 
 test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Rewrites docs/reliability.md from what tests/reliability/ proves (a plain `make test` only checks it).
+reliability-report: venv
+	RELIABILITY_REPORT=1 $(PY) -m pytest tests/reliability -q $(PYTEST_ARGS)
 
 demo: venv
 	$(PY) -m airflow_provider_jobs.demo

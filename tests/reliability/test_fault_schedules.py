@@ -27,6 +27,7 @@ import pytest
 
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.sandbox.server import Sandbox
+from tests.reliability import report
 from tests.reliability.profiles import PROFILES, VendorProfile
 from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom, use_connection
 
@@ -34,8 +35,8 @@ SCHEDULES_PER_VENDOR = int(os.environ.get("FAULT_SCHEDULES", "10"))
 #: Seconds a task may run past its deadline: the cancel's own grace, retries and the DAG machinery.
 SLACK = 45.0
 REQUEST_TIMEOUT = 0.5
-TRIED: dict[str, int] = {}
-VIOLATIONS: list[str] = []
+TRIED = report.SCHEDULES
+VIOLATIONS = report.VIOLATIONS
 
 
 @dataclass
@@ -157,17 +158,6 @@ def check_schedule(profile, sandbox, elsewhere, output, s: Schedule, lose_worker
 
 
 @pytest.fixture(scope="module", autouse=True)
-def report():
+def closing_line():
     yield
-    tried = sum(TRIED.values())
-    line = f"fault schedules: {tried} tried, {len(VIOLATIONS)} violations"
-    print("\n" + line)
-    if set(TRIED) == {p.vendor for p in PROFILES} and os.environ.get("RELIABILITY_REPORT"):
-        from pathlib import Path
-
-        path = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
-        text = path.read_text()
-        marker = "fault schedules: "
-        lines = [ln for ln in text.splitlines() if not ln.startswith(marker)]
-        counts = ", ".join(f"{v}: {n}" for v, n in sorted(TRIED.items()))
-        path.write_text("\n".join(lines).rstrip("\n") + f"\n\n{line} ({counts})\n")
+    print("\n" + report.schedules_line())
