@@ -161,3 +161,96 @@ def check_schedule(profile, sandbox, elsewhere, output, s: Schedule, lose_worker
 def closing_line():
     yield
     print("\n" + report.schedules_line())
+
+
+# --- the triggerer's side: restarts mid-wait, kills and deadlines ---------------------------------------
+@dataclass
+class TriggerSchedule:
+    seed: int
+    poll_faults: list[Any]
+    restarts: list[float]  # seconds each triggerer runs before it dies (then a new one rebuilds the trigger)
+    kill: bool  # the last triggerer's task is killed by a user (on_kill) instead of waiting to the end
+    seconds: float
+    deadline_in: float | None
+
+
+def draw_trigger(seed: int, elsewhere: str) -> TriggerSchedule:
+    rng = random.Random(seed)
+    poll_menu = [503, {"kind": "status", "status": 429, "retry_after": "0.1"}, "drop", "truncate", 404,
+                 {"kind": "redirect", "status": 302, "body": f"{elsewhere}/steal"}]
+    return TriggerSchedule(seed, [rng.choice(poll_menu) for _ in range(rng.randint(0, 3))],
+                           [rng.choice([0.1, 0.3, 0.6]) for _ in range(rng.randint(0, 2))], rng.random() < 0.3,
+                           rng.choice([0.3, 1.0, 3.0]), rng.choice([None, None, 1.5]))
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("profile", PROFILES, ids=[p.vendor for p in PROFILES])
+def test_trigger_schedules_keep_the_rules(profile, sandbox, monkeypatch, elsewhere):
+    for index in range(SCHEDULES_PER_VENDOR):
+        seed = 50_000 + 1000 * PROFILES.index(profile) + index
+        schedule = draw_trigger(seed, elsewhere.url)
+        sandbox.reset()
+        elsewhere.reset()
+        use_connection(monkeypatch, sandbox, profile.vendor,
+                       extra={"request_timeout": REQUEST_TIMEOUT, "retry_initial_delay": 0.01,
+                              "retry_max_delay": 0.05})
+        try:
+            check_trigger_schedule(profile, sandbox, elsewhere, schedule)
+        except AssertionError as exc:
+            VIOLATIONS.append(f"{profile.vendor} trigger seed {seed} ({schedule}): {exc}")
+        TRIED[profile.vendor] = TRIED.get(profile.vendor, 0) + 1
+    mine = [v for v in VIOLATIONS if v.startswith(profile.vendor + " trigger")]
+    assert not mine, "\n".join(mine)
+
+
+def check_trigger_schedule(profile, sandbox, elsewhere, s: TriggerSchedule) -> None:
+    import asyncio
+    import json
+
+    from airflow_provider_jobs.core.trigger import JobRunTrigger
+
+    op = profile.make_operator("t", profile.make_job(sandbox, seconds=s.seconds), poll_interval=0.1)
+    run = op.hook.start_run(op.job(), **op.start_options())
+    if s.poll_faults:
+        sandbox.fault(profile.vendor, profile.poll, *s.poll_faults, optional=True)
+    deadline = time.time() + s.deadline_in if s.deadline_in else None
+    kwargs = json.loads(json.dumps(op.make_trigger([run], deadline, owned=True).serialize()[1]))  # as stored
+    for secret in profile.secrets(sandbox):
+        assert_no_secret(secret, kwargs)
+
+    async def scenario() -> dict[str, Any] | None:
+        for lifetime in s.restarts:  # each triggerer dies mid-wait; the next rebuilds from the stored kwargs
+            task = asyncio.ensure_future(_first(JobRunTrigger(**kwargs)))
+            done, _ = await asyncio.wait({task}, timeout=lifetime)
+            if done:
+                return task.result()
+            task.cancel()
+        last = JobRunTrigger(**kwargs)
+        if s.kill:
+            task = asyncio.ensure_future(_first(last))
+            done, _ = await asyncio.wait({task}, timeout=0.2)
+            if done:
+                return task.result()
+            task.cancel()
+            await last.on_kill()
+            return None
+        return await asyncio.wait_for(_first(last), 60)
+
+    event = asyncio.run(scenario())
+    runs = sim_runs(profile, sandbox)
+    assert len(runs) == 1, f"{len(runs)} runs at the vendor"
+    stopped = [r for r in runs if getattr(r, "stopped_state", None) is not None]
+    if stopped:
+        assert s.kill or (event is not None and event["status"] == "timeout"), "cancelled without kill or deadline"
+    assert elsewhere.requests() == [], "a request reached another host"
+    if event is not None:
+        for secret in profile.secrets(sandbox):
+            assert_no_secret(secret, event)
+        if event["status"] == "success":
+            assert runs[0].finished and not stopped, "success reported for a run that did not succeed"
+
+
+async def _first(trigger) -> dict[str, Any]:
+    async for event in trigger.run():
+        return event.payload
+    raise AssertionError("the trigger ended without an event")
