@@ -380,3 +380,21 @@ def test_a_chain_whose_middle_step_fails_fails_the_dag_run_and_still_writes_the_
 def test_every_flag_takes_only_true_or_false(name, value):
     with pytest.raises(ConfigurationError, match=f"^{name}: is .*Use True or False"):
         SpectrumTriggerJobOperator(task_id="t", file="/R", **{name: value})
+
+
+def test_execute_complete_takes_every_kwarg_the_deferral_hands_back(sandbox, monkeypatch):
+    # A real triggerer resumes the task with the deferral's kwargs (dag.test does not): each must be accepted.
+    import inspect
+
+    from airflow_provider_jobs.core.compat import TaskDeferred
+
+    use_connection(monkeypatch, sandbox, "spectrum")
+    sandbox.spectrum.add_file("/R", running=5)
+    run = SpectrumHook().start_run("/R")
+    op = SpectrumTriggerJobOperator(task_id="t", file="/R", deferrable=True, **FAST)
+    for phase in ("run", "blocker"):
+        with pytest.raises(TaskDeferred) as deferred:
+            op._follow({}, [run], None) if phase == "run" else op._wait_for_blocker({}, run, None)
+        kwargs = deferred.value.kwargs or {}
+        assert kwargs.get("phase") == phase
+        inspect.signature(op.execute_complete).bind({}, event={}, **kwargs)  # a TypeError is the bug
