@@ -37,6 +37,13 @@ else:  # pragma: no cover - exercised by the Airflow 2.11 matrix run
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
     from airflow.utils.task_group import TaskGroup
 
+try:  # Airflow 3: triggers for event-driven scheduling (AssetWatcher)
+    from airflow.triggers.base import BaseEventTrigger
+except ImportError:  # pragma: no cover - Airflow 2.11 has none
+    BaseEventTrigger = None  # type: ignore[assignment,misc]
+#: Airflow 3.3+: event triggers with the same shared_stream_key() share one poll in the triggerer.
+SHARED_STREAMS = BaseEventTrigger is not None and hasattr(BaseEventTrigger, "filter_shared_stream")
+
 if TYPE_CHECKING:
     from airflow.models.connection import Connection
 

@@ -445,6 +445,13 @@ class JobApiHook(compat.BaseHook):
         raise NotImplementedError
         yield  # pragma: no cover - an operation
 
+    @operation
+    def list_recent_runs(self, job: str, **options: Any) -> Operation[list[JobRun]]:
+        """The job's recent runs (running and ended) as the vendor lists them, oldest first: what an event
+        trigger (core/events.py) watches. Raises NotImplementedError where the vendor lists no runs of a job."""
+        raise NotImplementedError
+        yield  # pragma: no cover - an operation
+
     # -- shared status reads (vendors with lists_active_runs implement the three below) ------------
     def list_active_runs(self) -> Mapping[Hashable, Any]:  # pragma: no cover - overridden where listed
         """Every queued or running run the connection sees, as {listing_key: the vendor's entry}."""

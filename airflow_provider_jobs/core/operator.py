@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from airflow_provider_jobs.core import compat
+from airflow_provider_jobs.core import compat, lineage
 from airflow_provider_jobs.core.errors import (
     AmbiguousStartError,
     ApiError,
@@ -541,6 +541,26 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         """Log how the wait ended (vendors add detail, e.g. step executions)."""
         log = self.log.info if outcome.status == SUCCESS else self.log.error
         log("Wait ended %s: %s", outcome.status, outcome.message)
+
+    # -- OpenLineage (called only by Airflow's OpenLineage provider; see core/lineage.py) ---------------
+    def lineage_datasets(
+        self, runs: list[JobRun], namespace: str
+    ) -> tuple[list[lineage.LineageDataset], list[lineage.LineageDataset]]:
+        """(inputs, outputs) the vendor names for these runs; `namespace` is the vendor instance's. Default: none."""
+        return [], []
+
+    def lineage_counters(self, run: JobRun) -> dict[str, Any]:
+        """Row counters of a run (rowsRead, rowsWritten, rowsFailed; other numbers by their own names)."""
+        return {}
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        return lineage.for_operator(self, None, "start")
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        return lineage.for_operator(self, task_instance, "complete")
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        return lineage.for_operator(self, task_instance, "failure")
 
 
 def _when(at: Any) -> str:

@@ -807,6 +807,20 @@ class CDataSyncHook(JobApiHook):
         return run.with_(url=self.run_url(run))
 
     @operation
+    def list_recent_runs(self, job: str, *, lookup: str = "id", **options: Any) -> Operation[list[JobRun]]:
+        """The job's history (v2 every entry, v1 the newest page) as JobRuns, oldest first."""
+        job_id, job_name = yield from self._resolve(job, lookup)
+        _, entries = yield from self._history_page(job_id)
+        runs = []
+        for entry in entries:
+            hid = _str(field_of(entry, *_ENTRY_ID_KEYS))
+            if hid is None:
+                continue
+            seed = JobRun(VENDOR, job_id, hid, JobState.RUNNING, details={"job_name": job_name} if job_name else {})
+            runs.append(self.run_from_entry(seed, entry, hid))
+        return sorted(runs, key=lambda r: (r.started_at or "", r.run_id or ""))
+
+    @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
         """The run now: its history entry (once known), else the job's history and status, as described in the
         module."""

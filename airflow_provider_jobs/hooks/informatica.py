@@ -544,7 +544,8 @@ class InformaticaCloudHook(JobApiHook):
         details = self._carried(run, server_url)
         details.pop("absent_since", None)
         details["seen"] = True
-        for key, vendor_key in (("task_type", "type"), ("task_name", "taskName")):
+        # objectName: the activity monitor's "source object used in the task" (kept for lineage)
+        for key, vendor_key in (("task_type", "type"), ("task_name", "taskName"), ("object_name", "objectName")):
             if not details.get(key) and entry.get(vendor_key):
                 details[key] = id_text(entry.get(vendor_key))
         self._rows(entry, details)

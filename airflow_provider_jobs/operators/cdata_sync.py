@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderError, RunFailedError
 from airflow_provider_jobs.core.inputs import is_templated, optional_seconds, require_id
+from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.wait import WaitOutcome
@@ -122,6 +124,40 @@ class CDataSyncRunJobOperator(BaseJobOperator):
                     self.log.info("  %s", describe_task(task))
             self.log.info("Records affected: %s", run.details.get("records_affected", "not reported"))
 
+    def lineage_counters(self, run: JobRun) -> dict[str, Any]:
+        return {"rowsWritten": run.details.get("records_affected")}
+
+    def lineage_datasets(self, runs: list[JobRun], namespace: str
+                         ) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """Each task of the run: the source connection's table -> the destination connection's table, with the
+        task's records affected as the output's row count. The connections come from the job's definition (one
+        job listing, read only when OpenLineage asks)."""
+        tasks = [t for r in runs for t in (r.details.get("tasks") or []) if isinstance(t, dict)]
+        if not tasks:
+            return [], []
+        source, destination = self._job_connections(runs[0])
+        inputs: list[LineageDataset] = []
+        outputs: list[LineageDataset] = []
+        for task in tasks:
+            src, dest = replicated_tables(task.get("query"), task.get("table"))
+            if src:
+                inputs.append(LineageDataset(f"{namespace}/{source or 'source'}", src))
+            if dest:
+                outputs.append(LineageDataset(f"{namespace}/{destination or 'destination'}", dest,
+                                              task.get("records_affected")))
+        return inputs, outputs
+
+    def _job_connections(self, run: JobRun) -> tuple[str | None, str | None]:
+        """The job's source and destination connection names, from its definition (None where it names none)."""
+        name = run.details.get("job_name")
+        for job in self.hook.list_jobs():
+            if str(field_of(job, "id", "job_id", default="")) == run.job_id or (
+                    name and str(field_of(job, "name", "job_name", default="")) == name):
+                src = field_of(job, "source", "source_connection", "source_connection_id")
+                dest = field_of(job, "destination", "destination_connection", "destination_connection_id")
+                return (str(src) if src else None), (str(dest) if dest else None)
+        return None, None
+
     def result(self, runs: list[JobRun]) -> Any:
         run = runs[0]
         if self.fail_on_zero_rows and run.state.is_success:
@@ -222,3 +258,19 @@ def _has_template(value: Any) -> bool:
         return any(is_templated(v) for v in value)
     return False
 
+
+
+_REPLICATE = re.compile(r"^\s*REPLICATE\s+(\[[^\]]+\]|\S+)(?:\s+SELECT\s.*?\sFROM\s+(\[[^\]]+\]|\S+))?",
+                        re.IGNORECASE | re.DOTALL)
+
+
+def replicated_tables(query: Any, table: Any) -> tuple[str | None, str | None]:
+    """(source table, destination table) of a Sync task: ``REPLICATE [Dest] SELECT ... FROM [Src]``, or
+    ``REPLICATE [Table]`` (the same name on both sides). Falls back to the task's table for both."""
+    match = _REPLICATE.match(str(query or ""))
+    if match:
+        dest = match.group(1).strip("[]")
+        src = (match.group(2) or match.group(1)).strip("[]")
+        return src, dest
+    name = str(table) if table else None
+    return name, name

@@ -13,6 +13,7 @@ from typing import Any
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError
 from airflow_provider_jobs.core.inputs import is_templated, require_choice, require_id, require_mapping
+from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.core.wait import WaitOutcome
@@ -186,6 +187,19 @@ class InformaticaRunTaskOperator(_TaskReference, BaseJobOperator):
 
     def hook_params(self) -> dict[str, Any]:
         return {"clean_stop": True} if self.clean_stop else {}
+
+    def lineage_counters(self, run: JobRun) -> dict[str, Any]:
+        d = run.details
+        failed = [d[k] for k in ("failed_source_rows", "failed_target_rows") if isinstance(d.get(k), int)]
+        return {"rowsRead": d.get("success_source_rows"), "rowsWritten": d.get("success_target_rows"),
+                "rowsFailed": sum(failed) if failed else None}
+
+    def lineage_datasets(self, runs: list[JobRun], namespace: str
+                         ) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """The source object the activity monitor names for the run (objectName), as an input. Informatica's job
+        and monitoring APIs name no target object."""
+        objects = {str(r.details["object_name"]) for r in runs if r.details.get("object_name")}
+        return [LineageDataset(namespace, name) for name in sorted(objects)], []
 
     def job(self) -> str:
         reference = self._reference()

@@ -8,6 +8,7 @@ from typing import Any
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderError, RunFailedError
 from airflow_provider_jobs.core.inputs import is_templated, require_id, require_mapping
+from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.wait import SUCCESS, WaitOutcome, failure_message
@@ -181,6 +182,19 @@ class NexusICRunReportOperator(BaseJobOperator):
         if "content" in info and context is not None:
             context["ti"].xcom_push(key=CONTENT_KEY, value=info["content"])
         self._content_info = _metadata(info)
+
+    def lineage_datasets(self, runs: list[JobRun], namespace: str
+                         ) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """The report's content saved to output_path is its output (a file on the worker); a report reads NEXUS IC's
+        own database, which the API does not name."""
+        info = self._content_info or {}
+        path = info.get("path") if isinstance(info, dict) else None
+        if not path:
+            return [], []
+        import os
+        import socket
+
+        return [], [LineageDataset(f"file://{socket.gethostname()}", os.path.abspath(str(path)))]
 
     def result(self, runs: list[JobRun]) -> Any:
         data = runs[0].to_dict()

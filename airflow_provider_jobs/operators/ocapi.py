@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_jobs.core.inputs import is_templated, require_mapping
+from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
+from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.wait import WaitOutcome
 from airflow_provider_jobs.hooks.ocapi import OcapiHook, describe_step, job_ref, parameter_list
 
@@ -60,6 +63,24 @@ class OcapiRunJobOperator(BaseJobOperator):
         self.shared_parameters = {**self.shared_parameters, **require_mapping("variables", variables)}
         return True
 
+    def lineage_datasets(self, runs: list[JobRun], namespace: str
+                         ) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """Files the job's parameters name (a parameter called *File*, *Path* or *Directory*): an input when the
+        parameter's or the job's name says import, an output when it says export; none when neither does."""
+        inputs: list[LineageDataset] = []
+        outputs: list[LineageDataset] = []
+        job = self.job().lower()
+        for param in self.start_options()["parameters"]:
+            name, value = str(param.get("name", "")), param.get("value")
+            if not value or not _FILE_PARAM.search(name):
+                continue
+            direction = _direction(name.lower()) or _direction(job)
+            if direction == "input":
+                inputs.append(LineageDataset(namespace, str(value)))
+            elif direction == "output":
+                outputs.append(LineageDataset(namespace, str(value)))
+        return inputs, outputs
+
     def report(self, context: Any, outcome: WaitOutcome) -> None:
         super().report(context, outcome)
         for run in outcome.runs:
@@ -78,3 +99,15 @@ def _has_template(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_has_template(v) for v in value)
     return False
+
+
+_FILE_PARAM = re.compile(r"file|path|directory|folder", re.IGNORECASE)
+
+
+def _direction(text: str) -> str | None:
+    """'input' for an import, 'output' for an export, None when the text says neither (or both)."""
+    imports = "import" in text or "source" in text
+    exports = "export" in text or "target" in text or "output" in text
+    if imports == exports:
+        return None
+    return "input" if imports else "output"

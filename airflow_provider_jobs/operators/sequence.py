@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_jobs.core import compat
+from airflow_provider_jobs.core import compat, lineage
 from airflow_provider_jobs.core.errors import ConfigurationError
 from airflow_provider_jobs.core.inputs import require_mapping
 from airflow_provider_jobs.core.operator import JOB_RUNS_KEY, RUN_ID_KEY, BaseJobOperator
@@ -29,10 +29,19 @@ class ExecutionPlanOperator(compat.BaseOperator):
 
     ui_color = "#fff4d6"
 
-    def __init__(self, *, steps: list[dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, *, steps: list[dict[str, Any]], chain_name: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", "all_done")
         super().__init__(**kwargs)
         self.steps = steps
+        self.chain_name = chain_name
+        self._entries: list[dict[str, Any]] = []
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The chain's own run: its job and run id (the parent every step names) and each step's vendor run."""
+        return lineage.for_chain(self, task_instance)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        return lineage.for_chain(self, task_instance)
 
     def execute(self, context: Any) -> dict[str, Any]:
         ti = context["ti"]
@@ -41,6 +50,7 @@ class ExecutionPlanOperator(compat.BaseOperator):
             entries.extend(plan_entries(step, ti.xcom_pull(task_ids=step["task_id"], key=JOB_RUNS_KEY),
                                         ti.xcom_pull(task_ids=step["task_id"], key="execution_plan"),
                                         ti.xcom_pull(task_ids=step["task_id"], key=RUN_ID_KEY)))
+        self._entries = entries
         ok = all(e["trigger"] and str(e.get("state")) in ("SUCCESS", "SUCCESS_WITH_WARNINGS") for e in entries)
         plan = {"status": "success" if ok else "failed", "execution-plan": entries}
         for e in entries:
@@ -111,10 +121,12 @@ def sequential_trigger(
         takes = step.apply_shared_variables(shared) if shared else False
         described.append({"task_id": step.task_id, "vendor": step.hook_class.vendor,
                           "name": _step_name(step), "variables": takes})
+    for position, step in enumerate(steps):  # each step's lineage names the chain as its parent
+        step._lineage_chain = {"group_id": group_id, "position": position, "steps": len(steps)}
     with compat.TaskGroup(group_id, dag=steps[0].dag) as group:
         for step in steps:
             group.add(step)
-        plan = ExecutionPlanOperator(task_id=PLAN_TASK_ID, steps=described)
+        plan = ExecutionPlanOperator(task_id=PLAN_TASK_ID, steps=described, chain_name=group_id)
     for before, after in zip(steps, steps[1:], strict=False):
         before >> after
     for step in steps:

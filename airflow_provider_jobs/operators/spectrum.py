@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow_provider_jobs.core.hook import JobApiHook
 from airflow_provider_jobs.core.inputs import is_templated, require_id, require_list, require_mapping
+from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.wait import WaitOutcome
@@ -36,6 +37,15 @@ class SpectrumTriggerJobOperator(BaseJobOperator):
 
     def job(self) -> str:
         return require_id("file", self.file)
+
+    def lineage_counters(self, run: JobRun) -> dict[str, Any]:
+        return spectrum_counters(run)
+
+    def lineage_datasets(self, runs: list[JobRun], namespace: str
+                         ) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """The file the task triggered (its path, id or uuid as the task names it) is the run's output: the data a
+        workbook or import job produces in Spectrum. Its own sources are not in the job API."""
+        return [], [LineageDataset(namespace, self.job(), runs[0].details.get("success_count") if runs else None)]
 
 
 class SpectrumSequentialTriggerOperator(BaseJobOperator):
@@ -83,6 +93,9 @@ class SpectrumSequentialTriggerOperator(BaseJobOperator):
     def job(self) -> str:
         return ",".join(self._checked_ids())
 
+    def lineage_counters(self, run: JobRun) -> dict[str, Any]:
+        return spectrum_counters(run)
+
     def start_marker(self) -> dict[str, Any]:
         return {"at": time.time()}
 
@@ -129,3 +142,10 @@ def final_plan(plan: dict[str, Any], runs: list[JobRun]) -> dict[str, Any]:
         entries.append(item)
     ok = all(by_id[r].state.is_success for r in by_id) if by_id else True
     return {"status": "success" if ok else "failed", "execution-plan": entries}
+
+
+def spectrum_counters(run: JobRun) -> dict[str, Any]:
+    """Job details' successCount / failureCount as rows written / failed; its counters by their own names."""
+    d = run.details
+    counters = d.get("counters") if isinstance(d.get("counters"), dict) else {}
+    return {**counters, "rowsWritten": d.get("success_count"), "rowsFailed": d.get("failure_count")}
