@@ -283,9 +283,11 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         return self._follow(context, runs, deadline)
 
     def execute_complete(
-        self, context: Any, event: Any = None, phase: str | None = None, deadline: float | None = None
+        self, context: Any, event: Any = None, phase: str | None = None, deadline: float | None = None,
+        owned: bool | None = None,
     ) -> Any:
-        """Resume after the trigger fired: accept only our own event shape."""
+        """Resume after the trigger fired: accept only our own event shape. The keywords are the `resume`
+        kwargs the deferral passed (a real triggerer hands them back; `owned` too)."""
         outcome = outcome_from_event(event)
         echoed = event.get("resume") or {}
         phase = phase or echoed.get("phase") or "run"
@@ -293,7 +295,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         if phase == "blocker":
             return self._after_blocker(context, outcome, deadline)
         self._runs = outcome.runs
-        self._owned = bool(echoed.get("owned", True))
+        self._owned = bool(owned if owned is not None else echoed.get("owned", True))
         self._run_url = next((r.url for r in outcome.runs if r.url), None)
         return self._conclude(context, outcome)
 
