@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-airflow-$(AIRFLOW_VERSION)
 PYTEST_ARGS ?=
 
-.PHONY: test demo lint venv bench e2e clean reliability-report
+.PHONY: test demo lint venv bench e2e e2e-cluster clean reliability-report
 
 venv: $(STAMP)
 
@@ -41,6 +41,14 @@ e2e: venv
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[test,e2e]" "apache-airflow==$(AIRFLOW_VERSION)"
 	bash tests/e2e/install_browser.sh
 	$(PY) tests/e2e/run_e2e.py
+
+# The same provider on a production-shaped Airflow: PostgreSQL, the CeleryExecutor (Redis) with two
+# workers, two triggerers (docs/deployment.md). Installs Debian's postgresql and redis-server when missing.
+E2E_CLUSTER_ARGS ?=
+e2e-cluster: venv
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[test,e2e-cluster]" "apache-airflow==$(AIRFLOW_VERSION)"
+	bash tests/e2e_cluster/install_services.sh
+	$(PY) tests/e2e_cluster/run_cluster.py $(E2E_CLUSTER_ARGS)
 
 clean:
 	rm -rf .venv .venv-* .airflow_home*

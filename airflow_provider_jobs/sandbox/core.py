@@ -230,6 +230,7 @@ class Served:
     at: float
     fault: str | None = None
     agent: str = ""  # the client's User-Agent: tells requests (a worker) from aiohttp (the triggerer)
+    peer: str = ""  # the client's "host:port": tells one client process from another (make e2e-cluster)
 
 
 class SandboxState:
@@ -309,8 +310,10 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
         prefix = f"/{vendor}"
         rel = path[len(prefix):] if path.startswith(prefix) else path
         fault = state.next_fault(vendor, request.method, rel)
+        peer = request.transport.get_extra_info("peername") if request.transport else None
         served = Served(vendor, request.method, rel, request.query_string, None, time.time(),
-                        fault.kind if fault else None, request.headers.get("User-Agent", ""))
+                        fault.kind if fault else None, request.headers.get("User-Agent", ""),
+                        f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "")
         # logged on arrival (status None until answered): a request the client gave up on (a delay past its
         # timeout) is in the log of the test that made it, not in a later test's after a reset
         state.record(served)

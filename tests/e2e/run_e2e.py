@@ -312,21 +312,25 @@ class Deployment:
                                   stdout=out, stderr=subprocess.STDOUT, timeout=Budget.cap(MIGRATE_TIMEOUT))
         if proc.returncode != 0:
             raise ScenarioFailed(f"airflow db migrate failed:\n{log.read_text()[-3000:]}")
+        if not self.env()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
+            return  # a server database (tests/e2e_cluster)
         # WAL lets the API server read while the scheduler writes (the setting stays with the file).
         import sqlite3
 
         with contextlib.closing(sqlite3.connect(self.home / "airflow.db")) as db:
             db.execute("PRAGMA journal_mode=WAL")
 
-    def start(self, name: str, *args: str) -> Component:
-        """Start `airflow <name> <args>` in its own process group, its output in <home>/<name>-<n>.log."""
-        self.generation[name] += 1
-        log_path = self.home / f"{name}-{self.generation[name]}.log"
+    def start(self, name: str, *args: str, key: str | None = None) -> Component:
+        """Start `airflow <name> <args>` in its own process group, its output in <home>/<key>-<n>.log; `key`
+        (default: `name`) names the component, e.g. one of several triggerers."""
+        key = key or name
+        self.generation[key] += 1
+        log_path = self.home / f"{key}-{self.generation[key]}.log"
         with log_path.open("wb") as out:
             proc = subprocess.Popen([sys.executable, "-m", "airflow", name, *args], env=self.env(), stdout=out,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        component = Component(name, proc, log_path)
-        self.components[name] = component
+        component = Component(key, proc, log_path)
+        self.components[key] = component
         return component
 
     def start_all(self) -> None:
