@@ -84,3 +84,11 @@ def test_the_package_is_typed_and_licensed():
     assert project["license"] == "Apache-2.0"
     assert {"Framework :: Apache Airflow", "Framework :: Apache Airflow :: Provider"} <= set(project["classifiers"])
     assert (Path(__file__).resolve().parents[1] / "LICENSE").read_text().startswith(" " * 30 + "Apache License")
+
+
+def test_the_cross_vendor_chain_is_an_integration_of_its_own():
+    info = get_provider_info()
+    assert "Cross-vendor job chains" in {i["integration-name"] for i in info["integrations"]}
+    chains = [o for o in info["operators"] if o["integration-name"] == "Cross-vendor job chains"]
+    assert chains == [{"integration-name": "Cross-vendor job chains",
+                       "python-modules": ["airflow_provider_jobs.operators.sequence"]}]
