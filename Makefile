@@ -25,8 +25,10 @@ lint: venv
 test: venv lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Every example DAG by default; `make demo DAGS="spectrum_example ocapi"` runs some (DAG ids or file names).
+DAGS ?=
 demo: venv
-	$(PY) -m airflow_provider_jobs.demo
+	$(PY) -m airflow_provider_jobs.demo $(DAGS)
 
 bench: venv
 	$(PY) benchmarks/triggerer_scale.py
