@@ -661,6 +661,12 @@ class JobApiHook(compat.BaseHook):
             error = self.error_from(response) or error_for_status(self.vendor, response, None, None)
             if verdict == Verdict.RETRY:
                 error.args = (f"{error.args[0]} (after {attempt} attempts)",)
+            if response.status == 404 and error.code is None and _host(wire.url) not in str(error):
+                # a 404 without the vendor's own error code: the object, or the whole endpoint, is not there
+                path = urlsplit(wire.url).path
+                error.args = (f"{error.args[0]}. {_host(wire.url)} has nothing at {path}: if the id is right, check "
+                              f"that connection '{self.conn_id}' points at the {self.vendor} API (its host, and "
+                              "any path prefix the server needs).",)
             raise error
 
     def _check_redirect(self, request: ApiRequest, wire: Transmit, target: str, followed: int) -> None:

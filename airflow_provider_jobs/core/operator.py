@@ -50,10 +50,11 @@ class JobRunLink(compat.BaseOperatorLink):
     name = "Vendor job run"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        url = getattr(operator, "_run_url", None)
-        if url:
-            return url
-        try:
+        if hasattr(operator, "_run_url"):
+            # The operator that ran (Airflow 3 asks it when the task ends): it knows its run's URL, and a task that
+            # failed before starting a run has none, so there is no XCom to read (and no "XCom not found" line).
+            return operator._run_url or ""
+        try:  # a deserialized operator (Airflow 2's webserver): what the task pushed
             return compat.xcom_value(ti_key=ti_key, key=RUN_URL_KEY) or ""
         except Exception:
             return ""

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 from airflow_provider_jobs.connection_forms.spectrum import CONNECTION_FORM
 from airflow_provider_jobs.core.auth import AuthStrategy, BasicAuth
@@ -55,6 +55,17 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _NOT_FOUND_WORDS = ("not found", "doesn't exist", "doesn\u2019t exist", "does not exist", "isn't accessible",
                     "isn\u2019t accessible", "not accessible")
 _TIME_FORMATS = ("%b %d, %Y %I:%M:%S %p", "%b %d, %Y, %I:%M:%S %p")
+
+
+def _file_in(path: str) -> str | None:
+    """The file a /api/job-execution/<file>/<action> call names, as the user wrote it (for messages)."""
+    prefix = "/api/job-execution/"
+    if not path.startswith(prefix) or path.count("/") < 4:
+        return None
+    ref = path[len(prefix):].rsplit("/", 1)[0]
+    if ref.isdigit() or _UUID.match(ref):
+        return ref
+    return "/" + "/".join(unquote_plus(seg) for seg in ref.split("/"))
 
 
 def file_ref(value: Any, field: str = "file") -> str:
@@ -170,8 +181,11 @@ class SpectrumHook(JobApiHook):
             return None
         if reason is not None and any(w in reason.lower() for w in _NOT_FOUND_WORDS):
             host = self.settings.base_url.split("://", 1)[-1]
+            file = _file_in(response.request.path)
+            what = (f"{VENDOR} file {file!r} was not found on {host}" if file
+                    else f"{VENDOR} {response.request.label} on {host}")
             return NotFoundError(
-                f"{VENDOR} {response.request.label} on {host}: {reason} (HTTP {response.status}). "
+                f"{what} ({response.request.label}: {reason}, HTTP {response.status}). "
                 "Check the file id, uuid or path, and that the connection's user may access it.",
                 vendor=VENDOR, endpoint=response.request.label, status=response.status, code="failure",
             )
