@@ -893,12 +893,17 @@ class JobApiHook(compat.BaseHook):
 
     # -- Airflow connection test --------------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:
-        """Airflow's "Test" button: a cheap authenticated call."""
+        """Airflow's "Test" button and `airflow connections test`: a cheap authenticated call, tried once (a test
+        says at once what failed, instead of retrying for the connection's whole retry budget)."""
+        given = self._retry_policy
+        self._retry_policy = RetryPolicy(max_attempts=1)
         try:
             message = self.run_operation(self.describe_connection_test())
             return True, message
         except Exception as exc:
-            return False, str(exc)
+            return False, f"{exc} (tried once, without retries)"
+        finally:
+            self._retry_policy = given
 
     def describe_connection_test(self) -> Operation[str]:
         raise NotImplementedError
