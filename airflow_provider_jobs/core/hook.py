@@ -189,17 +189,19 @@ class ConnectionSettings:
         return text
 
     def verify(self) -> bool | str:
-        """TLS verification: on by default; a CA bundle path, or false, only when the connection says."""
+        """TLS verification: on by default; a CA bundle path (verify_ssl itself, or ca_bundle), or false, only
+        when the connection says."""
         value = self._raw("verify_ssl")
         if value is None:
             value = self._raw("verify")
-        if value is None:
-            return True
-        if isinstance(value, bool):
-            return value
+        bundle = self.text("ca_bundle")
+        if value is None or value is True:
+            return bundle or True
+        if value is False:
+            return False
         text = str(value).strip()
         if text.lower() in ("true", "1", "yes", "on"):
-            return True
+            return bundle or True
         if text.lower() in ("false", "0", "no", "off"):
             return False
         return text  # a CA bundle path

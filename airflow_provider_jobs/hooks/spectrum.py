@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
-from airflow_provider_jobs.connection_forms.spectrum import CONNECTION_FORM
+from airflow_provider_jobs.connection_forms.spectrum import CONNECTION_FORM, DEFAULT_RUN_URL_TEMPLATE
 from airflow_provider_jobs.core.auth import AuthStrategy, BasicAuth
 from airflow_provider_jobs.core.errors import ApiError, ConfigurationError, MalformedResponseError, NotFoundError
 from airflow_provider_jobs.core.hook import ConnectionSettings, JobApiHook, base_url_from, operation
@@ -122,7 +122,7 @@ class SpectrumSettings:
     password: str = field(repr=False)
     verify: bool | str = True
     sequential_trigger_path: str = DEFAULT_SEQUENTIAL_TRIGGER_PATH
-    run_url_template: str = "{base_url}/rest/job-execution/job-details/{run_id}"
+    run_url_template: str = DEFAULT_RUN_URL_TEMPLATE
     start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
@@ -161,7 +161,7 @@ class SpectrumHook(JobApiHook):
             password=conn.password,
             verify=s.verify(),
             sequential_trigger_path=path,
-            run_url_template=s.text("run_url_template", "{base_url}/rest/job-execution/job-details/{run_id}"),
+            run_url_template=s.text("run_url_template", DEFAULT_RUN_URL_TEMPLATE),
             start_visibility_lag=self.start_visibility_lag,
         )
 
