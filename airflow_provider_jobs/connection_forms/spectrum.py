@@ -30,6 +30,12 @@ CONNECTION_FORM: dict[str, Any] = {
             "Default: the Spectrum web UI ({base_url}/; Datameer documents no page address for one run).",
             "schema": {"type": ["string", "null"]},
         },
+        "server_timezone": {
+            "label": "Server time zone",
+            "description": "The IANA time zone of the Spectrum server's clock (its API gives local times without a "
+            "zone), e.g. Europe/Berlin. Results carry UTC times. Default UTC.",
+            "schema": {"type": ["string", "null"], "default": "UTC"},
+        },
         "start_visibility_lag": {
             "label": "Start visibility lag (seconds)",
             "description": "After a trigger whose answer was lost, how long to look for the run it may have made "

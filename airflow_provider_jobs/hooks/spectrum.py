@@ -16,13 +16,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
+import pendulum
+
 from airflow_provider_jobs.connection_forms.spectrum import CONNECTION_FORM, DEFAULT_RUN_URL_TEMPLATE
 from airflow_provider_jobs.core.auth import AuthStrategy, BasicAuth
 from airflow_provider_jobs.core.errors import ApiError, ConfigurationError, MalformedResponseError, NotFoundError
 from airflow_provider_jobs.core.hook import ConnectionSettings, JobApiHook, base_url_from, operation
 from airflow_provider_jobs.core.http import ApiRequest, ApiResponse, Operation, error_for_status, path_segment
 from airflow_provider_jobs.core.inputs import require_id, require_mapping
-from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
+from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text, utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,22 @@ def file_ref(value: Any, field: str = "file") -> str:
     return "/".join(quote(seg, safe="").replace("%20", "+") for seg in segments)
 
 
+def _zone(s: ConnectionSettings) -> str:
+    """The connection's server_timezone (an IANA name), checked."""
+    name = s.text("server_timezone", "UTC") or "UTC"
+    try:
+        pendulum.timezone(name)
+    except Exception:
+        raise ConfigurationError(s.where("server_timezone"), f"{name!r} is not a time zone",
+                                 "Give the Spectrum server's IANA time zone, e.g. Europe/Berlin, or UTC.") from None
+    return name
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_zone(naive_iso: str, zone: str) -> str | None:
+    return utc_iso(pendulum.parse(naive_iso, tz=zone))
+
+
 def parse_spectrum_time(raw: Any) -> str | None:
     """Spectrum's locale timestamp (no zone) as naive ISO 8601; None when unparseable."""
     if raw in (None, ""):
@@ -123,6 +141,7 @@ class SpectrumSettings:
     verify: bool | str = True
     sequential_trigger_path: str = DEFAULT_SEQUENTIAL_TRIGGER_PATH
     run_url_template: str = DEFAULT_RUN_URL_TEMPLATE
+    server_timezone: str = "UTC"
     start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
@@ -162,6 +181,7 @@ class SpectrumHook(JobApiHook):
             verify=s.verify(),
             sequential_trigger_path=path,
             run_url_template=s.text("run_url_template", DEFAULT_RUN_URL_TEMPLATE),
+            server_timezone=_zone(s),
             start_visibility_lag=self.start_visibility_lag,
         )
 
@@ -200,6 +220,15 @@ class SpectrumHook(JobApiHook):
                                                      job_id=run.job_id)
 
     # -- parsing ------------------------------------------------------------------------------------------
+    def spectrum_time(self, raw: Any) -> str | None:
+        """A Spectrum time as UTC ISO 8601 with its offset. Its locale times carry no zone: they are the server's
+        local time, in the connection's server_timezone (default UTC); epoch milliseconds are UTC already."""
+        text = parse_spectrum_time(raw)
+        zone = self.settings.server_timezone
+        if text is None or isinstance(raw, (int, float)) or zone == "UTC":
+            return utc_iso(text)
+        return _in_zone(text, zone)
+
     def run_from_details(self, job: str, run_id: str, body: dict[str, Any]) -> JobRun:
         """A JobRun from /rest/job-execution/job-details/<id>."""
         vendor_state = body.get("jobStatus")
@@ -221,7 +250,7 @@ class SpectrumHook(JobApiHook):
         if state == JobState.FAILED:
             details["message"] = f"Spectrum reports {vendor_state}; {body.get('failureCount', '?')} records failed"
         run = JobRun(VENDOR, job, run_id, state, vendor_state,
-                     parse_spectrum_time(body.get("startTime")), parse_spectrum_time(body.get("stopTime")),
+                     self.spectrum_time(body.get("startTime")), self.spectrum_time(body.get("stopTime")),
                      details={k: v for k, v in details.items() if v is not None})
         return run.with_(url=self.run_url(run))
 
@@ -238,7 +267,7 @@ class SpectrumHook(JobApiHook):
         if eta is not None:
             details["eta_seconds"] = eta
         run = JobRun(VENDOR, job, run_id, self.states(vendor_state), vendor_state,
-                     parse_spectrum_time(body.get("start-time")), parse_spectrum_time(body.get("stop-time")),
+                     self.spectrum_time(body.get("start-time")), self.spectrum_time(body.get("stop-time")),
                      progress=float(progress) if _is_number(progress) else None,
                      details={k: v for k, v in details.items() if v is not None})
         return run.with_(url=self.run_url(run))
@@ -388,7 +417,7 @@ class SpectrumHook(JobApiHook):
         if state.is_terminal:  # job details carry the counters and the failure count of an ended run
             return None
         # the start time as job details gave it (server-local text) wins over the listing's epoch
-        started = run.started_at or parse_spectrum_time(entry.get("startTime"))
+        started = run.started_at or self.spectrum_time(entry.get("startTime"))
         if state == run.state and vendor_state == run.vendor_state and started == run.started_at:
             return run  # nothing new: no copy
         return run.with_(state=state, vendor_state=vendor_state, started_at=started)
