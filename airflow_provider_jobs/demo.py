@@ -103,7 +103,9 @@ def _print_summary(dag_id: str, summary: dict[str, Any], seconds: float) -> None
                 print(f"{row['task']:<24} {'spectrum':<12} {str(e.get('job-configuration-name'))[:30]:<30} "
                       f"{str(e.get('job-execution-id') or '-'):<40} {str(e.get('state') or '-'):<22} {duration:>8}")
         elif isinstance(value, dict) and "vendor" in value:
-            print(f"{row['task']:<24} {value['vendor']:<12} {str(value['job_id'])[:30]:<30} "
+            details = value.get("details") or {}
+            job = details.get("job_name") or details.get("template_name") or details.get("task_name") or value["job_id"]
+            print(f"{row['task']:<24} {value['vendor']:<12} {str(job)[:30]:<30} "
                   f"{str(value['run_id']):<40} {value['state']:<22} {duration:>8}")
         else:
             state = row["state"].split(".")[-1]

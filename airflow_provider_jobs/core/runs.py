@@ -141,9 +141,19 @@ class JobRun:
             known["details"] = {}
         return cls(**known)
 
+    @property
+    def job_name(self) -> str:
+        """The job as the user named it: the name a vendor module keeps in details (job_name, template_name,
+        task_name) when the job's id is a number the user never wrote, else the job id."""
+        details = self.details
+        name = details.get("job_name") or details.get("template_name") or details.get("task_name")
+        return str(name) if name else self.job_id
+
     def describe(self) -> str:
-        """A one-line human description: vendor, job, run, state."""
-        text = f"{self.vendor} job '{self.job_id}' run {self.run_id or '?'} is {self.state.value}"
+        """A one-line human description: vendor, job (by the name the user gave, with its id), run, state."""
+        name = self.job_name
+        job = f"'{self.job_id}'" if name == self.job_id else f"'{name}' (id {self.job_id})"
+        text = f"{self.vendor} job {job} run {self.run_id or '?'} is {self.state.value}"
         if self.vendor_state and self.vendor_state.upper() != self.state.value:
             text += f" ({self.vendor_state})"
         return text

@@ -77,3 +77,13 @@ def test_spectrum_times_are_utc_in_the_servers_zone(sandbox, monkeypatch):
     use_connection(monkeypatch, sandbox, "spectrum", extra={"server_timezone": "Mars/Olympus"})
     with pytest.raises(ConfigurationError, match="server_timezone'?: 'Mars/Olympus' is not a time zone"):
         SpectrumHook().settings  # noqa: B018
+
+
+def test_runs_are_described_by_the_name_the_user_gave():
+    by_name = JobRun("cdata_sync", "9007199254740993", "5", JobState.RUNNING,
+                     details={"job_name": "Salesforce to Snowflake"})
+    assert by_name.describe() == "cdata_sync job 'Salesforce to Snowflake' (id 9007199254740993) run 5 is RUNNING"
+    report = JobRun("nexus_ic", "7", "{A}", JobState.SUCCESS, details={"template_name": "Inspection Summary"})
+    assert report.job_name == "Inspection Summary"
+    assert JobRun("spectrum", "/Sales/Daily Report", "11", JobState.QUEUED).describe() == (
+        "spectrum job '/Sales/Daily Report' run 11 is QUEUED")
