@@ -27,7 +27,8 @@ EXAMPLE_DAGS = Path(__file__).resolve().parent / "example_dags"
 _TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
 _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
 _PROVIDER = re.compile(
-    r"((?:Started|Following|Reattaching|Adopting) .+?|Wait ended \w+: .+?)(?:\s+\[airflow\.task\..*)?$"
+    r"((?:Started|Following|Adopting) (?:" + "|".join(("spectrum", "informatica", "ocapi", "cdata_sync", "nexus_ic"))
+    + r") job .+?|Reattaching to the run .+?|Wait ended \w+: .+?)(?:\s+\[airflow\..*)?$"
 )
 
 
@@ -128,7 +129,7 @@ def _run_dag(env: dict[str, str], dag_id: str, log_path: Path) -> int:
         [sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, bufsize=1,
     ) as proc:
-        task = "?"
+        task, last = "?", ""
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
@@ -138,9 +139,11 @@ def _run_dag(env: dict[str, str], dag_id: str, log_path: Path) -> int:
                 print(f"  {stamp}  {task}: started", flush=True)
             elif match := _TASK_END.search(line):
                 print(f"  {stamp}  {match.group(1)}: ended", flush=True)
-            elif "airflow_provider_jobs" in line and (match := _PROVIDER.search(line.rstrip())):
+            elif match := _PROVIDER.search(line.rstrip()):
                 text = match.group(1).split(" [airflow.", 1)[0].strip()
-                print(f"  {stamp}  {task}:   {text[:150]}", flush=True)
+                if text != last:  # Airflow 2 prints a task's log line twice
+                    print(f"  {stamp}  {task}:   {text[:150]}", flush=True)
+                last = text
     return proc.returncode
 
 
