@@ -29,8 +29,10 @@ test: venv lint
 reliability-report: venv
 	RELIABILITY_REPORT=1 $(PY) -m pytest tests/reliability -q $(PYTEST_ARGS)
 
+# Every example DAG by default; `make demo DAGS="spectrum_example ocapi"` runs some (DAG ids or file names).
+DAGS ?=
 demo: venv
-	$(PY) -m airflow_provider_jobs.demo
+	$(PY) -m airflow_provider_jobs.demo $(DAGS)
 
 bench: venv
 	$(PY) benchmarks/triggerer_scale.py

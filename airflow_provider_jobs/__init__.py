@@ -22,6 +22,11 @@ VENDORS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+#: sequential_trigger(...): steps of any vendor in Spectrum's plan order (operators/sequence.py).
+CHAINS_INTEGRATION = "Cross-vendor job chains"
+CHAINS_DOC_URL = "https://datameer.atlassian.net/wiki/spaces/DAS/"
+
+
 def _present(kind: str, module: str) -> bool:
     return importlib.util.find_spec(f"{PACKAGE}.{kind}.{module}") is not None
 
@@ -50,18 +55,19 @@ def get_provider_info() -> dict[str, Any]:
         ]
 
     operators = modules("operators")
-    if _present("operators", "sequence"):
-        operators.append({"integration-name": "Datameer Spectrum",
-                          "python-modules": [f"{PACKAGE}.operators.sequence"]})
+    integrations = [
+        {"integration-name": name, "external-doc-url": url, "tags": ["service"]} for _, name, _, url in vendors
+    ]
+    if _present("operators", "sequence"):  # cross-vendor, so an integration of its own
+        integrations.append({"integration-name": CHAINS_INTEGRATION, "external-doc-url": CHAINS_DOC_URL,
+                             "tags": ["software"]})
+        operators.append({"integration-name": CHAINS_INTEGRATION, "python-modules": [f"{PACKAGE}.operators.sequence"]})
     return {
         "package-name": "airflow-provider-jobs",
         "name": "Jobs (Informatica, B2C Commerce, CData Sync, NEXUS IC, Spectrum)",
         "description": "Start jobs in enterprise SaaS tools and wait for them without holding a worker slot.",
         "versions": [__version__],
-        "integrations": [
-            {"integration-name": name, "external-doc-url": url, "tags": ["service"]}
-            for _, name, _, url in vendors
-        ],
+        "integrations": integrations,
         "hooks": modules("hooks"),
         "operators": operators,
         "sensors": modules("sensors"),

@@ -1,7 +1,10 @@
-"""`make demo`: the example DAGs against the sandbox, in a throwaway Airflow home.
+"""`make demo` / `python -m airflow_provider_jobs.demo [DAG_ID ...]`: the example DAGs against the sandbox.
 
-Starts the sandbox on 127.0.0.1, points every vendor connection at it through AIRFLOW_CONN_*
-variables, runs each DAG with `airflow dags test`, and prints what ran.
+Starts the sandbox on 127.0.0.1, points every vendor connection at it through AIRFLOW_CONN_* variables, runs
+each example DAG (all of them by default) with `airflow dags test` in a new Airflow home, prints each task as
+it starts and ends and each vendor job as it is started, then a summary of every run. The Airflow home and
+each DAG's full output are kept where the summary says. The example DAGs ship inside the package
+(airflow_provider_jobs/example_dags), so this works from an installed wheel too.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -16,7 +20,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DAGS = ("chained_vendor_jobs",)
+#: The example DAGs, packaged with the provider.
+EXAMPLE_DAGS = Path(__file__).resolve().parent / "example_dags"
+#: The lines of `airflow dags test` output shown while a DAG runs: tasks starting and ending (Airflow 2.11 and
+#: 3.x log these), and the provider's own lines naming the jobs it starts and how each wait ended.
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+_TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
+_PROVIDER = re.compile(
+    r"((?:Started|Following|Adopting) (?:" + "|".join(("spectrum", "informatica", "ocapi", "cdata_sync", "nexus_ic"))
+    + r") job .+?|Reattaching to the run .+?|Wait ended \w+: .+?)(?:\s+\[airflow\..*)?$"
+)
+
+
+def example_dag_ids(folder: Path) -> dict[str, Path]:
+    """{dag_id: file} of the DAG files in `folder` (their literal dag_id=...)."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.py")):
+        for dag_id in re.findall(r"dag_id=[\"']([\w.-]+)[\"']", path.read_text()):
+            found[dag_id] = path
+    return found
 
 
 def _env(home: str, dags_folder: str, sandbox: Any) -> dict[str, str]:
@@ -27,7 +49,7 @@ def _env(home: str, dags_folder: str, sandbox: Any) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": dags_folder,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",  # the task and job lines shown as progress
     })
     for vendor in sandbox.state.sites:
         name, value = sandbox.connection_env(vendor)
@@ -82,7 +104,9 @@ def _print_summary(dag_id: str, summary: dict[str, Any], seconds: float) -> None
                 print(f"{row['task']:<24} {'spectrum':<12} {str(e.get('job-configuration-name'))[:30]:<30} "
                       f"{str(e.get('job-execution-id') or '-'):<40} {str(e.get('state') or '-'):<22} {duration:>8}")
         elif isinstance(value, dict) and "vendor" in value:
-            print(f"{row['task']:<24} {value['vendor']:<12} {str(value['job_id'])[:30]:<30} "
+            details = value.get("details") or {}
+            job = details.get("job_name") or details.get("template_name") or details.get("task_name") or value["job_id"]
+            print(f"{row['task']:<24} {value['vendor']:<12} {str(job)[:30]:<30} "
                   f"{str(value['run_id']):<40} {value['state']:<22} {duration:>8}")
         else:
             state = row["state"].split(".")[-1]
@@ -98,45 +122,89 @@ def _print_summary(dag_id: str, summary: dict[str, Any], seconds: float) -> None
                   f"{'yes' if e.get('variables') else 'no':<9}")
 
 
+def _run_dag(env: dict[str, str], dag_id: str, log_path: Path) -> int:
+    """`airflow dags test`, streaming: its whole output to `log_path`, task progress and job starts to the screen."""
+    started = time.time()
+    with open(log_path, "w") as log, subprocess.Popen(
+        [sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, bufsize=1,
+    ) as proc:
+        task, last = "?", ""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            stamp = f"{time.time() - started:6.1f}s"
+            if match := _TASK_START.search(line):
+                task = match.group(1)
+                print(f"  {stamp}  {task}: started", flush=True)
+            elif match := _TASK_END.search(line):
+                print(f"  {stamp}  {match.group(1)}: ended", flush=True)
+            elif match := _PROVIDER.search(line.rstrip()):
+                text = match.group(1).split(" [airflow.", 1)[0].strip()
+                if text != last:  # Airflow 2 prints a task's log line twice
+                    print(f"  {stamp}  {task}:   {text[:150]}", flush=True)
+                last = text
+    return proc.returncode
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("dag_ids", nargs="*", help=f"DAGs to run (default: {' '.join(DEFAULT_DAGS)})")
-    parser.add_argument("--dags-folder", default=str(Path.cwd() / "example_dags"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dag_ids", nargs="*", help="DAG ids (or example file names) to run; default: all of them")
+    parser.add_argument("--dags-folder", default=str(EXAMPLE_DAGS), help="default: the packaged example DAGs")
+    parser.add_argument("--home", help="the Airflow home to create (default: a new directory under the temp dir)")
     args = parser.parse_args(argv)
+
+    dags_folder = Path(args.dags_folder).resolve()
+    available = example_dag_ids(dags_folder) if dags_folder.is_dir() else {}
+    if not available:
+        print(f"No example DAGs in {dags_folder}. They ship inside the package (airflow_provider_jobs/example_dags); "
+              "give --dags-folder for DAGs of your own.", file=sys.stderr)
+        return 2
+    stems = {path.stem: dag_id for dag_id, path in available.items()}
+    unknown = [d for d in args.dag_ids if d not in available and d not in stems]
+    if unknown:
+        print(f"Unknown DAG(s) {', '.join(unknown)}; the examples are: {', '.join(available)}", file=sys.stderr)
+        return 2
+    dag_ids = [stems.get(d, d) for d in args.dag_ids] or list(available)
 
     from airflow_provider_jobs.sandbox import Sandbox
     from airflow_provider_jobs.sandbox.demo import load_demo_jobs
 
-    dags_folder = str(Path(args.dags_folder).resolve())
-    available = {p.stem for p in Path(dags_folder).glob("*.py")}
-    dag_ids = args.dag_ids or [d for d in DEFAULT_DAGS if d in available] or ["spectrum_example"]
-    failures = 0
-    with tempfile.TemporaryDirectory(prefix="apj-demo-") as home, Sandbox() as sandbox:
+    home = Path(args.home).resolve() if args.home else Path(tempfile.mkdtemp(prefix="apj-demo-"))
+    home.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    with Sandbox() as sandbox:
         load_demo_jobs(sandbox)
-        env = _env(home, dags_folder, sandbox)
+        env = _env(str(home), str(dags_folder), sandbox)
         print(f"sandbox: {sandbox.url}  (vendors: {', '.join(sandbox.state.sites)})")
-        print(f"airflow home: {home} (SQLite, examples off)")
+        print(f"airflow home: {home} (SQLite, examples off); DAGs: {dags_folder}")
+        print("creating the metadata database ...", flush=True)
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for dag_id in dag_ids:
+        results = []
+        for n, dag_id in enumerate(dag_ids, 1):
+            print(f"\n[{n}/{len(dag_ids)}] {dag_id} ({available[dag_id].name})", flush=True)
+            log_path = home / f"{dag_id}.log"
             started = time.time()
-            proc = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env,
-                                  capture_output=True, text=True)
+            code = _run_dag(env, dag_id, log_path)
             seconds = time.time() - started
-            log_path = Path(home) / f"{dag_id}.log"
-            log_path.write_text(proc.stdout + proc.stderr)
             try:
                 summary = _summary(env, dag_id)
             except Exception:
-                print(proc.stdout[-3000:], proc.stderr[-3000:])
-                failures += 1
+                print(f"  {dag_id} did not run (exit {code}); its output is in {log_path}")
+                failures.append(dag_id)
                 continue
-            _print_summary(dag_id, summary, seconds)
+            results.append((dag_id, summary, seconds))
             if "success" not in summary["state"]:
-                failures += 1
-                print((proc.stdout + proc.stderr)[-4000:])
+                failures.append(dag_id)
+        for dag_id, summary, seconds in results:
+            _print_summary(dag_id, summary, seconds)
         starts = [s for s in sandbox.requests() if s.method == "POST"]
         print(f"\nsandbox served {len(sandbox.requests())} requests ({len(starts)} POST)")
+    print(f"\nLogs kept in {home}: <dag_id>.log is each DAG's full `airflow dags test` output; "
+          f"the metadata database is {home / 'airflow.db'}.")
+    if failures:
+        print(f"FAILED: {', '.join(failures)} (see {', '.join(str(home / f'{d}.log') for d in failures)})")
     return 1 if failures else 0
 
 

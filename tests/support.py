@@ -100,28 +100,11 @@ def make_dag(dag_id: str, **kwargs: Any):
                **kwargs)
 
 
-def register_dag(dag) -> None:
-    """Airflow 3 runs only serialized DAGs: write an in-memory DAG to the metadata DB."""
-    from airflow_provider_jobs.core.compat import AIRFLOW_V3
-
-    if not AIRFLOW_V3:  # pragma: no cover
-        return
-    import os
-
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
-    DagBundlesManager().sync_bundles_to_db()
-    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
-    bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
-
-
 def run_dag(dag) -> dict[str, str]:
-    """dag.test() and the final state of each task instance."""
-    register_dag(dag)
-    dr = dag.test()
-    return {ti.task_id: str(ti.state).split(".")[-1].lower() for ti in dr.get_task_instances()}
+    """dag.test() and the final state of each task instance (the users' plugin's runner)."""
+    from airflow_provider_jobs.testing import run_dag as run
+
+    return run(dag).states
 
 
 def task_xcom(dag, dr_states, task_id: str, key: str = "return_value") -> Any:

@@ -84,3 +84,36 @@ def test_the_package_is_typed_and_licensed():
     assert project["license"] == "Apache-2.0"
     assert {"Framework :: Apache Airflow", "Framework :: Apache Airflow :: Provider"} <= set(project["classifiers"])
     assert (Path(__file__).resolve().parents[1] / "LICENSE").read_text().startswith(" " * 30 + "Apache License")
+
+
+def test_the_cross_vendor_chain_is_an_integration_of_its_own():
+    info = get_provider_info()
+    assert "Cross-vendor job chains" in {i["integration-name"] for i in info["integrations"]}
+    chains = [o for o in info["operators"] if o["integration-name"] == "Cross-vendor job chains"]
+    assert chains == [{"integration-name": "Cross-vendor job chains",
+                       "python-modules": ["airflow_provider_jobs.operators.sequence"]}]
+
+
+def test_every_documented_connection_setting_is_in_every_form():
+    """The Extra field is hidden, so each setting the README documents for every connection is a form field, from
+    one shared definition (connection_forms.COMMON_FIELDS), and so is each vendor's documented extra."""
+    import re
+
+    from airflow_provider_jobs.connection_forms import COMMON_FIELDS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme[readme.index("Every connection also understands these settings"):]
+    table = table[: table.index("\n\n", table.index("| extra"))]
+    documented = set(re.findall(r"^\| `(\w+)`(?: / `(\w+)`)?", table, re.M))
+    documented = {name for pair in documented for name in pair if name} - {"share_status_reads"}
+    assert documented == set(COMMON_FIELDS)
+    vendor_extras = {"spectrum": {"start_visibility_lag", "run_url_template", "share_status_reads"},
+                     "ocapi": {"bm_token_url", "scapi_scope", "start_visibility_lag", "share_status_reads"},
+                     "nexus_ic": {"session_max_age"}, "informatica_cloud": {"start_visibility_lag"},
+                     "cdata_sync": {"clock_skew_tolerance"}}
+    for conn in get_provider_info()["connection-types"]:
+        fields = conn["conn-fields"]
+        assert set(COMMON_FIELDS) <= set(fields), conn["connection-type"]
+        assert all(fields[name] is COMMON_FIELDS[name] for name in COMMON_FIELDS)  # one definition, not five
+        assert vendor_extras[conn["connection-type"]] <= set(fields)
+        assert "extra" in conn["ui-field-behaviour"]["hidden-fields"]

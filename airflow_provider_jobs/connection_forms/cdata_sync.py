@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+from airflow_provider_jobs.connection_forms import COMMON_FIELDS
 
 DEFAULT_WORKSPACE = "default"
 AUTH_STYLES = ("header", "basic")
@@ -55,7 +55,7 @@ CONNECTION_FORM: dict[str, Any] = {
             f"{{history_id}} are filled in (default {DEFAULT_JOB_URL_TEMPLATE}).",
             "schema": {"type": ["string", "null"]},
         },
-        "verify_ssl": VERIFY_SSL_FIELD,
+        **COMMON_FIELDS,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "extra"],

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+from airflow_provider_jobs.connection_forms import COMMON_FIELDS
 
 DEFAULT_API_VERSION = "v2"
 DEFAULT_SESSION_IDLE_TIMEOUT = 1800
@@ -48,7 +48,7 @@ CONNECTION_FORM: dict[str, Any] = {
             "{task_type} and {job} are filled in.",
             "schema": {"type": ["string", "null"]},
         },
-        "verify_ssl": VERIFY_SSL_FIELD,
+        **COMMON_FIELDS,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "port", "extra"],

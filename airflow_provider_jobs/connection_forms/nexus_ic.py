@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from airflow_provider_jobs.connection_forms import VERIFY_SSL_FIELD
+from airflow_provider_jobs.connection_forms import COMMON_FIELDS
 
 DEFAULT_API_VERSION = "6.9"
 DEFAULT_MAX_PAUSED_SECONDS = 3600
@@ -42,6 +42,12 @@ CONNECTION_FORM: dict[str, Any] = {
             f"before. Default {DEFAULT_SESSION_IDLE_TIMEOUT}.",
             "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
         },
+        "session_max_age": {
+            "label": "Session maximum age (seconds)",
+            "description": "A new login after this long in any case. "
+            f"Default {DEFAULT_SESSION_MAX_AGE}.",
+            "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        },
         "job_status_form": {
             "label": "Job status form",
             "description": "path: jobStatus/{id} (IC-Web 6.9+); query: jobStatus?id= (up to 6.8). Default: "
@@ -55,7 +61,7 @@ CONNECTION_FORM: dict[str, Any] = {
             f"template by name; default {DEFAULT_TEMPLATE_KEY_FIELD}).",
             "schema": {"type": ["string", "null"], "default": DEFAULT_TEMPLATE_KEY_FIELD},
         },
-        "verify_ssl": VERIFY_SSL_FIELD,
+        **COMMON_FIELDS,
     },
     "ui-field-behaviour": {
         "hidden-fields": ["schema", "extra"],

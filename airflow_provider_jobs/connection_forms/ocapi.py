@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from airflow_provider_jobs.connection_forms import SHARE_STATUS_READS_FIELD, VERIFY_SSL_FIELD
+from airflow_provider_jobs.connection_forms import COMMON_FIELDS, SHARE_STATUS_READS_FIELD
 
 DEFAULT_API_VERSION = "v23_2"
 DEFAULT_TOKEN_URL = "https://account.demandware.com/dwsso/oauth2/access_token"
@@ -48,6 +48,11 @@ CONNECTION_FORM: dict[str, Any] = {
             "description": "Password of the Business Manager user (with bm_user).",
             "schema": {"type": ["string", "null"], "format": "password"},
         },
+        "bm_token_url": {
+            "label": "Business Manager token URL (override)",
+            "description": "Token URL of the Business Manager user grant (default <instance>/dw/oauth2/access_token).",
+            "schema": {"type": ["string", "null"]},
+        },
         "backend": {
             "label": "API",
             "description": "auto (OCAPI, switching to the SCAPI Jobs API when the instance says OCAPI is "
@@ -64,6 +69,17 @@ CONNECTION_FORM: dict[str, Any] = {
             "description": "f_ecom_<realm>_<instance>, e.g. f_ecom_zzxy_prd (or the tenant id zzxy_prd).",
             "schema": {"type": ["string", "null"]},
         },
+        "scapi_scope": {
+            "label": "SCAPI scope",
+            "description": f"SCAPI role scope (default {DEFAULT_SCAPI_SCOPE}); the tenant scope is always added.",
+            "schema": {"type": ["string", "null"], "default": DEFAULT_SCAPI_SCOPE},
+        },
+        "start_visibility_lag": {
+            "label": "Start visibility lag (seconds)",
+            "description": "After a start whose answer was lost, how long to look for the execution in the job "
+            "execution search before starting again. Default 10.",
+            "schema": {"type": ["number", "null"], "minimum": 0},
+        },
         "scapi_base_url": {
             "label": "SCAPI base URL (override)",
             "description": "Instead of https://<short code>.api.commercecloud.salesforce.com.",
@@ -74,7 +90,7 @@ CONNECTION_FORM: dict[str, Any] = {
             "description": "Link shown on the task, with {instance_url}, {job_id}, {execution_id}.",
             "schema": {"type": ["string", "null"]},
         },
-        "verify_ssl": VERIFY_SSL_FIELD,
+        **COMMON_FIELDS,
         "share_status_reads": SHARE_STATUS_READS_FIELD,
     },
     "ui-field-behaviour": {

@@ -29,9 +29,9 @@ if AIRFLOW_V3:
         PokeReturnValue,
         TaskGroup,
     )
-    from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, TaskDeferred
 else:  # pragma: no cover - exercised by the Airflow 2.11 matrix run
-    from airflow.exceptions import AirflowFailException, TaskDeferred
+    from airflow.exceptions import AirflowFailException, AirflowSkipException, TaskDeferred
     from airflow.hooks.base import BaseHook
     from airflow.models import BaseOperator, BaseOperatorLink
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AIRFLOW_V3",
     "AirflowFailException",
+    "AirflowSkipException",
     "BaseHook",
     "BaseOperator",
     "BaseOperatorLink",

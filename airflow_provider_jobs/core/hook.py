@@ -189,17 +189,19 @@ class ConnectionSettings:
         return text
 
     def verify(self) -> bool | str:
-        """TLS verification: on by default; a CA bundle path, or false, only when the connection says."""
+        """TLS verification: on by default; a CA bundle path (verify_ssl itself, or ca_bundle), or false, only
+        when the connection says."""
         value = self._raw("verify_ssl")
         if value is None:
             value = self._raw("verify")
-        if value is None:
-            return True
-        if isinstance(value, bool):
-            return value
+        bundle = self.text("ca_bundle")
+        if value is None or value is True:
+            return bundle or True
+        if value is False:
+            return False
         text = str(value).strip()
         if text.lower() in ("true", "1", "yes", "on"):
-            return True
+            return bundle or True
         if text.lower() in ("false", "0", "no", "off"):
             return False
         return text  # a CA bundle path
@@ -668,6 +670,12 @@ class JobApiHook(compat.BaseHook):
             error = self.error_from(response) or error_for_status(self.vendor, response, None, None)
             if verdict == Verdict.RETRY:
                 error.args = (f"{error.args[0]} (after {attempt} attempts)",)
+            if response.status == 404 and error.code is None and _host(wire.url) not in str(error):
+                # a 404 without the vendor's own error code: the object, or the whole endpoint, is not there
+                path = urlsplit(wire.url).path
+                error.args = (f"{error.args[0]}. {_host(wire.url)} has nothing at {path}: if the id is right, check "
+                              f"that connection '{self.conn_id}' points at the {self.vendor} API (its host, and "
+                              "any path prefix the server needs).",)
             raise error
 
     def _check_redirect(self, request: ApiRequest, wire: Transmit, target: str, followed: int) -> None:
@@ -894,12 +902,17 @@ class JobApiHook(compat.BaseHook):
 
     # -- Airflow connection test --------------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:
-        """Airflow's "Test" button: a cheap authenticated call."""
+        """Airflow's "Test" button and `airflow connections test`: a cheap authenticated call, tried once (a test
+        says at once what failed, instead of retrying for the connection's whole retry budget)."""
+        given = self._retry_policy
+        self._retry_policy = RetryPolicy(max_attempts=1)
         try:
             message = self.run_operation(self.describe_connection_test())
             return True, message
         except Exception as exc:
-            return False, str(exc)
+            return False, f"{exc} (tried once, without retries)"
+        finally:
+            self._retry_policy = given
 
     def describe_connection_test(self) -> Operation[str]:
         raise NotImplementedError

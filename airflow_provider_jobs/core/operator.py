@@ -50,10 +50,11 @@ class JobRunLink(compat.BaseOperatorLink):
     name = "Vendor job run"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        url = getattr(operator, "_run_url", None)
-        if url:
-            return url
-        try:
+        if hasattr(operator, "_run_url"):
+            # The operator that ran (Airflow 3 asks it when the task ends): it knows its run's URL, and a task that
+            # failed before starting a run has none, so there is no XCom to read (and no "XCom not found" line).
+            return operator._run_url or ""
+        try:  # a deserialized operator (Airflow 2's webserver): what the task pushed
             return compat.xcom_value(ti_key=ti_key, key=RUN_URL_KEY) or ""
         except Exception:
             return ""
@@ -192,7 +193,8 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
 
     Subclasses set `hook_class` and implement `job()` and `start_options()`.
     Returns the run as a JobRun dict; pushes `run_id` (and `run_url`) to XCom as soon as the
-    run exists. `if_running` says what to do when the job already has a run going:
+    run exists. `timeout` (seconds to wait; at the deadline the remote run is cancelled) is taken only when
+    named on the operator, never from default_args. `if_running` says what to do when the job already has a run going:
     "wait" for it to end then start ours, "attach" to it, "fail", or "start" regardless.
     """
 
@@ -207,7 +209,6 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         deferrable: bool | None = None,
         poll_interval: float | None = None,
         max_poll_interval: float | None = None,
-        timeout: float | timedelta | None = None,
         fail_on_warnings: bool = False,
         wait_for_completion: bool = True,
         cancel_on_kill: bool = True,
@@ -215,7 +216,17 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         not_found_grace: float = 60.0,
         **kwargs: Any,
     ) -> None:
+        # `timeout` (seconds; at the deadline the remote run is cancelled) counts only when named on the operator.
+        # It is deliberately not a named parameter: Airflow fills named parameters from default_args before
+        # __init__ runs, and a sensor's default_args={"timeout": 600} must not cancel every run at 10 minutes.
+        timeout = kwargs.pop("timeout", None)
+        inherited = (kwargs.get("default_args") or {}).get("timeout")
         super().__init__(**kwargs)
+        if timeout is None and inherited is not None:
+            self.log.info(
+                "%s: timeout=%r from default_args is not used as this run operator's deadline (a deadline cancels "
+                "the remote run); name timeout= on the operator to set one.", self.task_id, inherited,
+            )
         self._init_wait(
             conn_id=conn_id,
             deferrable=deferrable,

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import copy
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
+
+import pendulum
+import pendulum.parsing.exceptions
 
 
 class JobState(enum.StrEnum):
@@ -98,6 +103,12 @@ class JobRun:
         progress = self.progress
         if progress is not None and (type(progress) is not float or not 0.0 <= progress <= 100.0):
             values["progress"] = max(0.0, min(100.0, float(progress)))
+        # Times are UTC ISO 8601 with an explicit offset for every vendor ("...+00:00"); a time without a zone is
+        # UTC (a hook whose vendor answers in another zone converts first, e.g. Spectrum's server_timezone).
+        for name in ("started_at", "ended_at"):
+            when = values[name]
+            if when is not None and not (type(when) is str and when.endswith("+00:00")):
+                values[name] = utc_iso(when)
 
     @property
     def is_terminal(self) -> bool:
@@ -130,9 +141,19 @@ class JobRun:
             known["details"] = {}
         return cls(**known)
 
+    @property
+    def job_name(self) -> str:
+        """The job as the user named it: the name a vendor module keeps in details (job_name, template_name,
+        task_name) when the job's id is a number the user never wrote, else the job id."""
+        details = self.details
+        name = details.get("job_name") or details.get("template_name") or details.get("task_name")
+        return str(name) if name else self.job_id
+
     def describe(self) -> str:
-        """A one-line human description: vendor, job, run, state."""
-        text = f"{self.vendor} job '{self.job_id}' run {self.run_id or '?'} is {self.state.value}"
+        """A one-line human description: vendor, job (by the name the user gave, with its id), run, state."""
+        name = self.job_name
+        job = f"'{self.job_id}'" if name == self.job_id else f"'{name}' (id {self.job_id})"
+        text = f"{self.vendor} job {job} run {self.run_id or '?'} is {self.state.value}"
         if self.vendor_state and self.vendor_state.upper() != self.state.value:
             text += f" ({self.vendor_state})"
         return text
@@ -151,3 +172,33 @@ def _deep_copy(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float)):
         return value
     return copy.deepcopy(value)
+
+
+def utc_iso(value: Any) -> str | None:
+    """A time as UTC ISO 8601 with its offset ("2026-01-02T03:04:05+00:00"); naive times are taken as UTC.
+
+    Accepts ISO 8601 text ("Z" or any offset, converted to UTC), a datetime, or epoch seconds; text that is no
+    time is kept as it is (a vendor's odd value is shown rather than lost).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return _utc_of(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC).isoformat()
+    return _utc_text(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_text(text: str) -> str:
+    # cached: every status poll of a run carries the same start time
+    try:
+        return _utc_of(pendulum.parse(text, tz=UTC))
+    except (ValueError, TypeError, pendulum.parsing.exceptions.ParserError):
+        return text
+
+
+def _utc_of(when: datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(when.timestamp(), tz=UTC).isoformat()

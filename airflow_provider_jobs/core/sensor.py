@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_jobs.core import compat
-from airflow_provider_jobs.core.errors import NotFoundError
+from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderError, NotFoundError
+from airflow_provider_jobs.core.inputs import require_bool
 from airflow_provider_jobs.core.operator import JobWaitMixin, conclude, outcome_from_event
 from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.wait import FAILED, SUCCESS, WaitOutcome, failure_message
@@ -30,31 +31,46 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
         *,
         conn_id: str | None = None,
         deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        max_poll_interval: float | None = None,
+        poll_interval: float | timedelta | None = None,
+        max_poll_interval: float | timedelta | None = None,
         timeout: float | timedelta | None = None,
         fail_on_warnings: bool = False,
         not_found_grace: float = 60.0,
+        poke_interval: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
+        # Airflow's own sensor arguments keep their meaning: poke_interval is another name for poll_interval;
+        # mode, soft_fail, exponential_backoff and max_wait go to BaseSensorOperator (and are honoured when
+        # deferred too). Either interval may come from default_args; one named on the task wins over it.
+        defaults = kwargs.get("default_args") or {}
+        interval = _pick_interval(poll_interval, poke_interval, defaults)
         self._init_wait_values = dict(
             conn_id=conn_id,
             deferrable=deferrable,
-            poll_interval=poll_interval,
+            poll_interval=interval,
             max_poll_interval=max_poll_interval,
             wait_timeout=timeout,
             fail_on_warnings=fail_on_warnings,
             not_found_grace=not_found_grace,
         )
         seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-        poke = poll_interval if poll_interval is not None else self.hook_class.default_poll_interval
+        poke = interval.total_seconds() if isinstance(interval, timedelta) else interval
+        if poke is None:
+            poke = self.hook_class.default_poll_interval
         super().__init__(
             timeout=NO_LIMIT if seconds is None else seconds,
-            poke_interval=poke if isinstance(poke, (int, float)) and not isinstance(poke, bool) else 60,
+            poke_interval=poke if isinstance(poke, (int, float)) and not isinstance(poke, bool) and poke >= 0 else 60,
             **kwargs,
         )
         self._init_wait(**self._init_wait_values)
         del self._init_wait_values
+        self.soft_fail = require_bool("soft_fail", self.soft_fail)
+        self.exponential_backoff = require_bool("exponential_backoff", self.exponential_backoff)
+        if self.exponential_backoff and self.max_poll_interval is None:
+            # Deferred, the trigger grows its interval the provider's way: up to max_wait, else 10 x the interval.
+            max_wait = getattr(self, "max_wait", None)
+            max_wait = max_wait.total_seconds() if isinstance(max_wait, timedelta) else max_wait
+            self.max_poll_interval = max(self.poll_interval, float(max_wait or 10 * self.poll_interval))
         self._first_poke: float | None = None
 
     def run_reference(self) -> JobRun:
@@ -95,10 +111,41 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
         outcome = WaitOutcome(SUCCESS if run.state.is_success else FAILED, [run], run.describe())
         if outcome.status == FAILED:
             outcome.message = failure_message(run)
-        conclude(outcome, self.fail_on_warnings)
+        self._conclude(outcome)
         self._result = run.to_dict()
         return compat.PokeReturnValue(is_done=True, xcom_value=self._result)
 
     def execute_complete(self, context: Any, event: Any = None) -> Any:
         outcome = outcome_from_event(event)
-        return conclude(outcome, self.fail_on_warnings)[0].to_dict()
+        return self._conclude(outcome)[0].to_dict()
+
+    def _conclude(self, outcome: WaitOutcome) -> list[JobRun]:
+        """The runs, or why the sensor fails; with soft_fail a failure (or the deadline) skips the task instead,
+        as Airflow's sensors do."""
+        try:
+            return conclude(outcome, self.fail_on_warnings)
+        except JobProviderError as exc:
+            if not self.soft_fail:
+                raise
+            raise compat.AirflowSkipException(f"soft_fail is set, so the task is skipped: {exc}") from exc
+
+
+
+def _pick_interval(poll: Any, poke: Any, defaults: dict[str, Any]) -> Any:
+    """poll_interval (the provider's name) or poke_interval (Airflow's), whichever the user gave.
+
+    Airflow fills both from default_args before __init__ runs; a value named on the task wins over one from
+    default_args, and two different values named on the task are refused.
+    """
+    if poll is None or poke is None or poll == poke:
+        return poke if poll is None else poll
+    poll_default = "poll_interval" in defaults and defaults["poll_interval"] == poll
+    poke_default = "poke_interval" in defaults and defaults["poke_interval"] == poke
+    if poll_default and not poke_default:
+        return poke
+    if poke_default and not poll_default:
+        return poll
+    raise ConfigurationError(
+        "poke_interval", f"{poke!r} differs from poll_interval {poll!r}",
+        "They are two names for the seconds between status checks: give one of them.",
+    )

@@ -356,6 +356,14 @@ class CDataSyncHook(JobApiHook):
                 what = f"CData Sync cannot {doing} job '{job}' on {host} while the job is running"
             return JobAlreadyRunningError(f"{what} ({tag}: {text or 'refused'}). {fix}", vendor=VENDOR,
                                           endpoint=label, status=response.status, code=code)
+        if response.status == 404 and code is None and message is None:
+            # no Sync error in the answer: not the Sync API that said it (a wrong server URL), not a workspace
+            return NotFoundError(
+                f"{VENDOR} {label}: {host} answered HTTP 404 without a CData Sync error "
+                f"({excerpt(response.body, 80) or 'empty answer'!r}), so {self.settings.base_url} is probably not "
+                "the Sync API. Check the connection's Server URL: the Sync server with /api.rsc, e.g. "
+                "https://sync.example.com:8181/api.rsc.",
+                vendor=VENDOR, endpoint=label, status=404)
         if response.status == 404:
             what = _not_found_hint(code, response.request.path, self.settings.workspace)
             return NotFoundError(f"{VENDOR} {label} on {host}: {text or 'not found'} ({tag}). {what}",

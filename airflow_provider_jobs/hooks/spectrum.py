@@ -14,15 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
-from airflow_provider_jobs.connection_forms.spectrum import CONNECTION_FORM
+import pendulum
+
+from airflow_provider_jobs.connection_forms.spectrum import CONNECTION_FORM, DEFAULT_RUN_URL_TEMPLATE
 from airflow_provider_jobs.core.auth import AuthStrategy, BasicAuth
 from airflow_provider_jobs.core.errors import ApiError, ConfigurationError, MalformedResponseError, NotFoundError
 from airflow_provider_jobs.core.hook import ConnectionSettings, JobApiHook, base_url_from, operation
 from airflow_provider_jobs.core.http import ApiRequest, ApiResponse, Operation, error_for_status, path_segment
 from airflow_provider_jobs.core.inputs import require_id, require_mapping
-from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
+from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text, utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,17 @@ _NOT_FOUND_WORDS = ("not found", "doesn't exist", "doesn\u2019t exist", "does no
 _TIME_FORMATS = ("%b %d, %Y %I:%M:%S %p", "%b %d, %Y, %I:%M:%S %p")
 
 
+def _file_in(path: str) -> str | None:
+    """The file a /api/job-execution/<file>/<action> call names, as the user wrote it (for messages)."""
+    prefix = "/api/job-execution/"
+    if not path.startswith(prefix) or path.count("/") < 4:
+        return None
+    ref = path[len(prefix):].rsplit("/", 1)[0]
+    if ref.isdigit() or _UUID.match(ref):
+        return ref
+    return "/" + "/".join(unquote_plus(seg) for seg in ref.split("/"))
+
+
 def file_ref(value: Any, field: str = "file") -> str:
     """A Spectrum file as it appears in a URL: an id, a uuid, or a path.
 
@@ -72,6 +85,22 @@ def file_ref(value: Any, field: str = "file") -> str:
             field, f"{text!r} has an empty, '.' or '..' segment", "Give the file's full path, e.g. /Sales/Report"
         )
     return "/".join(quote(seg, safe="").replace("%20", "+") for seg in segments)
+
+
+def _zone(s: ConnectionSettings) -> str:
+    """The connection's server_timezone (an IANA name), checked."""
+    name = s.text("server_timezone", "UTC") or "UTC"
+    try:
+        pendulum.timezone(name)
+    except Exception:
+        raise ConfigurationError(s.where("server_timezone"), f"{name!r} is not a time zone",
+                                 "Give the Spectrum server's IANA time zone, e.g. Europe/Berlin, or UTC.") from None
+    return name
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_zone(naive_iso: str, zone: str) -> str | None:
+    return utc_iso(pendulum.parse(naive_iso, tz=zone))
 
 
 def parse_spectrum_time(raw: Any) -> str | None:
@@ -111,7 +140,8 @@ class SpectrumSettings:
     password: str = field(repr=False)
     verify: bool | str = True
     sequential_trigger_path: str = DEFAULT_SEQUENTIAL_TRIGGER_PATH
-    run_url_template: str = "{base_url}/rest/job-execution/job-details/{run_id}"
+    run_url_template: str = DEFAULT_RUN_URL_TEMPLATE
+    server_timezone: str = "UTC"
     start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
@@ -150,7 +180,8 @@ class SpectrumHook(JobApiHook):
             password=conn.password,
             verify=s.verify(),
             sequential_trigger_path=path,
-            run_url_template=s.text("run_url_template", "{base_url}/rest/job-execution/job-details/{run_id}"),
+            run_url_template=s.text("run_url_template", DEFAULT_RUN_URL_TEMPLATE),
+            server_timezone=_zone(s),
             start_visibility_lag=self.start_visibility_lag,
         )
 
@@ -170,8 +201,11 @@ class SpectrumHook(JobApiHook):
             return None
         if reason is not None and any(w in reason.lower() for w in _NOT_FOUND_WORDS):
             host = self.settings.base_url.split("://", 1)[-1]
+            file = _file_in(response.request.path)
+            what = (f"{VENDOR} file {file!r} was not found on {host}" if file
+                    else f"{VENDOR} {response.request.label} on {host}")
             return NotFoundError(
-                f"{VENDOR} {response.request.label} on {host}: {reason} (HTTP {response.status}). "
+                f"{what} ({response.request.label}: {reason}, HTTP {response.status}). "
                 "Check the file id, uuid or path, and that the connection's user may access it.",
                 vendor=VENDOR, endpoint=response.request.label, status=response.status, code="failure",
             )
@@ -186,6 +220,15 @@ class SpectrumHook(JobApiHook):
                                                      job_id=run.job_id)
 
     # -- parsing ------------------------------------------------------------------------------------------
+    def spectrum_time(self, raw: Any) -> str | None:
+        """A Spectrum time as UTC ISO 8601 with its offset. Its locale times carry no zone: they are the server's
+        local time, in the connection's server_timezone (default UTC); epoch milliseconds are UTC already."""
+        text = parse_spectrum_time(raw)
+        zone = self.settings.server_timezone
+        if text is None or isinstance(raw, (int, float)) or zone == "UTC":
+            return utc_iso(text)
+        return _in_zone(text, zone)
+
     def run_from_details(self, job: str, run_id: str, body: dict[str, Any]) -> JobRun:
         """A JobRun from /rest/job-execution/job-details/<id>."""
         vendor_state = body.get("jobStatus")
@@ -207,7 +250,7 @@ class SpectrumHook(JobApiHook):
         if state == JobState.FAILED:
             details["message"] = f"Spectrum reports {vendor_state}; {body.get('failureCount', '?')} records failed"
         run = JobRun(VENDOR, job, run_id, state, vendor_state,
-                     parse_spectrum_time(body.get("startTime")), parse_spectrum_time(body.get("stopTime")),
+                     self.spectrum_time(body.get("startTime")), self.spectrum_time(body.get("stopTime")),
                      details={k: v for k, v in details.items() if v is not None})
         return run.with_(url=self.run_url(run))
 
@@ -224,7 +267,7 @@ class SpectrumHook(JobApiHook):
         if eta is not None:
             details["eta_seconds"] = eta
         run = JobRun(VENDOR, job, run_id, self.states(vendor_state), vendor_state,
-                     parse_spectrum_time(body.get("start-time")), parse_spectrum_time(body.get("stop-time")),
+                     self.spectrum_time(body.get("start-time")), self.spectrum_time(body.get("stop-time")),
                      progress=float(progress) if _is_number(progress) else None,
                      details={k: v for k, v in details.items() if v is not None})
         return run.with_(url=self.run_url(run))
@@ -374,7 +417,7 @@ class SpectrumHook(JobApiHook):
         if state.is_terminal:  # job details carry the counters and the failure count of an ended run
             return None
         # the start time as job details gave it (server-local text) wins over the listing's epoch
-        started = run.started_at or parse_spectrum_time(entry.get("startTime"))
+        started = run.started_at or self.spectrum_time(entry.get("startTime"))
         if state == run.state and vendor_state == run.vendor_state and started == run.started_at:
             return run  # nothing new: no copy
         return run.with_(state=state, vendor_state=vendor_state, started_at=started)

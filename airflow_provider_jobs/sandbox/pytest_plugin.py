@@ -1,4 +1,5 @@
-"""pytest plugin (entry point `pytest11`): the `jobs_sandbox` fixture.
+"""pytest fixtures of the sandbox alone: `jobs_sandbox` (opt in with `-p airflow_provider_jobs.sandbox.pytest_plugin`;
+`airflow_provider_jobs.testing` includes them with a throwaway Airflow home and a DAG runner).
 
     def test_my_dag(jobs_sandbox, monkeypatch):
         name, value = jobs_sandbox.connection_env("spectrum")

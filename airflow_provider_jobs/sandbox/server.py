@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import re
 import threading
 from typing import Any
 
@@ -51,6 +52,28 @@ def reset_state(state: SandboxState) -> list[dict[str, Any]]:
     return unserved
 
 
+def _bad(field: str, problem: str) -> web.Response:
+    """400 naming the field of an admin request that is wrong."""
+    return json_response({"error": f"{field}: {problem}", "field": field}, status=400)
+
+
+async def _admin_body(request: web.Request, required: dict[str, type]) -> dict[str, Any] | web.Response:
+    """The JSON object of an admin request with its required fields, or a 400 naming what is wrong."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return _bad("body", "is not JSON; send a JSON object")
+    if not isinstance(body, dict):
+        return _bad("body", f"is a JSON {type(body).__name__}; send a JSON object")
+    for name, kind in required.items():
+        if name not in body:
+            return _bad(name, "is missing")
+        if not isinstance(body[name], kind):
+            wanted = "JSON object" if kind is dict else kind.__name__
+            return _bad(name, f"is a {type(body[name]).__name__}, not a {wanted}")
+    return body
+
+
 def _add_admin_routes(app: web.Application, state: SandboxState) -> None:
     async def requests_(request: web.Request) -> web.Response:
         q = request.query
@@ -58,17 +81,32 @@ def _add_admin_routes(app: web.Application, state: SandboxState) -> None:
         return json_response([s.__dict__ for s in served])
 
     async def faults(request: web.Request) -> web.Response:
-        body = await request.json()
-        state.add_fault(body["vendor"], body["path"], body["faults"], body.get("method"),
-                        optional=bool(body.get("optional", False)))
+        body = await _admin_body(request, {"vendor": str, "path": str, "faults": list})
+        if isinstance(body, web.Response):
+            return body
+        if body["vendor"] not in state.sites:
+            return _bad("vendor", f"{body['vendor']!r} is not one of {', '.join(sorted(state.sites))}")
+        try:
+            state.add_fault(body["vendor"], body["path"], body["faults"], body.get("method"),
+                            optional=bool(body.get("optional", False)))
+        except (TypeError, ValueError, KeyError, re.error) as exc:
+            return _bad("faults", f"cannot be armed: {exc}")
         return json_response({"ok": True})
 
     async def jobs(request: web.Request) -> web.Response:
-        body = await request.json()
-        site = state.sites.get(body.get("vendor"))
+        body = await _admin_body(request, {"vendor": str, "job": dict})
+        if isinstance(body, web.Response):
+            return body
+        site = state.sites.get(body["vendor"])
         if site is None:
-            return json_response({"error": f"unknown vendor {body.get('vendor')!r}"}, status=404)
-        return json_response(site.admin_add_job(body.get("job", {})))
+            return json_response({"error": f"unknown vendor {body['vendor']!r}; the vendors are "
+                                           f"{', '.join(sorted(state.sites))}"}, status=404)
+        try:
+            return json_response(site.admin_add_job(body["job"]))
+        except KeyError as exc:
+            return _bad(f"job.{exc.args[0]}", "is missing")
+        except (TypeError, ValueError, AttributeError) as exc:
+            return _bad("job", f"has a field of the wrong shape ({exc})")
 
     async def unserved(request: web.Request) -> web.Response:
         return json_response(state.unserved_faults())

@@ -47,3 +47,43 @@ def test_require_choice_and_seconds():
         optional_seconds("poll_interval", 0, allow_none=False)
     with pytest.raises(ConfigurationError, match="timeout"):
         optional_seconds("timeout", "10")
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("2016-05-20T12:00:33.117Z", "2016-05-20T12:00:33.117000+00:00"),  # OCAPI, Informatica
+    ("2026-01-02T03:04:05", "2026-01-02T03:04:05+00:00"),  # naive: UTC
+    ("2026-01-02T05:04:05+02:00", "2026-01-02T03:04:05+00:00"),  # another offset: converted
+    ("2026-01-02T03:04:05+00:00", "2026-01-02T03:04:05+00:00"),  # CData
+    ("not a time", "not a time"),  # kept, not lost
+])
+def test_run_times_are_utc_iso_8601_with_an_offset(given, expected):
+    run = JobRun("x", "j", "1", JobState.RUNNING, started_at=given, ended_at=given)
+    assert (run.started_at, run.ended_at) == (expected, expected)
+    assert JobRun.from_dict(run.to_dict()) == run
+
+
+def test_spectrum_times_are_utc_in_the_servers_zone(sandbox, monkeypatch):
+    from airflow_provider_jobs.hooks.spectrum import SpectrumHook
+    from tests.support import use_connection, wait_until_done
+
+    sandbox.spectrum.add_file("/T", running=0.05)
+    use_connection(monkeypatch, sandbox, "spectrum")
+    done = wait_until_done(SpectrumHook(), SpectrumHook().start_run("/T"))
+    assert done.started_at.endswith("+00:00") and done.ended_at.endswith("+00:00")
+    use_connection(monkeypatch, sandbox, "spectrum", extra={"server_timezone": "Europe/Berlin"})
+    hook = SpectrumHook()
+    assert hook.spectrum_time("Jan 2, 2026 4:04:05 AM") == "2026-01-02T03:04:05+00:00"
+    assert hook.spectrum_time(1767323045000) == "2026-01-02T03:04:05+00:00"  # epoch ms: UTC already
+    use_connection(monkeypatch, sandbox, "spectrum", extra={"server_timezone": "Mars/Olympus"})
+    with pytest.raises(ConfigurationError, match="server_timezone'?: 'Mars/Olympus' is not a time zone"):
+        SpectrumHook().settings  # noqa: B018
+
+
+def test_runs_are_described_by_the_name_the_user_gave():
+    by_name = JobRun("cdata_sync", "9007199254740993", "5", JobState.RUNNING,
+                     details={"job_name": "Salesforce to Snowflake"})
+    assert by_name.describe() == "cdata_sync job 'Salesforce to Snowflake' (id 9007199254740993) run 5 is RUNNING"
+    report = JobRun("nexus_ic", "7", "{A}", JobState.SUCCESS, details={"template_name": "Inspection Summary"})
+    assert report.job_name == "Inspection Summary"
+    assert JobRun("spectrum", "/Sales/Daily Report", "11", JobState.QUEUED).describe() == (
+        "spectrum job '/Sales/Daily Report' run 11 is QUEUED")

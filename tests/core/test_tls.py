@@ -58,6 +58,15 @@ def test_ca_bundle_from_the_connection_is_used(tls_sandbox, monkeypatch):
     assert asyncio.run(SpectrumHook().alist_running()) == []
 
 
+@pytest.mark.parametrize("verify_ssl", [None, True, "true"])
+def test_ca_bundle_from_its_own_form_field_is_used(tls_sandbox, monkeypatch, verify_ssl):
+    """The form's boolean "Verify TLS certificate" with its "CA bundle path" field beside it."""
+    extra = {"ca_bundle": tls_sandbox.ca_path, **({} if verify_ssl is None else {"verify_ssl": verify_ssl})}
+    use_connection(monkeypatch, tls_sandbox, "spectrum", extra=extra)
+    assert SpectrumHook().list_running() == []
+    assert asyncio.run(SpectrumHook().alist_running()) == []
+
+
 def test_verification_off_only_when_asked_and_logged(tls_sandbox, monkeypatch):
     use_connection(monkeypatch, tls_sandbox, "spectrum", extra={"verify_ssl": "false"})
     with captured_logs() as logs:

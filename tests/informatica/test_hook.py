@@ -201,7 +201,7 @@ def test_monitor_times_are_read_in_utc(iics, hook):
     assert entry["startTime"] != entry["startTimeUtc"]  # Eastern wall clock beside UTC
     going = hook.get_run(run)
     expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sim.created))
-    assert going.started_at.startswith(expected) and going.started_at.endswith("Z")
+    assert going.started_at.startswith(expected) and going.started_at.endswith("+00:00")
     done = wait_until_done(hook, run)
     assert done.ended_at.startswith(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sim.ended_at)))
     assert done.started_at == going.started_at

@@ -17,7 +17,7 @@ pytest.importorskip("airflow.providers.openlineage", reason="the [openlineage] e
 from airflow_provider_jobs.core import lineage
 from tests.support import make_dag, run_dag, task_xcom, use_connection
 
-EVENTS = Path(os.environ["AIRFLOW_HOME"]) / "openlineage.jsonl"
+EVENTS = Path(json.loads(os.environ["AIRFLOW__OPENLINEAGE__TRANSPORT"])["log_file_path"])  # tests/conftest.py
 FAST = {"poll_interval": 0.1}
 
 

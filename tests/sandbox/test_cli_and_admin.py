@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import requests
 
 
@@ -39,3 +40,23 @@ def test_admin_api_adds_jobs_injects_faults_and_lists_requests(sandbox):
     assert [(r["method"], r["status"], r["fault"]) for r in log] == [("GET", 503, "status"), ("GET", 200, None)]
     requests.post(f"{base}/_admin/reset", timeout=10)
     assert json.loads(requests.get(f"{base}/_admin/requests", timeout=10).text) == []
+
+
+@pytest.mark.parametrize(("route", "body", "field", "problem"), [
+    ("jobs", {"vendor": "spectrum", "job": {"final": "COMPLETED"}}, "job.path", "is missing"),
+    ("jobs", {"vendor": "spectrum", "job": "/Sales/Report"}, "job", "is a str, not a JSON object"),
+    ("jobs", {"job": {"path": "/X"}}, "vendor", "is missing"),
+    ("jobs", ["not", "an", "object"], "body", "is a JSON list; send a JSON object"),
+    ("jobs", {"vendor": "spectrum", "job": {"path": "/X", "steps": 5}}, "job", "has a field of the wrong shape"),
+    ("faults", {"vendor": "spectrum", "path": "/status$"}, "faults", "is missing"),
+    ("faults", {"vendor": "nobody", "path": "/x", "faults": [503]}, "vendor", "'nobody' is not one of"),
+])
+def test_a_malformed_admin_body_is_a_400_naming_the_field(sandbox, route, body, field, problem):
+    answer = requests.post(f"{sandbox.url}/_admin/{route}", json=body, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["field"] == field and answer.json()["error"].startswith(f"{field}: {problem}")
+
+
+def test_an_admin_body_that_is_not_json_is_a_400(sandbox):
+    answer = requests.post(f"{sandbox.url}/_admin/jobs", data=b"{oops", timeout=10)
+    assert answer.status_code == 400 and answer.json()["error"] == "body: is not JSON; send a JSON object"

@@ -6,6 +6,9 @@ import requests
 
 pytest_plugins = ["pytester"]
 
+#: The fixtures are opt-in: installing the package does not load them into every pytest session.
+OPT_IN = ("-p", "airflow_provider_jobs.sandbox.pytest_plugin")
+
 AUTH = ("airflow", "spectrum-sandbox-password")
 
 INNER = '''
@@ -27,7 +30,7 @@ def {name}(jobs_sandbox):
 
 def test_a_fault_never_served_fails_the_test_that_armed_it(pytester):
     pytester.makepyfile(INNER.format(name="test_aims_wrong", optional=""))
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:randomly", *OPT_IN)
     result.assert_outcomes(passed=1, errors=1)  # the call passed; its teardown did not
     result.stdout.fnmatch_lines([
         "*ERROR at teardown of test_aims_wrong*",
@@ -38,7 +41,7 @@ def test_a_fault_never_served_fails_the_test_that_armed_it(pytester):
 
 def test_an_optional_fault_may_go_unserved(pytester):
     pytester.makepyfile(INNER.format(name="test_aims_optional", optional=", optional=True"))
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:randomly", *OPT_IN)
     result.assert_outcomes(passed=1)
 
 
@@ -79,3 +82,11 @@ def test_the_report_names_each_rule_and_counts_repeated_faults():
         r"ocapi GET '/executions/\\d+$': 4 of 5 fault(s) never served: 502 (x3), drop",
         "nexus_ic any method '/jobStatus': 1 of 1 fault(s) never served: delay:1.5",
     ]
+
+
+def test_the_fixture_is_opt_in(pytester):
+    """Installing the package loads nothing into a pytest session that did not ask for the plugin."""
+    pytester.makepyfile(INNER.format(name="test_without_plugin", optional=""))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'jobs_sandbox' not found*"])
