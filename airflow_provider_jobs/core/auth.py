@@ -172,12 +172,12 @@ class LoginAuth(AuthStrategy):
         return self._base_url(credential, request)
 
 
-def merged(request: ApiRequest, headers: Mapping[str, str] = (), params: Mapping[str, Any] = ()):
+def merged(request: ApiRequest, headers: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None):
     """Request headers and params with extra ones added (helper for `apply` callables)."""
     h = dict(request.headers)
-    h.update(headers)
+    h.update(headers or {})
     p = dict(request.params or {})
-    p.update(params)
+    p.update(params or {})
     return h, p
 
 

@@ -38,7 +38,7 @@ else:  # pragma: no cover - exercised by the Airflow 2.11 matrix run
     from airflow.utils.task_group import TaskGroup
 
 if TYPE_CHECKING:
-    from airflow.models.connection import Connection
+    from airflow.sdk import Connection
 
 __all__ = [
     "AIRFLOW_V3",

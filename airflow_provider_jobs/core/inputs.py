@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from airflow_provider_jobs.core.errors import ConfigurationError
 
@@ -52,7 +52,16 @@ def require_choice(field: str, value: Any, allowed: Iterable[str], *, case_insen
     raise ConfigurationError(field, f"{value!r} is not one of {', '.join(options)}", "Use one of those values.")
 
 
+@overload
+def optional_seconds(field: str, value: Any, *, allow_none: Literal[False], minimum: float = 0.0) -> float: ...
+
+
+@overload
+def optional_seconds(field: str, value: Any, *, allow_none: bool = True, minimum: float = 0.0) -> float | None: ...
+
+
 def optional_seconds(field: str, value: Any, *, allow_none: bool = True, minimum: float = 0.0) -> float | None:
+    """A number of seconds (a timedelta too) above `minimum` (above 0 when minimum is 0); None when allowed."""
     if value is None:
         if allow_none:
             return None

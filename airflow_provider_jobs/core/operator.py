@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import (
@@ -95,6 +95,9 @@ class JobWaitMixin:
     """The wait settings every run operator and sensor accepts, validated once."""
 
     hook_class: ClassVar[type[JobApiHook]]
+    if TYPE_CHECKING:
+        @property
+        def log(self) -> Any: ...  # the operator's or sensor's own
 
     def _init_wait(
         self,

@@ -124,7 +124,7 @@ class JobRun:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JobRun:
-        known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        known: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
         known.setdefault("details", {})
         if known.get("details") is None:
             known["details"] = {}

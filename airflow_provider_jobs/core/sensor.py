@@ -37,7 +37,14 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
         not_found_grace: float = 60.0,
         **kwargs: Any,
     ) -> None:
-        self._init_wait_values = dict(
+        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        poke = poll_interval if poll_interval is not None else self.hook_class.default_poll_interval
+        super().__init__(
+            timeout=NO_LIMIT if seconds is None else seconds,
+            poke_interval=poke if isinstance(poke, (int, float)) and not isinstance(poke, bool) else 60,
+            **kwargs,
+        )
+        self._init_wait(
             conn_id=conn_id,
             deferrable=deferrable,
             poll_interval=poll_interval,
@@ -46,15 +53,6 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
             fail_on_warnings=fail_on_warnings,
             not_found_grace=not_found_grace,
         )
-        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-        poke = poll_interval if poll_interval is not None else self.hook_class.default_poll_interval
-        super().__init__(
-            timeout=NO_LIMIT if seconds is None else seconds,
-            poke_interval=poke if isinstance(poke, (int, float)) and not isinstance(poke, bool) else 60,
-            **kwargs,
-        )
-        self._init_wait(**self._init_wait_values)
-        del self._init_wait_values
         self._first_poke: float | None = None
 
     def run_reference(self) -> JobRun:

@@ -180,7 +180,7 @@ def _at_deadline(hook: JobApiHook, runs: list[JobRun], policy: WaitPolicy, polls
         cancelled, failed = [], []
         for index, run in pending:
             try:
-                stopped = yield from hook.cancel_run.describe(hook, run)
+                stopped = yield from hook.cancel_run.steps(hook, run)
                 if stopped is False:  # it had ended, or it is not ours to stop
                     failed.append(f"{run.run_id} (the vendor had nothing of ours to stop)")
                     continue

@@ -155,7 +155,7 @@ def field_of(obj: Any, *names: str, default: Any = None) -> Any:
 def stringify_ids(value: Any) -> Any:
     """A copy of a JSON value with every integer id (keys like id, job_id, taskId) as a string."""
     if isinstance(value, dict):
-        out = {}
+        out: dict[Any, Any] = {}
         for key, item in value.items():
             text = str(key)
             if _ID_KEY.search(text) and _is_int(item):
@@ -265,7 +265,7 @@ class CDataSyncSettings:
     api_version: str = DEFAULT_API_VERSION
 
 
-class CDataSyncHook(JobApiHook):
+class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     """CData Sync REST API v2: manage jobs and tasks of a workspace, execute, follow and cancel runs.
 
     :param conn_id: a `cdata_sync` connection (host ending in /api.rsc, the auth token as password).
@@ -379,6 +379,8 @@ class CDataSyncHook(JobApiHook):
         """"v1" or "v2": the REST API this hook uses on the connection's server (see _api)."""
         return (yield from self._api())
 
+    aapi_version = api_version.asynchronous
+
     def _api(self) -> Operation[str]:
         """"v1" or "v2": the connection's api_version, or (auto) what the server showed to one probe, once per
         connection per process: GET the workspace's v2 job list; 400/404/405/501 without a workspace error
@@ -438,11 +440,13 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("GET", path, endpoint="list jobs")
         return items_of(resp.json(), "list jobs", "jobs")
 
+    alist_jobs = list_jobs.asynchronous
+
     @operation
     def find_job(self, job_name: str, workspace: str | None = None) -> Operation[dict[str, Any]]:
         """The job called `job_name` in the workspace (exact name first, then ignoring case)."""
         name = require_id("job_name", job_name, what="a job name")
-        jobs = yield from self.list_jobs.describe(self, workspace)
+        jobs = yield from self.list_jobs.steps(self, workspace)
         named = [j for j in jobs if str(field_of(j, "name", "job_name", default="")) == name]
         if not named:
             named = [j for j in jobs if str(field_of(j, "name", "job_name", default="")).lower() == name.lower()]
@@ -460,6 +464,8 @@ class CDataSyncHook(JobApiHook):
                            vendor=VENDOR, endpoint="list jobs")
         return named[0]
 
+    afind_job = find_job.asynchronous
+
     def _resolve(self, job: Any, lookup: str = "id") -> Operation[tuple[str, str | None]]:
         """(job id, job name if known) for a job given by id or by name."""
         how = require_choice("lookup", lookup, LOOKUPS)
@@ -468,7 +474,7 @@ class CDataSyncHook(JobApiHook):
         name = require_id("job_name", job, what="a job name")
         if name in self._names:  # one lookup per hook (the operator asks before and at the start)
             return self._names[name]
-        found = yield from self.find_job.describe(self, name)
+        found = yield from self.find_job.steps(self, name)
         job_id = _str(field_of(found, "id", "job_id"))
         if job_id is None:
             raise MalformedResponseError(f"{VENDOR} job '{name}' in the job list has no id: {excerpt(repr(found))!r}",
@@ -506,6 +512,8 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("POST", path, json=body, endpoint="create job")
         return stringify_ids(resp.json_object())
 
+    acreate_job = create_job.asynchronous
+
     @operation
     def update_job(self, job_id: str, settings: dict[str, Any]) -> Operation[dict[str, Any]]:
         """Change a job's settings (body fields as the API names them, e.g. {"name": ..., "schedule": {...}}).
@@ -520,12 +528,16 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("PUT", path, json=body, endpoint="update job")
         return stringify_ids(resp.json(allow_empty=True) or {})
 
+    aupdate_job = update_job.asynchronous
+
     @operation
     def delete_job(self, job_id: str) -> Operation[None]:
         """Delete a job (refused while it runs: JobAlreadyRunningError)."""
         path = self._job_path(job_id)
         yield from self._v2_only("deleting a job")
         yield ApiRequest("DELETE", path, endpoint="delete job", read="none")
+
+    adelete_job = delete_job.asynchronous
 
     @operation
     def execute_job(self, job_id: str, tasks: list[str] | None = None) -> Operation[dict[str, Any]]:
@@ -556,6 +568,8 @@ class CDataSyncHook(JobApiHook):
             answer = rows[0] if rows else {}
         return stringify_ids(answer) if isinstance(answer, dict) else {}
 
+    aexecute_job = execute_job.asynchronous
+
     @operation
     def cancel_job(self, job_id: str) -> Operation[bool]:
         """Cancel the job's run: True if Sync took the cancel, False if the job was not running."""
@@ -574,6 +588,8 @@ class CDataSyncHook(JobApiHook):
             raise
         return True
 
+    acancel_job = cancel_job.asynchronous
+
     @operation
     def job_status(self, job_id: str) -> Operation[dict[str, Any]]:
         """The job's status answer (UNCONFIRMED shape), ids as strings."""
@@ -586,11 +602,15 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("GET", path, endpoint="job status")
         return stringify_ids(resp.json_object())
 
+    ajob_status = job_status.asynchronous
+
     @operation
     def list_history(self, job_id: str) -> Operation[list[dict[str, Any]]]:
         """The job's history entries (runs), ids as strings (v1: the newest V1_HISTORY_PAGE only)."""
         _, entries = yield from self._history_page(job_id)
         return entries
+
+    alist_history = list_history.asynchronous
 
     def _history_page(self, job_id: str) -> Operation[tuple[ApiResponse, list[dict[str, Any]]]]:
         """(the raw answer, for its Date header; the entries) of the job's history: v2 every entry, v1 the newest
@@ -625,13 +645,15 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("GET", path, endpoint="get job history entry")
         return _single(resp.json(), "get job history entry")
 
+    aget_history = get_history.asynchronous
+
     def _v1_job_name(self, job_id: str) -> Operation[str]:
         """The name of the job with this id (API v1 addresses jobs and filters history by name), looked up once
         per hook."""
         known = self._v1_names.get(job_id) or next((n for i, n in self._names.values() if i == job_id), None)
         if known is not None:
             return known
-        jobs = yield from self.list_jobs.describe(self)
+        jobs = yield from self.list_jobs.steps(self)
         for job in jobs:
             if _str(field_of(job, "id", "job_id")) == job_id:
                 name = _str(field_of(job, "name", "job_name"))
@@ -651,6 +673,8 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("GET", path, endpoint="list tasks")
         return items_of(resp.json(), "list tasks", "tasks")
 
+    alist_tasks = list_tasks.asynchronous
+
     @operation
     def get_task(self, job_id: str, task_id: str) -> Operation[dict[str, Any]]:
         """One task of the job."""
@@ -659,6 +683,8 @@ class CDataSyncHook(JobApiHook):
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="get task")
         return _single(resp.json(), "get task")
+
+    aget_task = get_task.asynchronous
 
     @operation
     def add_task(self, job_id: str, query: str, is_active: bool = True,
@@ -670,6 +696,8 @@ class CDataSyncHook(JobApiHook):
         yield from self._v2_only("task management")
         resp = yield ApiRequest("POST", path, json=body, endpoint="add task")
         return _single(resp.json(), "add task")
+
+    aadd_task = add_task.asynchronous
 
     @operation
     def update_task(self, job_id: str, task_id: str, *, query: str | None = None, is_active: bool | None = None,
@@ -690,6 +718,8 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("PUT", path, json=body, endpoint="update task")
         return stringify_ids(resp.json(allow_empty=True) or {})
 
+    aupdate_task = update_task.asynchronous
+
     @operation
     def delete_task(self, job_id: str, task_id: str) -> Operation[None]:
         """Delete a task (refused while it runs: JobAlreadyRunningError)."""
@@ -697,6 +727,8 @@ class CDataSyncHook(JobApiHook):
         path = self._job_path(job_id, "tasks", tid)
         yield from self._v2_only("task management")
         yield ApiRequest("DELETE", path, endpoint="delete task", read="none")
+
+    adelete_task = delete_task.asynchronous
 
     @operation
     def move_task(self, job_id: str, task_id: str, from_index: int, to_index: int) -> Operation[Any]:
@@ -708,6 +740,8 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("POST", path, json=body, endpoint="move task")
         return stringify_ids(resp.json(allow_empty=True))
 
+    amove_task = move_task.asynchronous
+
     @operation
     def tasks_last_run(self, job_id: str) -> Operation[list[dict[str, Any]]]:
         """The last run of each task of the job."""
@@ -715,6 +749,8 @@ class CDataSyncHook(JobApiHook):
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="tasks last run")
         return items_of(resp.json(), "tasks last run", "tasks")
+
+    atasks_last_run = tasks_last_run.asynchronous
 
     @operation
     def task_history(self, job_id: str, task_id: str) -> Operation[list[dict[str, Any]]]:
@@ -724,6 +760,8 @@ class CDataSyncHook(JobApiHook):
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="task history")
         return items_of(resp.json(), "task history", "history")
+
+    atask_history = task_history.asynchronous
 
     # -- the standard job calls ----------------------------------------------------------------------------
     @operation
@@ -758,10 +796,12 @@ class CDataSyncHook(JobApiHook):
             "latest_start": _iso(latest[1]) if latest else None,
         }
         if version == "v1":
-            status = yield from self.job_status.describe(self, job_id)
+            status = yield from self.job_status.steps(self, job_id)
             word = _str(field_of(status, *_STATUS_KEYS))
             marker["busy"] = not (word is None or word.strip().lower() in IDLE_WORDS or self.states(word).is_terminal)
         return marker
+
+    astart_marker = start_marker.asynchronous
 
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], *, lookup: str = "id",
@@ -770,6 +810,8 @@ class CDataSyncHook(JobApiHook):
         it is looked for in the history first); None when Sync shows no such run."""
         run = self._run_after(marker, (yield from self._resolve(job, lookup)), task_id_list(tasks))
         return (yield from self._locate(run, strict=True))
+
+    afind_started_run = find_started_run.asynchronous
 
     @operation
     def start_run(self, job: str, *, lookup: str = "id", tasks: list[str] | None = None,
@@ -780,17 +822,19 @@ class CDataSyncHook(JobApiHook):
         job_id, job_name = yield from self._resolve(job, lookup)
         task_ids = task_id_list(tasks)
         if marker is None or str(marker.get("job_id")) != job_id or "not_before" not in marker:
-            marker = yield from self.start_marker.describe(self, job_id, tasks=task_ids)
-        answer = yield from self.execute_job.describe(self, job_id, task_ids)
+            marker = yield from self.start_marker.steps(self, job_id, tasks=task_ids)
+        answer = yield from self.execute_job.steps(self, job_id, task_ids)
         run = self._run_after(marker, (job_id, job_name or _str(field_of(answer, "job_name", "name"))), task_ids)
         run = run.with_(run_id=_str(field_of(answer, *_STATUS_RUN_ID_KEYS)),
                         vendor_state=_str(field_of(answer, *_STATUS_KEYS)))
         run = run.with_(url=self.run_url(run))
         try:
-            return (yield from self.get_run.describe(self, run))
+            return (yield from self.get_run.steps(self, run))
         except ApiError as exc:  # the job started: never fail the start on the first look at it
             self.log.info("Job '%s' was executed; its run is not visible yet (%s).", job_id, exc)
             return run
+
+    astart_run = start_run.asynchronous
 
     def _run_after(self, marker: Mapping[str, Any], job: tuple[str, str | None], tasks: list[str] | None) -> JobRun:
         """The run begun after `marker`, not yet identified: what get_run() needs to find it."""
@@ -819,10 +863,10 @@ class CDataSyncHook(JobApiHook):
         history_id = run.run_id or run.details.get("history_id")
         if history_id:
             try:
-                entry = yield from self.get_history.describe(self, run.job_id, history_id)
+                entry = yield from self.get_history.steps(self, run.job_id, history_id)
             except NotFoundError:
                 # Some servers list a run only once it ended: while the status names it, it is going.
-                status = yield from self.job_status.describe(self, run.job_id)
+                status = yield from self.job_status.steps(self, run.job_id)
                 if _str(field_of(status, *_STATUS_RUN_ID_KEYS)) != str(history_id):
                     raise
                 entry = status
@@ -836,13 +880,15 @@ class CDataSyncHook(JobApiHook):
                 code="RUN_NOT_VISIBLE")
         return fresh
 
+    aget_run = get_run.asynchronous
+
     def _locate(self, run: JobRun, *, strict: bool) -> Operation[JobRun | None]:
         """Our run among the job's history entries (finished or not), else from the job's status; None if
         neither shows it. `strict`: adopt a status that names no run id and no start time only if the job was
         idle when the marker was taken (else it may be someone else's run)."""
         if run.details.get("job_name"):
             self._v1_names.setdefault(str(run.job_id), str(run.details["job_name"]))
-        entries = yield from self.list_history.describe(self, run.job_id)
+        entries = yield from self.list_history.steps(self, run.job_id)
         chosen = pick_entry(entries, parse_time(run.details.get("not_before")),
                             run.details.get("excluded_history_ids") or (), latest=bool(run.details.get("latest")))
         if chosen is not None:
@@ -850,11 +896,11 @@ class CDataSyncHook(JobApiHook):
             summary = field_of(chosen, *_TASK_LIST_KEYS) is None or field_of(chosen, *_STATUS_KEYS) is None
             if summary and (yield from self._api()) == "v2":
                 try:  # the list may hold summaries: read the entry itself for its tasks
-                    chosen = yield from self.get_history.describe(self, run.job_id, history_id)
+                    chosen = yield from self.get_history.steps(self, run.job_id, history_id)
                 except NotFoundError:
                     pass
             return self.run_from_entry(run, chosen, history_id)
-        status = yield from self.job_status.describe(self, run.job_id)
+        status = yield from self.job_status.steps(self, run.job_id)
         fresh = self._run_from_status(run, status)
         if (fresh is not None and strict and fresh.run_id is None
                 and parse_time(field_of(status, *_START_KEYS)) is None and run.details.get("busy_before") is not False):
@@ -866,7 +912,7 @@ class CDataSyncHook(JobApiHook):
                         ) -> Operation[JobRun | None]:
         """The job's run that is going now, if any (Sync runs a job once at a time)."""
         job_id, job_name = yield from self._resolve(job, lookup)
-        status = yield from self.job_status.describe(self, job_id)
+        status = yield from self.job_status.steps(self, job_id)
         word = _str(field_of(status, *_STATUS_KEYS))
         if word is None or word.strip().lower() in IDLE_WORDS or self.states(word).is_terminal:
             return None
@@ -883,19 +929,23 @@ class CDataSyncHook(JobApiHook):
                      details={k: v for k, v in details.items() if v is not None})
         return self.run_from_entry(run, status, history_id)
 
+    afind_active_run = find_active_run.asynchronous
+
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
         """Cancel the run if it is still going (Sync cancels the job's one running run, which is ours then)."""
         try:
-            fresh = yield from self.get_run.describe(self, run)
+            fresh = yield from self.get_run.steps(self, run)
         except NotFoundError:
             fresh = None  # not visible yet: the job may still be starting
         if fresh is not None and fresh.is_terminal:
             return False
-        return (yield from self.cancel_job.describe(self, run.job_id))
+        return (yield from self.cancel_job.steps(self, run.job_id))
+
+    acancel_run = cancel_run.asynchronous
 
     def describe_connection_test(self) -> Operation[str]:
-        jobs = yield from self.list_jobs.describe(self)
+        jobs = yield from self.list_jobs.steps(self)
         return (f"Connected to CData Sync at {self.settings.base_url}; workspace '{self.settings.workspace}' "
                 f"has {len(jobs)} job(s).")
 

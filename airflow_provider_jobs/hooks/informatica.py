@@ -277,7 +277,7 @@ class InformaticaSettings:
     start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
-class InformaticaCloudHook(JobApiHook):
+class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     """Informatica Intelligent Cloud Services: start, follow and stop tasks, linear taskflows and taskflows
     published as services (session login; the login answer names the server every call goes to).
 
@@ -407,7 +407,7 @@ class InformaticaCloudHook(JobApiHook):
                 vendor=VENDOR, endpoint="login", status=resp.status,
             )
         if st.api_version == "v3":
-            info = body.get("userInfo") if isinstance(body.get("userInfo"), dict) else {}
+            info: dict[str, Any] = v if isinstance(v := body.get("userInfo"), dict) else {}
             token = info.get("sessionId")
             products = [p for p in body.get("products") or [] if isinstance(p, dict) and p.get("baseApiUrl")]
             product = next((p for p in products if "integration" in str(p.get("name", "")).lower()),
@@ -477,7 +477,7 @@ class InformaticaCloudHook(JobApiHook):
             body = None
         code = detail = None
         if isinstance(body, dict):
-            inner = body.get("error") if isinstance(body.get("error"), dict) else body
+            inner: dict[str, Any] = v if isinstance(v := body.get("error"), dict) else body
             code = id_text(inner.get("code"))
             detail = next((inner[k] for k in ("description", "message", "errorMessage", "error")
                            if isinstance(inner.get(k), str)), None)
@@ -642,6 +642,8 @@ class InformaticaCloudHook(JobApiHook):
         return {"id": str(found["id"]), "path": id_text(found.get("path")) or ref,
                 "type": id_text(found.get("type")) or kind}
 
+    alookup = lookup.asynchronous
+
     @operation
     def lookup_id(self, federated_id: str, task_type: str) -> Operation[dict[str, Any]]:
         """A task's path from its federated id, with the v3 lookup resource: {id, path, type}."""
@@ -661,6 +663,8 @@ class InformaticaCloudHook(JobApiHook):
         self._paths[(fid, kind)] = {"id": fid, "path": str(found["path"]), "type": id_text(found.get("type")) or kind}
         return dict(self._paths[(fid, kind)])
 
+    alookup_id = lookup_id.asynchronous
+
     def _no_task_at(self, path: str, kind: str, said: str | None) -> NotFoundError:
         return NotFoundError(
             f"{VENDOR}: no {kind} task at the path '{path}' on {self.settings.host}"
@@ -677,7 +681,7 @@ class InformaticaCloudHook(JobApiHook):
         body: dict[str, Any] = {"@type": "job", "taskType": kind}
         details: dict[str, Any] = {"kind": "task", "task_type": kind, "task_reference": by}
         if by == "path":
-            found = yield from self.lookup.describe(self, ref, kind)
+            found = yield from self.lookup.steps(self, ref, kind)
             body["taskFederatedId"] = found["id"]
             details.update(task_path=ref, task_federated_id=found["id"])
         elif by == "federated_id":
@@ -712,7 +716,7 @@ class InformaticaCloudHook(JobApiHook):
             if callback_url or parameter_file_name or parameter_file_dir:
                 raise ConfigurationError("callback_url", "and parameter files apply to tasks, not to taskflows "
                                          "published as services", "Pass the taskflow's inputs as inputs.")
-            run = yield from self.start_taskflow.describe(self, job, inputs)
+            run = yield from self.start_taskflow.steps(self, job, inputs)
             return run
         if inputs:
             raise ConfigurationError("inputs", f"only a {TASKFLOW_SERVICE} takes inputs",
@@ -753,6 +757,8 @@ class InformaticaCloudHook(JobApiHook):
         run = JobRun(VENDOR, str(job), run_id, JobState.QUEUED, "QUEUED", details=details)
         return run.with_(url=self.run_url(run))
 
+    astart_run = start_run.asynchronous
+
     @operation
     def start_taskflow(self, name: str, inputs: dict[str, Any] | None = None) -> Operation[JobRun]:
         """Run a taskflow published as a service: `POST <pod>/active-bpel/rt/<name>` with the inputs as JSON."""
@@ -774,11 +780,13 @@ class InformaticaCloudHook(JobApiHook):
             raise MalformedResponseError(
                 f"{VENDOR} taskflow '{api_name}' answered without a run id (fields {sorted(body)}): the taskflow "
                 "may not be published to run asynchronously", vendor=VENDOR, endpoint="start taskflow")
-        details = {"kind": "taskflow_service", "task_type": TASKFLOW_SERVICE, "taskflow": api_name,
-                   "input_names": sorted(values)}
+        details: dict[str, Any] = {"kind": "taskflow_service", "task_type": TASKFLOW_SERVICE, "taskflow": api_name,
+                                   "input_names": sorted(values)}
         details["server_url"] = yield from self._server_url()
         run = JobRun(VENDOR, api_name, run_id, JobState.RUNNING, None, details=details)
         return run.with_(url=self.run_url(run))
+
+    astart_taskflow = start_taskflow.asynchronous
 
     @operation
     def activity_monitor(self) -> Operation[list[dict[str, Any]]]:
@@ -790,6 +798,8 @@ class InformaticaCloudHook(JobApiHook):
             raise MalformedResponseError(f"{VENDOR} activity monitor is not a list: {excerpt(resp.body)!r}",
                                          vendor=VENDOR, endpoint="activity monitor")
         return [e for e in entries if isinstance(e, dict)]
+
+    aactivity_monitor = activity_monitor.asynchronous
 
     @operation
     def activity_log_entry(self, task_id: str, run_id: str) -> Operation[dict[str, Any] | None]:
@@ -810,29 +820,33 @@ class InformaticaCloudHook(JobApiHook):
                 return entry
         return None
 
+    aactivity_log_entry = activity_log_entry.asynchronous
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
         """Read a run: the activity monitor while it runs, then the activity log (its final state)."""
         if not run.run_id:
             raise ConfigurationError("run_id", "is empty", "Give the run id of the Informatica job.")
         if run.details.get("kind") == "taskflow_service":
-            fresh = yield from self.taskflow_status.describe(self, run)
+            fresh = yield from self.taskflow_status.steps(self, run)
             return fresh
         task_id = str(run.details.get("task_id") or run.job_id)
         run_id = str(run.run_id)
         server = run.details.get("server_url") or (yield from self._server_url())
-        entries = yield from self.activity_monitor.describe(self)
+        entries = yield from self.activity_monitor.steps(self)
         mine = next((e for e in entries if id_text(e.get("taskId")) == task_id and id_text(e.get("runId")) == run_id),
                     None)
         word = str(mine.get("executionState") or "").upper() if mine else None
         if mine is not None and word not in ("COMPLETED", "FAILED"):
             return self.run_from_monitor(run, mine, server)
-        logged = yield from self.activity_log_entry.describe(self, task_id, run_id)
+        logged = yield from self.activity_log_entry.steps(self, task_id, run_id)
         if logged is not None:
             return self.run_from_log(run, logged, server)
         if mine is not None:
             return self.run_from_monitor(run, mine, server)
         return self._absent(run, task_id, server)
+
+    aget_run = get_run.asynchronous
 
     def _absent(self, run: JobRun, task_id: str, server: str | None) -> JobRun:
         """A run in neither list: not yet visible, or between the monitor and the log.
@@ -868,6 +882,8 @@ class InformaticaCloudHook(JobApiHook):
         server = run.details.get("server_url") or (yield from self._server_url())
         return self.run_from_taskflow(run, resp.json_object(), server)
 
+    ataskflow_status = taskflow_status.asynchronous
+
     def _task_key(self, job: str, kind: str, by: str) -> Operation[tuple[str, str]]:
         """How the task's entries are recognised in the monitor: ("taskId", id) for a task named by id, else
         ("taskName", name) (the monitor and the log show no paths or federated ids)."""
@@ -875,7 +891,7 @@ class InformaticaCloudHook(JobApiHook):
         if by == "id":
             return "taskId", ref
         if by == "federated_id":
-            found = yield from self.lookup_id.describe(self, ref, kind)
+            found = yield from self.lookup_id.steps(self, ref, kind)
             return "taskName", found["path"].rsplit("/", 1)[-1]
         if by == "path":
             return "taskName", ref.rsplit("/", 1)[-1]
@@ -901,7 +917,7 @@ class InformaticaCloudHook(JobApiHook):
         if kind == TASKFLOW_SERVICE:
             raise NotImplementedError("the runs of a taskflow published as a service cannot be listed by name")
         key = yield from self._task_key(job, kind, by)
-        entries = yield from self.activity_monitor.describe(self)
+        entries = yield from self.activity_monitor.steps(self)
         mine = [e for e in entries if self._of_task(e, key, kind)
                 and str(e.get("executionState") or "").upper() not in ("COMPLETED", "FAILED")]
         if not mine:
@@ -909,6 +925,8 @@ class InformaticaCloudHook(JobApiHook):
         entry = max(mine, key=lambda e: _int(e.get("runId")) or 0)
         server = yield from self._server_url()
         return self.run_from_monitor(self._seed(job, kind, by, entry, server), entry, server)
+
+    afind_active_run = find_active_run.asynchronous
 
     def _seed(self, job: str, kind: str, by: str, entry: Mapping[str, Any], server: str | None) -> JobRun:
         """A JobRun of the task's run shown by a monitor or log entry (before the entry is read into it)."""
@@ -923,8 +941,8 @@ class InformaticaCloudHook(JobApiHook):
         return JobRun(VENDOR, str(job), id_text(entry.get("runId")), JobState.RUNNING, details=details)
 
     # -- one task, one run: recovering an ambiguous start ---------------------------------------------------
-    @property  # type: ignore[override]
-    def start_visibility_lag(self) -> float:
+    @property
+    def start_visibility_lag(self) -> float:  # type: ignore[override]
         """Seconds recovery looks for a run it may have started. The docs say a run "can be briefly absent from
         both" the activity monitor and the activity log, without a figure: DEFAULT_START_VISIBILITY_LAG, or the
         connection's extra `start_visibility_lag`."""
@@ -946,6 +964,8 @@ class InformaticaCloudHook(JobApiHook):
                                          vendor=VENDOR, endpoint="activity log")
         return [e for e in entries if isinstance(e, dict)]
 
+    atask_log = task_log.asynchronous
+
     @operation
     def start_marker(self, job: str, *, task_type: str, by: str = "id", **_options: Any
                      ) -> Operation[dict[str, Any]]:
@@ -958,11 +978,13 @@ class InformaticaCloudHook(JobApiHook):
             return marker
         at = time.time()
         key = yield from self._task_key(job, kind, by)
-        monitor = yield from self.activity_monitor.describe(self)
-        logged = yield from self.task_log.describe(self, key)
+        monitor = yield from self.activity_monitor.steps(self)
+        logged = yield from self.task_log.steps(self, key)
         ids = [_int(e.get("runId")) for e in (*monitor, *logged) if self._of_task(e, key, kind)]
         known = [i for i in ids if i is not None]
         return {"at": at, "key": list(key), "task_type": kind, "max_run_id": max(known) if known else None}
+
+    astart_marker = start_marker.asynchronous
 
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], *, task_type: str, by: str = "id",
@@ -990,8 +1012,8 @@ class InformaticaCloudHook(JobApiHook):
             started = _epoch(entry_time(entry, "startTime"))
             return started is None or started >= since
 
-        logged = [e for e in (yield from self.task_log.describe(self, key)) if newer(e)]
-        monitor = [e for e in (yield from self.activity_monitor.describe(self)) if newer(e)]
+        logged = [e for e in (yield from self.task_log.steps(self, key)) if newer(e)]
+        monitor = [e for e in (yield from self.activity_monitor.steps(self)) if newer(e)]
         if not logged and not monitor:
             return None
         first = min(_int(e.get("runId")) or 0 for e in (*logged, *monitor))
@@ -1001,6 +1023,8 @@ class InformaticaCloudHook(JobApiHook):
             return self.run_from_log(self._seed(job, kind, by, entry, server), entry, server)
         entry = next(e for e in monitor if _int(e.get("runId")) == first)
         return self.run_from_monitor(self._seed(job, kind, by, entry, server), entry, server)
+
+    afind_started_run = find_started_run.asynchronous
 
     @operation
     def taskflow_runs(self, since: float) -> Operation[tuple[list[dict[str, Any]], float | None]]:
@@ -1025,6 +1049,8 @@ class InformaticaCloudHook(JobApiHook):
                 server_at = None
         return [e for e in body if isinstance(e, dict)], server_at
 
+    ataskflow_runs = taskflow_runs.asynchronous
+
     @staticmethod
     def _same_taskflow(entry: Mapping[str, Any], api_name: str) -> bool:
         """Whether a taskflow status entry is of the taskflow published as `api_name` (its assetName; the API
@@ -1036,7 +1062,7 @@ class InformaticaCloudHook(JobApiHook):
     def _taskflow_marker(self, name: str) -> Operation[dict[str, Any]]:
         api_name = require_id("task_name", name, what="the taskflow's API name (from its service URL)")
         at = time.time()
-        entries, server_at = yield from self.taskflow_runs.describe(self, at - CLOCK_SKEW)
+        entries, server_at = yield from self.taskflow_runs.steps(self, at - CLOCK_SKEW)
         known = sorted(i for i in (id_text(e.get("runId")) for e in entries if self._same_taskflow(e, api_name))
                        if i)
         return {"at": at, "server_at": server_at, "taskflow": api_name, "run_ids": known}
@@ -1049,7 +1075,7 @@ class InformaticaCloudHook(JobApiHook):
         if not isinstance(clock, int | float):
             raise NotImplementedError("the marker taken before the start has no time to compare with")
         known = {str(i) for i in marker.get("run_ids") or []}
-        entries, _ = yield from self.taskflow_runs.describe(self, float(clock) - CLOCK_SKEW)
+        entries, _ = yield from self.taskflow_runs.steps(self, float(clock) - CLOCK_SKEW)
         fresh = [e for e in entries if self._same_taskflow(e, api_name) and id_text(e.get("runId"))
                  and id_text(e.get("runId")) not in known]
         if not fresh:
@@ -1069,7 +1095,7 @@ class InformaticaCloudHook(JobApiHook):
             stopped = yield from self._terminate_if_going(run)
             return stopped
         task_id = str(run.details.get("task_id") or run.job_id)
-        entries = yield from self.activity_monitor.describe(self)
+        entries = yield from self.activity_monitor.steps(self)
         of_task = [e for e in entries if id_text(e.get("taskId")) == task_id]
         mine = next((e for e in of_task if id_text(e.get("runId")) == str(run.run_id)), None)
         if mine is None or str(mine.get("executionState") or "").upper() in ("COMPLETED", "FAILED", "STOPPING"):
@@ -1084,12 +1110,14 @@ class InformaticaCloudHook(JobApiHook):
         stopped = yield from self._stop(task_id, kind, "id")
         return stopped
 
+    acancel_run = cancel_run.asynchronous
+
     def _terminate_if_going(self, run: JobRun) -> Operation[bool]:
-        fresh = yield from self.taskflow_status.describe(self, run)
+        fresh = yield from self.taskflow_status.steps(self, run)
         if fresh.is_terminal and fresh.vendor_state != "SUSPENDED":
             self.log.info("Not terminating %s: it has ended.", fresh.describe())
             return False
-        terminated = yield from self.terminate_taskflow.describe(self, str(run.run_id))
+        terminated = yield from self.terminate_taskflow.steps(self, str(run.run_id))
         return terminated
 
     @operation
@@ -1107,6 +1135,8 @@ class InformaticaCloudHook(JobApiHook):
                 vendor=VENDOR, endpoint="terminate taskflow", status=404, code=exc.code) from None
         return True
 
+    aterminate_taskflow = terminate_taskflow.asynchronous
+
     @operation
     def resume_taskflow(self, run_id: str, mode: str = "retry") -> Operation[JobRun]:
         """Resume a SUSPENDED run of a taskflow published as a service ("Resume a suspended taskflow"):
@@ -1117,7 +1147,7 @@ class InformaticaCloudHook(JobApiHook):
         how = require_choice("mode", mode, RESUME_MODES)
         seed = JobRun(VENDOR, rid, rid, JobState.RUNNING, details={"kind": "taskflow_service",
                                                                    "task_type": TASKFLOW_SERVICE})
-        before = yield from self.taskflow_status.describe(self, seed)
+        before = yield from self.taskflow_status.steps(self, seed)
         if before.vendor_state != "SUSPENDED":
             raise ApiError(
                 f"{VENDOR} taskflow run {rid} is {before.vendor_state}, not SUSPENDED: only a suspended taskflow can "
@@ -1127,8 +1157,10 @@ class InformaticaCloudHook(JobApiHook):
         yield self._call("PUT", f"/active-bpel/management/runtime/v1/{resource}/{path_segment(rid)}",
                          "resume taskflow", base="pod", read="none")
         self.log.info("Resumed taskflow run %s with %s.", rid, resource)
-        after = yield from self.taskflow_status.describe(self, before)
+        after = yield from self.taskflow_status.steps(self, before)
         return after
+
+    aresume_taskflow = resume_taskflow.asynchronous
 
     def _stop(self, ref: str, kind: str, by: str, clean_stop: bool | None = None) -> Operation[bool]:
         body, _ = yield from self._job_body(ref, kind, by)
@@ -1151,9 +1183,11 @@ class InformaticaCloudHook(JobApiHook):
         stopped = yield from self._stop(job, kind, by, clean_stop)
         return stopped
 
+    astop_task = stop_task.asynchronous
+
     def describe_connection_test(self) -> Operation[str]:
         credential = yield Login()
-        entries = yield from self.activity_monitor.describe(self)
+        entries = yield from self.activity_monitor.steps(self)
         extra = credential.extra
         return (f"Connected to Informatica Cloud as {extra.get('user') or self.settings.login} (org "
                 f"{extra.get('org_id')}, {self.settings.api_version} login); server {extra.get('server_url')}; "

@@ -267,7 +267,7 @@ class NexusICLicenceError(ApiError):
     """The licence of the connection's user does not include server jobs (hosted SaaS only)."""
 
 
-class NexusICHook(JobApiHook):
+class NexusICHook(JobApiHook[NexusICSettings]):
     """NEXUS IC IC-Web REST API: report jobs, job status, job content (login hash on every call).
 
     :param max_paused_seconds: how long a job may stay paused before a wait fails (overrides the
@@ -540,10 +540,12 @@ class NexusICHook(JobApiHook):
         resp = yield ApiRequest("GET", "/license", endpoint="licence")
         return resp.json_object()
 
+    alicence = licence.asynchronous
+
     @operation
     def check_licence(self) -> Operation[dict[str, Any]]:
         """Fail clearly unless the licence allows server jobs (`saas: true`); once per hook."""
-        body = yield from self.licence.describe(self)
+        body = yield from self.licence.steps(self)
         saas = body.get("saas")
         if saas is False or (isinstance(saas, str) and saas.strip().lower() in ("false", "0", "no")):
             raise NexusICLicenceError(
@@ -557,6 +559,8 @@ class NexusICHook(JobApiHook):
                              "jobs are allowed.", VENDOR, self.settings.host, sorted(body))
         self._licence_checked = True
         return body
+
+    acheck_licence = check_licence.asynchronous
 
     @operation
     def find_templates(self, name: str) -> Operation[list[dict[str, Any]]]:
@@ -575,10 +579,12 @@ class NexusICHook(JobApiHook):
                 vendor=VENDOR, endpoint="report template lookup")
         return [r for r in rows if isinstance(r, dict)]
 
+    afind_templates = find_templates.asynchronous
+
     @operation
     def template_id(self, name: str) -> Operation[str]:
         """The key of the report template named `name`."""
-        rows = yield from self.find_templates.describe(self, name)
+        rows = yield from self.find_templates.steps(self, name)
         text = str(name).strip()
         exact = [r for r in rows if str(r.get(TEMPLATE_NAME_FIELD, "")) == text]
         candidates = exact or rows
@@ -607,6 +613,8 @@ class NexusICHook(JobApiHook):
             )
         return keys[0]
 
+    atemplate_id = template_id.asynchronous
+
     def _report_details(self, output: str, params: list[dict[str, Any]]) -> dict[str, Any]:
         return {"kind": "report", "output_type": output, "parameter_names": parameter_names(params)}
 
@@ -626,10 +634,10 @@ class NexusICHook(JobApiHook):
         else:
             key = require_template_id(template)
         if not self._licence_checked:
-            yield from self.check_licence.describe(self)
+            yield from self.check_licence.steps(self)
         details = self._report_details(output, params)
         if lookup_by_name:
-            key = yield from self.template_id.describe(self, name)
+            key = yield from self.template_id.steps(self, name)
             details["template_name"] = name
         details["template_id"] = key
         try:
@@ -652,6 +660,8 @@ class NexusICHook(JobApiHook):
             body = {**body, "status": WAITING}
         seed = JobRun(VENDOR, key, job_id, JobState.QUEUED, details=details)
         return self.run_from_job(key, job_id, body, seed)
+
+    astart_run = start_run.asynchronous
 
     @property
     def status_form(self) -> str:
@@ -712,6 +722,8 @@ class NexusICHook(JobApiHook):
             body = entry
         return self.run_from_job(job or jid, jid, body, previous)
 
+    ajob_status = job_status.asynchronous
+
     @staticmethod
     def _unknown_route(exc: ApiError) -> bool:
         """Whether an error says the server has no such jobStatus route (not that the job is unknown). A 400 is
@@ -735,13 +747,15 @@ class NexusICHook(JobApiHook):
             return None
         return [j for j in jobs if isinstance(j, dict) and j.get("id") not in (None, "")]
 
+    alist_jobs = list_jobs.asynchronous
+
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
         """The user's server jobs just before a start (digests of their ids: job ids are GUIDs, not ordered),
         with our clock. `listing` is False where the server has no job listing (before 6.9)."""
         marker: dict[str, Any] = {"at": time.time()}
         try:
-            jobs = yield from self.list_jobs.describe(self)
+            jobs = yield from self.list_jobs.steps(self)
         except (AuthenticationError, NexusICLicenceError):
             raise
         except ApiError as exc:
@@ -756,6 +770,8 @@ class NexusICHook(JobApiHook):
         marker["seen"] = sorted({_job_digest(j["id"]) for j in jobs})
         return marker
 
+    astart_marker = start_marker.asynchronous
+
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], *, output_type: str = "json",
                          parameters: Mapping[str, Any] | list[Mapping[str, Any]] | None = None,
@@ -769,7 +785,7 @@ class NexusICHook(JobApiHook):
             raise NotImplementedError(
                 f"{VENDOR} on {self.settings.host} gave no job listing just before the start (GET jobStatus "
                 "without an id exists from IC-Web 6.9): check the user's jobs in NEXUS IC by hand")
-        jobs = yield from self.list_jobs.describe(self)
+        jobs = yield from self.list_jobs.steps(self)
         if jobs is None:
             raise NotImplementedError(f"{VENDOR} on {self.settings.host} has no job listing (IC-Web 6.9+)")
         known = set(seen)
@@ -780,7 +796,7 @@ class NexusICHook(JobApiHook):
         params = report_parameters(parameters)
         details = self._report_details(output, params)
         if lookup_by_name:
-            key = yield from self.template_id.describe(self, job)
+            key = yield from self.template_id.steps(self, job)
             details["template_name"] = str(job).strip()
         else:
             key = require_template_id(job)
@@ -803,13 +819,17 @@ class NexusICHook(JobApiHook):
         seed = JobRun(VENDOR, key, job_id, JobState.QUEUED, details={**details, "adopted": True})
         return self.run_from_job(key, job_id, entry, seed)
 
+    afind_started_run = find_started_run.asynchronous
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
         """Read one run (a server job) again."""
         if not run.run_id:
             raise ConfigurationError("run_id", "is empty", "Give the NEXUS IC server job id.")
-        fresh = yield from self.job_status.describe(self, run.run_id, run.job_id, run)
+        fresh = yield from self.job_status.steps(self, run.run_id, run.job_id, run)
         return fresh
+
+    aget_run = get_run.asynchronous
 
     def _job_not_found(self, job_id: str, exc: NotFoundError, endpoint: str) -> NotFoundError:
         said = f": {exc.body_excerpt}" if exc.body_excerpt else ""
@@ -878,13 +898,15 @@ class NexusICHook(JobApiHook):
             if os.path.exists(partial):
                 os.remove(partial)
 
+    ajob_content = job_content.asynchronous
+
     def describe_connection_test(self) -> Operation[str]:
         credential = yield Login()
-        body = yield from self.licence.describe(self)
+        body = yield from self.licence.steps(self)
         saas = body.get("saas")
         user = credential.extra.get("username") or self.settings.login or "the API key's user"
-        jobs = {True: "allows server jobs", False: "does NOT allow server jobs (saas false)"}.get(
-            saas, "says nothing of server jobs")
+        jobs = ("allows server jobs" if saas is True else "does NOT allow server jobs (saas false)" if saas is False
+                else "says nothing of server jobs")
         st = self.settings
         return f"Connected to NEXUS IC at {st.host} (IC-Web {st.version_text}) as {user}; the licence {jobs}."
 

@@ -370,7 +370,7 @@ class OcapiSettings:
         return self.base_url.split("://", 1)[-1]
 
 
-class OcapiHook(JobApiHook):
+class OcapiHook(JobApiHook[OcapiSettings]):
     """Salesforce B2C Commerce jobs: execute, read, search and delete job executions.
 
     Talks to the OCAPI Data API, or to the SCAPI Jobs API when the connection says so or when the
@@ -792,6 +792,8 @@ class OcapiHook(JobApiHook):
         )
         return self.run_from_execution(resp.json_object(), backend, job_id)
 
+    astart_run = start_run.asynchronous
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
         """Read an execution (GET /jobs/{job_id}/executions/{id}) through the API that last answered."""
@@ -803,6 +805,8 @@ class OcapiHook(JobApiHook):
             lambda api: ApiRequest("GET", path, endpoint=label, base=api), prefer=run.details.get("backend")
         )
         return _carry_details(run, self.run_from_execution(resp.json_object(), backend, job_id))
+
+    aget_run = get_run.asynchronous
 
     @operation
     def list_active_runs(self) -> Operation[dict[tuple[str, str], tuple[str, dict, str | None]]]:
@@ -822,6 +826,8 @@ class OcapiHook(JobApiHook):
             if len(hits) < SEARCH_PAGE or not isinstance(total, int) or start >= total:
                 break
         return listed
+
+    alist_active_runs = list_active_runs.asynchronous
 
     def listing_key(self, run: JobRun) -> tuple[str, str]:
         return (str(run.job_id), str(run.run_id))
@@ -861,12 +867,16 @@ class OcapiHook(JobApiHook):
         backend, hits, _ = yield from self._search_page(terms, count, sort_order)
         return [self.run_from_execution(h, backend) for h in hits if isinstance(h, dict)]
 
+    asearch_executions = search_executions.asynchronous
+
     @operation
     def find_active_run(self, job: str, parameters: Any = None) -> Operation[JobRun | None]:
         """The job's execution that is pending or running now (job_execution_search), if any."""
-        runs = yield from self.search_executions.describe(self, job, ACTIVE_STATUSES, 10, "asc")
+        runs = yield from self.search_executions.steps(self, job, ACTIVE_STATUSES, 10, "asc")
         active = [r for r in runs if not r.is_terminal and r.job_id == job_ref(job)]
         return active[0] if active else None
+
+    afind_active_run = find_active_run.asynchronous
 
     def _executions_of(self, job_id: str) -> Operation[list[JobRun]]:
         """The job's executions job_execution_search shows: the newest by start time, and every pending or
@@ -903,7 +913,7 @@ class OcapiHook(JobApiHook):
                 exc, job_id,
             )
             return {"at": at, "searchable": False}
-        numbers = [int(r.run_id) for r in runs if str(r.run_id).isdigit()]
+        numbers = [int(r.run_id) for r in runs if r.run_id is not None and r.run_id.isdigit()]
         starts = [r.started_at for r in runs if r.started_at]
         return {
             "at": at,
@@ -912,6 +922,8 @@ class OcapiHook(JobApiHook):
             "max_id": str(max(numbers)) if numbers else None,
             "latest_start": max(starts) if starts else None,
         }
+
+    astart_marker = start_marker.asynchronous
 
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
@@ -929,7 +941,7 @@ class OcapiHook(JobApiHook):
         def began_since(run: JobRun) -> bool:
             if str(run.run_id) in known:
                 return False
-            if max_id is not None and str(run.run_id).isdigit() and str(max_id).isdigit():
+            if max_id is not None and run.run_id is not None and run.run_id.isdigit() and str(max_id).isdigit():
                 return int(run.run_id) > int(max_id)
             if latest_start and run.started_at:
                 return str(run.started_at) >= str(latest_start)
@@ -942,6 +954,8 @@ class OcapiHook(JobApiHook):
                 len(new), job_id, ", ".join(str(r.run_id) for r in new), new[0].run_id,
             )
         return new[0] if new else None
+
+    afind_started_run = find_started_run.asynchronous
 
     @operation
     def delete_execution(self, job: str, execution_id: str) -> Operation[bool]:
@@ -956,19 +970,22 @@ class OcapiHook(JobApiHook):
         yield from self._call(lambda api: ApiRequest("DELETE", path, endpoint=label, base=api, read="none"))
         return True
 
+    adelete_execution = delete_execution.asynchronous
+
     def no_cancel_message(self, run: JobRun) -> str:
         text = f"{CANNOT_CANCEL}: execution {run.run_id} of job '{run.job_id}' goes on"
         return text + (f" ({run.url})" if run.url else "")
 
-    def cancel_run(self, run: JobRun) -> bool:
+    @operation
+    def cancel_run(self, run: JobRun) -> Operation[bool]:
         """B2C Commerce has no cancel call: always raises."""
         raise JobProviderError(f"{CANNOT_CANCEL}: execution {run.run_id} of job '{run.job_id}' goes on.")
+        yield  # an operation
 
-    async def acancel_run(self, run: JobRun) -> bool:
-        return self.cancel_run(run)
+    acancel_run = cancel_run.asynchronous
 
     def describe_connection_test(self) -> Operation[str]:
-        runs = yield from self.search_executions.describe(self, None, ACTIVE_STATUSES, 25)
+        runs = yield from self.search_executions.steps(self, None, ACTIVE_STATUSES, 25)
         api = (
             f"OCAPI {self.settings.api_version}"
             if self.backend == "ocapi"
@@ -1045,7 +1062,7 @@ def _fault_of(body: Any) -> tuple[str | None, str, dict[str, Any]]:
         return None, "", {}
     fault = body.get("fault")
     if isinstance(fault, dict):
-        arguments = fault.get("arguments") if isinstance(fault.get("arguments"), dict) else {}
+        arguments: dict[str, Any] = v if isinstance(v := fault.get("arguments"), dict) else {}
         return (
             id_text(fault.get("type")),
             str(fault.get("message") or ""),
@@ -1110,7 +1127,7 @@ def _search_body(
             {"termQuery": {"fields": [t["field"]], "operator": t["operator"], "values": t["values"]}}
             for t in terms
         ]
-        query = (
+        query: dict[str, Any] = (
             (queries[0] if len(queries) == 1 else {"boolQuery": {"must": queries}})
             if queries
             else {"matchAllQuery": {}}
@@ -1140,7 +1157,7 @@ def _search_body(
 
 
 def _step(doc: dict[str, Any]) -> dict[str, Any]:
-    exit_status = doc.get("exit_status") if isinstance(doc.get("exit_status"), dict) else {}
+    exit_status: dict[str, Any] = v if isinstance(v := doc.get("exit_status"), dict) else {}
     step = {
         "step_id": doc.get("step_id"),
         "step_type_id": doc.get("step_type_id"),

@@ -115,7 +115,7 @@ class SpectrumSettings:
     start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
-class SpectrumHook(JobApiHook):
+class SpectrumHook(JobApiHook[SpectrumSettings]):
     """Datameer Spectrum REST API: start, read, stop and chain jobs (HTTP Basic on every call)."""
 
     default_conn_name = "spectrum_default"
@@ -225,7 +225,7 @@ class SpectrumHook(JobApiHook):
             details["eta_seconds"] = eta
         run = JobRun(VENDOR, job, run_id, self.states(vendor_state), vendor_state,
                      parse_spectrum_time(body.get("start-time")), parse_spectrum_time(body.get("stop-time")),
-                     progress=float(progress) if _is_number(progress) else None,
+                     progress=float(progress) if progress is not None and _is_number(progress) else None,
                      details={k: v for k, v in details.items() if v is not None})
         return run.with_(url=self.run_url(run))
 
@@ -245,6 +245,8 @@ class SpectrumHook(JobApiHook):
                               "trigger": body.get("job-execution-trigger")})
         return run.with_(url=self.run_url(run))
 
+    astart_run = start_run.asynchronous
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
         """Read one run by its execution id (job details), whoever ran the file since."""
@@ -255,24 +257,32 @@ class SpectrumHook(JobApiHook):
         kept = {k: v for k, v in run.details.items() if k != "eta_seconds"}
         return fresh.with_(details={**kept, **fresh.details})
 
+    aget_run = get_run.asynchronous
+
     @operation
     def job_status(self, job: str) -> Operation[JobRun | None]:
         """The file's latest run (None if it never ran)."""
         resp = yield ApiRequest("GET", f"/api/job-execution/{file_ref(job, 'file')}/status", endpoint="job status")
         return self.run_from_status(str(job), resp.json_object())
 
+    ajob_status = job_status.asynchronous
+
     @operation
     def find_active_run(self, job: str) -> Operation[JobRun | None]:
         """The file's run that is queued or running now, if any."""
-        latest = yield from self.job_status.describe(self, job)
+        latest = yield from self.job_status.steps(self, job)
         return latest if latest is not None and not latest.is_terminal else None
+
+    afind_active_run = find_active_run.asynchronous
 
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
         """The file's latest execution id just before a trigger (None when it never ran), and our clock."""
         at = time.time()
-        latest = yield from self.job_status.describe(self, job)
+        latest = yield from self.job_status.steps(self, job)
         return {"at": at, "execution_id": latest.run_id if latest is not None else None}
+
+    astart_marker = start_marker.asynchronous
 
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
@@ -283,21 +293,21 @@ class SpectrumHook(JobApiHook):
         with job details, so a run that already ended is found with its final state."""
         before = marker.get("execution_id")
         before = None if before is None else str(before)
-        latest = yield from self.job_status.describe(self, job)
+        latest = yield from self.job_status.steps(self, job)
         if latest is None or latest.run_id == before:
             return None
         latest_order, before_order = _order(latest.run_id), _order(before)
         if latest_order is None or (before is not None and before_order is None):
             # ids that are not numbers cannot be ordered: the file's latest run is new since the marker
-            return (yield from self.get_run.describe(self, latest))
+            return (yield from self.get_run.steps(self, latest))
         if before_order is not None and latest_order <= before_order:
             return None
-        newest = yield from self.get_run.describe(self, latest)
+        newest = yield from self.get_run.steps(self, latest)
         since = {latest_order}
         configuration = newest.details.get("configuration_id")
         if configuration is not None:
             for page in range(HISTORY_PAGES):
-                items = yield from self.job_history.describe(self, configuration, page * HISTORY_PAGE, HISTORY_PAGE)
+                items = yield from self.job_history.steps(self, configuration, page * HISTORY_PAGE, HISTORY_PAGE)
                 orders = [o for o in (_order(item.get("id")) for item in items) if o is not None]
                 since.update(o for o in orders if before_order is None or o > before_order)
                 if len(items) < HISTORY_PAGE or (before_order is not None and any(o <= before_order for o in orders)):
@@ -310,13 +320,15 @@ class SpectrumHook(JobApiHook):
         if first == latest_order:
             return newest
         ours = JobRun(VENDOR, str(job), str(first), JobState.QUEUED, "QUEUED")
-        return (yield from self.get_run.describe(self, ours))
+        return (yield from self.get_run.steps(self, ours))
+
+    afind_started_run = find_started_run.asynchronous
 
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
         """Stop the run. Spectrum stops a FILE's current run: stop only if that run is ours."""
         ref = run.details.get("file_id") or run.job_id
-        latest = yield from self.job_status.describe(self, ref)
+        latest = yield from self.job_status.steps(self, ref)
         if latest is None or latest.run_id != run.run_id:
             self.log.warning("Not stopping %s: the file's current run is %s.", run.describe(),
                              latest.run_id if latest else "none")
@@ -326,6 +338,8 @@ class SpectrumHook(JobApiHook):
         yield ApiRequest("POST", f"/api/job-execution/{file_ref(ref, 'file')}/stop", endpoint="stop job",
                          read="none", idempotent=True)
         return True
+
+    acancel_run = cancel_run.asynchronous
 
     @operation
     def job_history(self, configuration_id: str, start: int = 0, length: int = 10) -> Operation[list[dict]]:
@@ -338,12 +352,16 @@ class SpectrumHook(JobApiHook):
             raise MalformedResponseError(f"{VENDOR} job history is not a list", vendor=VENDOR)
         return [{**item, "id": id_text(item.get("id"))} for item in items]
 
+    ajob_history = job_history.asynchronous
+
     @operation
     def list_running(self) -> Operation[list[dict]]:
         """Every active job on the server (ids as strings)."""
         items = yield from self._running_items()
         id_keys = ("fileId", "jobExecutionId", "dapJobConfigurationId")
         return [{k: (id_text(v) if k in id_keys else v) for k, v in item.items()} for item in items]
+
+    alist_running = list_running.asynchronous
 
     def _running_items(self) -> Operation[list]:
         """list-running's answer as it came (a list, checked)."""
@@ -364,6 +382,8 @@ class SpectrumHook(JobApiHook):
                 if run_id is not None:
                     listed[run_id] = item
         return listed
+
+    alist_active_runs = list_active_runs.asynchronous
 
     def run_from_listing(self, run: JobRun, entry: dict[str, Any]) -> JobRun | None:
         """The run as list-running shows it (its state; the details it had are kept)."""
@@ -411,11 +431,15 @@ class SpectrumHook(JobApiHook):
             entries.append(entry)
         return {"status": body.get("status", "success"), "execution-plan": entries}
 
+    asequential_trigger = sequential_trigger.asynchronous
+
     @operation
     def stop_job(self, job: str) -> Operation[None]:
         """Stop whatever run the file has going (no check of whose run it is)."""
         yield ApiRequest("POST", f"/api/job-execution/{file_ref(job, 'file')}/stop", endpoint="stop job",
                          read="none", idempotent=True)
+
+    astop_job = stop_job.asynchronous
 
     @operation
     def delete_data(self, data_id: str) -> Operation[bool]:
@@ -425,8 +449,10 @@ class SpectrumHook(JobApiHook):
         body = resp.json_object()
         return body.get("status") is True
 
+    adelete_data = delete_data.asynchronous
+
     def describe_connection_test(self) -> Operation[str]:
-        running = yield from self.list_running.describe(self)
+        running = yield from self.list_running.steps(self)
         return f"Connected to Datameer Spectrum at {self.settings.base_url}; {len(running)} job(s) running."
 
     def plan_runs(self, plan: dict[str, Any]) -> list[JobRun]:

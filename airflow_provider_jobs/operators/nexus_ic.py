@@ -176,7 +176,7 @@ class NexusICRunReportOperator(BaseJobOperator):
             return
         hook = self.hook
         assert isinstance(hook, NexusICHook)
-        info = hook.job_content(outcome.runs[0].run_id, check_output_path(self.output_path))
+        info = hook.job_content(str(outcome.runs[0].run_id), check_output_path(self.output_path))
         _log_content(self.log, info)
         if "content" in info and context is not None:
             context["ti"].xcom_push(key=CONTENT_KEY, value=info["content"])

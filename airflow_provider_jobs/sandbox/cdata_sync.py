@@ -22,7 +22,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -214,7 +214,7 @@ class Site:
     def add_job(
         self,
         name: str,
-        tasks: list[str | dict[str, Any]] = ("REPLICATE [Accounts]",),
+        tasks: Sequence[str | dict[str, Any]] = ("REPLICATE [Accounts]",),
         *,
         workspace: str = "default",
         job_type: str = "Standard",

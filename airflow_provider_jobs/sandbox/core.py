@@ -356,12 +356,12 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
                     return web.Response(text='{"status": "succ', status=200, content_type="application/json")
                 elif fault.kind == "truncate":
                     answer = await handler(request)
-                    body = answer.body if isinstance(answer.body, bytes) else b""
+                    cut_body = answer.body if isinstance(answer.body, bytes) else b""
                     served.status = answer.status
                     cut = web.StreamResponse(status=answer.status, headers={"Content-Type": answer.content_type})
-                    cut.content_length = max(2, len(body))
+                    cut.content_length = max(2, len(cut_body))
                     await cut.prepare(request)
-                    await cut.write(body[: len(body) // 2])
+                    await cut.write(cut_body[: len(cut_body) // 2])
                     if request.transport is not None:
                         request.transport.abort()
                     raise ConnectionResetError("injected truncation")

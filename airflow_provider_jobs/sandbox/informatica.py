@@ -132,7 +132,7 @@ class TaskRun(SimRun):
         self.stop_requested_at: float | None = None
         self.clean_stop: bool | None = None
         self.log_id = uuid.uuid4().hex[:20]
-        runtime = self.body.get("runtime") if isinstance(self.body.get("runtime"), dict) else {}
+        runtime = given if isinstance(given := self.body.get("runtime"), dict) else {}
         #: (parameterFileName, parameterFileDir) the run was started with, as the job's runtime gave them
         self.parameter_file = (runtime.get("parameterFileName"), runtime.get("parameterFileDir"))
 
@@ -380,7 +380,7 @@ class Site:
             return None
         now = time.time()
         if now - session["last_used"] > self.idle_timeout or now >= session.get("expires", float("inf")):
-            del self.sessions[token]
+            self.sessions.pop(token or "", None)
             return None
         session["last_used"] = now
         return session["user"]
@@ -515,8 +515,8 @@ class Site:
         if self._v2_user(request) is None:
             return self._v2_deny()
         body, problem = await self._job_body(request)
-        if problem is not None:
-            return problem
+        if problem is not None or body is None:
+            return problem or web.Response(status=400)
         callback = body.get("callbackURL")
         if callback is not None and not str(callback).startswith(("http://", "https://")):
             return v2_error(400, "UI_10000", f"Invalid callbackURL '{callback}'.")
@@ -545,8 +545,8 @@ class Site:
         if self._v2_user(request) is None:
             return self._v2_deny()
         body, problem = await self._job_body(request)
-        if problem is not None:
-            return problem
+        if problem is not None or body is None:
+            return problem or web.Response(status=400)
         task = self._find_task(body)
         if task is None:
             ref = body.get("taskId") or body.get("taskFederatedId") or body.get("taskName")
@@ -735,6 +735,7 @@ class Site:
             return v3_error(400, "AE_10003", f"The run ID(s) {', '.join(unknown)} do not exist or are not valid.")
         results = []
         for run_id, run in runs.items():
+            assert run is not None  # the unknown ones were answered above
             word = run.state()[0]
             if word in ("RUNNING", "SUSPENDED"):
                 run.terminated_at = time.time()

@@ -248,7 +248,7 @@ class Site:
             return None
         now = time.time()
         if now - session["last_used"] > self.idle_timeout:
-            del self.sessions[token]
+            self.sessions.pop(token or "", None)
             return None
         session["last_used"] = now
         return session["user"]

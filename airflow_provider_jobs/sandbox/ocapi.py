@@ -8,6 +8,7 @@ retired instance does), immediately or after a number of Data API calls.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import itertools
 import json
@@ -585,7 +586,7 @@ class Site:
         if problem is not None:
             return self._fault(400, "MalformedDocumentException", problem, version)
         job_id = request.match_info["job_id"]
-        outcome, value = self._execute(job_id, parameters)
+        outcome, value = self._execute(job_id, parameters or [])
         if outcome != "ok":
             status, message = value
             return self._fault(status, outcome, message, version, jobId=job_id)
@@ -683,7 +684,7 @@ class Site:
         ]
         for sort in reversed(sorts):
             key = sort.get("field", "start_time")
-            found.sort(key=lambda de, k=key: str(de[0].get(k) or ""), reverse=sort.get(order_key, "asc") == "desc")
+            found.sort(key=functools.partial(_sort_key, key), reverse=sort.get(order_key, "asc") == "desc")
         return [e.document(version) for _, e in found[start : start + count]], len(found)
 
     # SCAPI Jobs API
@@ -728,7 +729,7 @@ class Site:
         if problem is not None:
             return self._problem(400, "malformed-document", "Malformed Document", problem)
         job_id = request.match_info["job_id"]
-        outcome, value = self._execute(job_id, parameters)
+        outcome, value = self._execute(job_id, parameters or [])
         if outcome != "ok":
             status, message = value
             slug = kebab(outcome.removesuffix("Exception"))
@@ -893,3 +894,8 @@ def load_demo_jobs(site: Site) -> None:
         exit_message="No changes since last run",
         steps=[{"step_id": "ExportCatalog", "step_type_id": "ExportCatalog"}],
     )
+
+
+def _sort_key(field: str, entry: tuple[dict[str, Any], Any]) -> str:
+    """A search hit's sort value: its document's `field` as text."""
+    return str(entry[0].get(field) or "")
