@@ -197,6 +197,21 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
     Returns the run as a JobRun dict; pushes `run_id` (and `run_url`) to XCom as soon as the
     run exists. `if_running` says what to do when the job already has a run going:
     "wait" for it to end then start ours, "attach" to it, "fail", or "start" regardless.
+
+    :param conn_id: the Airflow connection (default: the vendor's `<conn_type>_default`)
+    :param deferrable: wait in the triggerer (default: Airflow's [operators] default_deferrable)
+    :param poll_interval: seconds between status polls (default: the vendor's)
+    :param max_poll_interval: longest interval the polls of a long run grow to (default: poll_interval, no growth)
+    :param timeout: seconds (or a timedelta) to wait for the run, None for no limit; at the deadline a run this task
+        started is cancelled where the vendor can
+    :param fail_on_warnings: fail when the run ends SUCCESS_WITH_WARNINGS
+    :param not_found_grace: seconds a run may be invisible to the vendor (since it was last seen) before the wait
+        fails
+    :param wait_for_completion: wait for the run to end (default True); False returns once it started
+    :param cancel_on_kill: cancel the remote run when the task is killed or reaches its deadline (runs it started
+        only)
+    :param if_running: when the job already has a run going: "wait" for it then start, "attach" to it, "fail", or
+        "start" regardless
     """
 
     template_fields: Sequence[str] = ("conn_id",)

@@ -430,7 +430,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     # -- jobs --------------------------------------------------------------------------------------------------
     @operation
     def list_jobs(self, workspace: str | None = None) -> Operation[list[dict[str, Any]]]:
-        """Every job of the workspace (the connection's unless given), ids as strings."""
+        """Every job of the workspace (the connection's unless given), ids as strings.
+
+        :param workspace: the CData Sync workspace (default: the connection's)
+        """
         path = self._workspace_path(workspace)
         if (yield from self._api()) == "v1":
             ws = workspace or self.settings.workspace
@@ -444,7 +447,11 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def find_job(self, job_name: str, workspace: str | None = None) -> Operation[dict[str, Any]]:
-        """The job called `job_name` in the workspace (exact name first, then ignoring case)."""
+        """The job called `job_name` in the workspace (exact name first, then ignoring case).
+
+        :param job_name: the job's name
+        :param workspace: the CData Sync workspace (default: the connection's)
+        """
         name = require_id("job_name", job_name, what="a job name")
         jobs = yield from self.list_jobs.steps(self, workspace)
         named = [j for j in jobs if str(field_of(j, "name", "job_name", default="")) == name]
@@ -495,7 +502,16 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
         settings: dict[str, Any] | None = None,
     ) -> Operation[dict[str, Any]]:
         """Create a job in the workspace. `settings` adds body fields as the API names them
-        (e.g. {"schedule": {"enabled": False, "cron": ""}, "continue_on_error": True})."""
+        (e.g. {"schedule": {"enabled": False, "cron": ""}, "continue_on_error": True}).
+
+        :param name: the new job's name
+        :param job_type: Sync's job type (default "Standard")
+        :param source_connection_id: the Sync connection to read from
+        :param destination_connection_id: the Sync connection to write to
+        :param queries: task queries to add, e.g. ["REPLICATE [Accounts]"]
+        :param workspace: the CData Sync workspace (default: the connection's)
+        :param settings: more body fields, as the API names them
+        """
         body: dict[str, Any] = {"name": require_id("name", name, what="a job name"),
                                 "type": require_choice("job_type", job_type, JOB_TYPES)}
         if source_connection_id is not None:
@@ -519,6 +535,9 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
         """Change a job's settings (body fields as the API names them, e.g. {"name": ..., "schedule": {...}}).
 
         Sync refuses while the job runs: that raises JobAlreadyRunningError saying so.
+
+        :param job_id: the job's id
+        :param settings: body fields to change, as the API names them
         """
         body = require_mapping("settings", settings)
         if not body:
@@ -532,7 +551,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def delete_job(self, job_id: str) -> Operation[None]:
-        """Delete a job (refused while it runs: JobAlreadyRunningError)."""
+        """Delete a job (refused while it runs: JobAlreadyRunningError).
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id)
         yield from self._v2_only("deleting a job")
         yield ApiRequest("DELETE", path, endpoint="delete job", read="none")
@@ -544,6 +566,9 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
         """Execute a job (all its active tasks, or the given task ids) and return the raw answer.
 
         There is no run id in it: use start_run() to get a run that can be followed.
+
+        :param job_id: the job's id
+        :param tasks: task ids to run (default: all the job's active tasks)
         """
         path = self._job_path(job_id, "execute")
         ids = task_id_list(tasks)
@@ -572,7 +597,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def cancel_job(self, job_id: str) -> Operation[bool]:
-        """Cancel the job's run: True if Sync took the cancel, False if the job was not running."""
+        """Cancel the job's run: True if Sync took the cancel, False if the job was not running.
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id, "cancel")
         try:
             if (yield from self._api()) == "v1":
@@ -592,7 +620,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def job_status(self, job_id: str) -> Operation[dict[str, Any]]:
-        """The job's status answer (UNCONFIRMED shape), ids as strings."""
+        """The job's status answer (UNCONFIRMED shape), ids as strings.
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id, "status")
         if (yield from self._api()) == "v1":
             name = yield from self._v1_job_name(job_id)
@@ -606,7 +637,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def list_history(self, job_id: str) -> Operation[list[dict[str, Any]]]:
-        """The job's history entries (runs), ids as strings (v1: the newest V1_HISTORY_PAGE only)."""
+        """The job's history entries (runs), ids as strings (v1: the newest V1_HISTORY_PAGE only).
+
+        :param job_id: the job's id
+        """
         _, entries = yield from self._history_page(job_id)
         return entries
 
@@ -627,7 +661,11 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def get_history(self, job_id: str, history_id: str) -> Operation[dict[str, Any]]:
-        """One history entry of the job, with its tasks' results where Sync gives them."""
+        """One history entry of the job, with its tasks' results where Sync gives them.
+
+        :param job_id: the job's id
+        :param history_id: the history entry's id
+        """
         hid = require_id("history_id", history_id, what="a history id")
         path = self._job_path(job_id, "history", hid)
         if (yield from self._api()) == "v1":
@@ -667,7 +705,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     # -- tasks -------------------------------------------------------------------------------------------------
     @operation
     def list_tasks(self, job_id: str) -> Operation[list[dict[str, Any]]]:
-        """The job's tasks in order, ids as strings."""
+        """The job's tasks in order, ids as strings.
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id, "tasks")
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="list tasks")
@@ -677,7 +718,11 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def get_task(self, job_id: str, task_id: str) -> Operation[dict[str, Any]]:
-        """One task of the job."""
+        """One task of the job.
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        """
         tid = require_id("task_id", task_id, what="a task id")
         path = self._job_path(job_id, "tasks", tid)
         yield from self._v2_only("task management")
@@ -689,7 +734,13 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     @operation
     def add_task(self, job_id: str, query: str, is_active: bool = True,
                  fields: dict[str, Any] | None = None) -> Operation[dict[str, Any]]:
-        """Add a task (a query such as "REPLICATE [Accounts] SELECT * FROM [Accounts]") to the job."""
+        """Add a task (a query such as "REPLICATE [Accounts] SELECT * FROM [Accounts]") to the job.
+
+        :param job_id: the job's id
+        :param query: the task's query
+        :param is_active: whether the task runs with the job (default True)
+        :param fields: more task fields, as the API names them
+        """
         body = {"query": _query(query), "is_active": _flag("is_active", is_active),
                 **require_mapping("fields", fields)}
         path = self._job_path(job_id, "tasks")
@@ -702,7 +753,15 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     @operation
     def update_task(self, job_id: str, task_id: str, *, query: str | None = None, is_active: bool | None = None,
                     index: int | None = None, fields: dict[str, Any] | None = None) -> Operation[dict[str, Any]]:
-        """Change a task's query, whether it is active, or its position (only what is given is sent)."""
+        """Change a task's query, whether it is active, or its position (only what is given is sent).
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        :param query: a new query
+        :param is_active: whether the task runs with the job
+        :param index: a new 0-based position
+        :param fields: more task fields, as the API names them
+        """
         tid = require_id("task_id", task_id, what="a task id")
         body = dict(require_mapping("fields", fields))
         if query is not None:
@@ -722,7 +781,11 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def delete_task(self, job_id: str, task_id: str) -> Operation[None]:
-        """Delete a task (refused while it runs: JobAlreadyRunningError)."""
+        """Delete a task (refused while it runs: JobAlreadyRunningError).
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        """
         tid = require_id("task_id", task_id, what="a task id")
         path = self._job_path(job_id, "tasks", tid)
         yield from self._v2_only("task management")
@@ -732,7 +795,13 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def move_task(self, job_id: str, task_id: str, from_index: int, to_index: int) -> Operation[Any]:
-        """Move a task from position `from_index` to `to_index` (0-based); returns Sync's answer."""
+        """Move a task from position `from_index` to `to_index` (0-based); returns Sync's answer.
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        :param from_index: its 0-based position now
+        :param to_index: its 0-based position after the move
+        """
         tid = require_id("task_id", task_id, what="a task id")
         body = {"from_index": _index("from_index", from_index), "to_index": _index("to_index", to_index)}
         path = self._job_path(job_id, "tasks", tid, "move")
@@ -744,7 +813,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def tasks_last_run(self, job_id: str) -> Operation[list[dict[str, Any]]]:
-        """The last run of each task of the job."""
+        """The last run of each task of the job.
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id, "tasks", "last-run")
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="tasks last run")
@@ -754,7 +826,11 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def task_history(self, job_id: str, task_id: str) -> Operation[list[dict[str, Any]]]:
-        """Every run of one task."""
+        """Every run of one task.
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        """
         tid = require_id("task_id", task_id, what="a task id")
         path = self._job_path(job_id, "tasks", tid, "history")
         yield from self._v2_only("task management")
@@ -769,7 +845,12 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
                      ) -> Operation[dict[str, Any]]:
         """What the job's history shows just before a start (see the module docstring): the server's clock,
         ``not_before``, the entries that are NOT ours (``excluded_history_ids``), the newest entry's id and start;
-        on API v1 also whether the job was busy (its status names no run id to tell runs apart)."""
+        on API v1 also whether the job was busy (its status names no run id to tell runs apart).
+
+        :param job: the job's id (or its name, with lookup="name")
+        :param lookup: "id" (default) or "name": how `job` names the job
+        :param tasks: task ids to run (default: all the job's active tasks)
+        """
         job_id, job_name = yield from self._resolve(job, lookup)
         task_ids = task_id_list(tasks)
         version = yield from self._api()
@@ -807,7 +888,13 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     def find_started_run(self, job: str, marker: Mapping[str, Any], *, lookup: str = "id",
                          tasks: list[str] | None = None) -> Operation[JobRun | None]:
         """The run of `job` that began after `marker` was taken, as it is now (also when it has already ended:
-        it is looked for in the history first); None when Sync shows no such run."""
+        it is looked for in the history first); None when Sync shows no such run.
+
+        :param job: the job's id (or its name, with lookup="name")
+        :param marker: what start_marker() returned just before the start
+        :param lookup: "id" (default) or "name": how `job` names the job
+        :param tasks: task ids to run (default: all the job's active tasks)
+        """
         run = self._run_after(marker, (yield from self._resolve(job, lookup)), task_id_list(tasks))
         return (yield from self._locate(run, strict=True))
 
@@ -818,7 +905,13 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
                   marker: Mapping[str, Any] | None = None) -> Operation[JobRun]:
         """Execute the job (by id, or by name with lookup="name"), optionally only some tasks; the run as
         far as it is visible (see the module docstring for how it is identified). `marker`: a start_marker() of
-        this job taken just now (else one is taken here)."""
+        this job taken just now (else one is taken here).
+
+        :param job: the job's id (or its name, with lookup="name")
+        :param lookup: "id" (default) or "name": how `job` names the job
+        :param tasks: task ids to run (default: all the job's active tasks)
+        :param marker: a start_marker() of this job taken just now (else one is taken here)
+        """
         job_id, job_name = yield from self._resolve(job, lookup)
         task_ids = task_id_list(tasks)
         if marker is None or str(marker.get("job_id")) != job_id or "not_before" not in marker:
@@ -853,7 +946,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
         """The run now: its history entry (once known), else the job's history and status, as described in the
-        module."""
+        module.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         if run.details.get("lookup") == "name":
             job_id, job_name = yield from self._resolve(run.job_id, "name")
             rest = {k: v for k, v in run.details.items() if k != "lookup"}
@@ -910,7 +1006,12 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     @operation
     def find_active_run(self, job: str, *, lookup: str = "id", tasks: list[str] | None = None
                         ) -> Operation[JobRun | None]:
-        """The job's run that is going now, if any (Sync runs a job once at a time)."""
+        """The job's run that is going now, if any (Sync runs a job once at a time).
+
+        :param job: the job's id (or its name, with lookup="name")
+        :param lookup: "id" (default) or "name": how `job` names the job
+        :param tasks: ignored (a job runs as a whole)
+        """
         job_id, job_name = yield from self._resolve(job, lookup)
         status = yield from self.job_status.steps(self, job_id)
         word = _str(field_of(status, *_STATUS_KEYS))
@@ -933,7 +1034,10 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
-        """Cancel the run if it is still going (Sync cancels the job's one running run, which is ours then)."""
+        """Cancel the run if it is still going (Sync cancels the job's one running run, which is ours then).
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         try:
             fresh = yield from self.get_run.steps(self, run)
         except NotFoundError:

@@ -625,7 +625,11 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
 
     @operation
     def lookup(self, path: str, task_type: str) -> Operation[dict[str, Any]]:
-        """A task's federated id from its path, with the v3 lookup resource: {id, path, type}."""
+        """A task's federated id from its path, with the v3 lookup resource: {id, path, type}.
+
+        :param path: the task's path, e.g. "Default/My task"
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        """
         ref = require_task_path(path)
         kind = require_task_type(task_type, allow_service=False)
         try:
@@ -646,7 +650,11 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
 
     @operation
     def lookup_id(self, federated_id: str, task_type: str) -> Operation[dict[str, Any]]:
-        """A task's path from its federated id, with the v3 lookup resource: {id, path, type}."""
+        """A task's path from its federated id, with the v3 lookup resource: {id, path, type}.
+
+        :param federated_id: the task's federated id
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        """
         fid = require_task_reference("federated_id", federated_id)
         kind = require_task_type(task_type, allow_service=False)
         known = self._paths.get((fid, kind))
@@ -707,7 +715,16 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         parameter_file_dir: str | None = None,
         inputs: dict[str, Any] | None = None,
     ) -> Operation[JobRun]:
-        """Start a task (by id, federated id, name or path) or a taskflow published as a service (by name)."""
+        """Start a task (by id, federated id, name or path) or a taskflow published as a service (by name).
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        :param callback_url: a URL Informatica calls when the job ends (tasks only)
+        :param parameter_file_name: the parameter file the run uses (tasks only)
+        :param parameter_file_dir: the directory of that parameter file (tasks only)
+        :param inputs: the taskflow's input fields (TASKFLOW_SERVICE only)
+        """
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
             if by != "name":
@@ -761,7 +778,11 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
 
     @operation
     def start_taskflow(self, name: str, inputs: dict[str, Any] | None = None) -> Operation[JobRun]:
-        """Run a taskflow published as a service: `POST <pod>/active-bpel/rt/<name>` with the inputs as JSON."""
+        """Run a taskflow published as a service: `POST <pod>/active-bpel/rt/<name>` with the inputs as JSON.
+
+        :param name: the taskflow's service name (API name)
+        :param inputs: the taskflow's input fields
+        """
         api_name = require_id("task_name", name, what="the taskflow's API name (from its service URL)")
         values = require_mapping("inputs", inputs)
         try:
@@ -803,7 +824,11 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
 
     @operation
     def activity_log_entry(self, task_id: str, run_id: str) -> Operation[dict[str, Any] | None]:
-        """The activity log entry of one run of one task (None while it has none)."""
+        """The activity log entry of one run of one task (None while it has none).
+
+        :param task_id: the task's id
+        :param run_id: the run's id (run ids count per task)
+        """
         resp = yield self._call("GET", "/api/v2/activity/activityLog", "activity log",
                                 params={"runId": run_id, "taskId": task_id})
         entries = resp.json()
@@ -824,7 +849,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
 
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """Read a run: the activity monitor while it runs, then the activity log (its final state)."""
+        """Read a run: the activity monitor while it runs, then the activity log (its final state).
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         if not run.run_id:
             raise ConfigurationError("run_id", "is empty", "Give the run id of the Informatica job.")
         if run.details.get("kind") == "taskflow_service":
@@ -869,7 +897,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
 
     @operation
     def taskflow_status(self, run: JobRun) -> Operation[JobRun]:
-        """Read a run of a taskflow published as a service: `GET <pod>/active-bpel/services/tf/status/<runId>`."""
+        """Read a run of a taskflow published as a service: `GET <pod>/active-bpel/services/tf/status/<runId>`.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         try:
             resp = yield self._call("GET", f"/active-bpel/services/tf/status/{path_segment(run.run_id)}",
                                     "taskflow status", base="pod")
@@ -912,6 +943,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
 
         A task named by id is matched on its id; by name, path or federated id, on its name (the monitor
         shows no paths). Taskflows published as services cannot be found this way.
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
         """
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
@@ -951,7 +986,11 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     @operation
     def task_log(self, key: tuple[str, str], *, limit: int = 50) -> Operation[list[dict[str, Any]]]:
         """The newest activity log entries of a task: by `taskId` when the task is known by id, else the org's
-        newest entries (the log cannot be filtered by name), `limit` rows at most."""
+        newest entries (the log cannot be filtered by name), `limit` rows at most.
+
+        :param key: ("id", task id) or ("name", task name)
+        :param limit: rows at most (default 50)
+        """
         params: dict[str, Any] = {"rowLimit": limit}
         if key[0] == "taskId":
             params["taskId"] = key[1]
@@ -971,7 +1010,12 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
                      ) -> Operation[dict[str, Any]]:
         """What Informatica shows of the task just before a start: its highest run id in the activity monitor
         and the activity log (run ids count up per task), with our clock; for a taskflow published as a
-        service, the ids of its runs that started lately and the server's clock."""
+        service, the ids of its runs that started lately and the server's clock.
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        """
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
             marker = yield from self._taskflow_marker(job)
@@ -992,7 +1036,13 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         """The task's first run begun since `marker`, in whatever state it is: from the activity log when it has
         already ended, else from the monitor. A run is newer when its run id is above the marker's highest;
         when the marker saw no run at all, when its start (startTimeUtc) is not before the marker's time less
-        CLOCK_SKEW."""
+        CLOCK_SKEW.
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param marker: what start_marker() returned just before the start
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        """
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
             found = yield from self._find_started_taskflow(job, marker)
@@ -1030,7 +1080,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     def taskflow_runs(self, since: float) -> Operation[tuple[list[dict[str, Any]], float | None]]:
         """Taskflow runs that started at or after `since` (epoch seconds), with the server's clock (its Date
         header): `GET <pod>/active-bpel/services/tf/status?startTime=..&rowLimit=50` (50 is the documented
-        maximum)."""
+        maximum).
+
+        :param since: epoch seconds
+        """
         stamp = datetime.fromtimestamp(since, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         resp = yield self._call("GET", "/active-bpel/services/tf/status", "taskflow status", base="pod",
                                 params={"startTime": stamp, "rowLimit": 50})
@@ -1090,7 +1143,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
         """Stop the run. The stop is keyed by task: it is sent only while this run is in the monitor. A run of a
-        taskflow published as a service is terminated by its run id, while it is running or suspended."""
+        taskflow published as a service is terminated by its run id, while it is running or suspended.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         if run.details.get("kind") == "taskflow_service":
             stopped = yield from self._terminate_if_going(run)
             return stopped
@@ -1123,7 +1179,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     @operation
     def terminate_taskflow(self, run_id: str) -> Operation[bool]:
         """Terminate a run of a taskflow published as a service ("Terminating taskflows through an API"):
-        `PUT <pod>/active-bpel/services/tf/terminate` with `{"runid": ["<runId>"]}`."""
+        `PUT <pod>/active-bpel/services/tf/terminate` with `{"runid": ["<runId>"]}`.
+
+        :param run_id: the taskflow run's id
+        """
         rid = require_id("run_id", run_id, what="the taskflow's run id")
         try:
             yield self._call("PUT", "/active-bpel/services/tf/terminate", "terminate taskflow", base="pod",
@@ -1142,7 +1201,11 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         """Resume a SUSPENDED run of a taskflow published as a service ("Resume a suspended taskflow"):
         `PUT <pod>/active-bpel/management/runtime/v1/resumeWithFaultRetry/<runId>` (mode "retry": run the
         faulted step again) or `.../resumeWithFaultSkip/<runId>` (mode "skip": go on from the next step).
-        Returns the run as its status shows it afterwards."""
+        Returns the run as its status shows it afterwards.
+
+        :param run_id: the suspended taskflow run's id
+        :param mode: "retry" (default) or "skip"
+        """
         rid = require_id("run_id", run_id, what="the taskflow's run id")
         how = require_choice("mode", mode, RESUME_MODES)
         seed = JobRun(VENDOR, rid, rid, JobState.RUNNING, details={"kind": "taskflow_service",
@@ -1178,7 +1241,13 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     @operation
     def stop_task(self, job: str, *, task_type: str, by: str = "id", clean_stop: bool | None = None
                   ) -> Operation[bool]:
-        """Stop whatever the task has running (True), or say it had nothing running (False)."""
+        """Stop whatever the task has running (True), or say it had nothing running (False).
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        :param clean_stop: send cleanStop=true (None: leave it to Informatica)
+        """
         kind = require_task_type(task_type, allow_service=False)
         stopped = yield from self._stop(job, kind, by, clean_stop)
         return stopped

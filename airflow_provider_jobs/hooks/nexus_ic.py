@@ -564,7 +564,10 @@ class NexusICHook(JobApiHook[NexusICSettings]):
 
     @operation
     def find_templates(self, name: str) -> Operation[list[dict[str, Any]]]:
-        """Report_Template rows whose Name is `name` (X-NEXUS-Filter)."""
+        """Report_Template rows whose Name is `name` (X-NEXUS-Filter).
+
+        :param name: the report template's name
+        """
         text = require_id("template_name", name, what="a report template name")
         where = {"where": [{"field": TEMPLATE_NAME_FIELD, "value": text}]}
         resp = yield ApiRequest("GET", f"/bo/{TEMPLATE_TABLE}", endpoint="report template lookup",
@@ -583,7 +586,10 @@ class NexusICHook(JobApiHook[NexusICSettings]):
 
     @operation
     def template_id(self, name: str) -> Operation[str]:
-        """The key of the report template named `name`."""
+        """The key of the report template named `name`.
+
+        :param name: the report template's name
+        """
         rows = yield from self.find_templates.steps(self, name)
         text = str(name).strip()
         exact = [r for r in rows if str(r.get(TEMPLATE_NAME_FIELD, "")) == text]
@@ -626,6 +632,12 @@ class NexusICHook(JobApiHook[NexusICSettings]):
 
         `parameters`: a dict of names to values, or the documented `[{"parameterName", "value"}]` list; it is
         sent as that list.
+
+        :param template: the report template's key (or its name, with lookup_by_name)
+        :param output_type: the report's output type, e.g. json, csv, pdf (default json)
+        :param parameters: report parameters: a dict of names to values, or the documented [{"parameterName",
+            "value"}] list
+        :param lookup_by_name: True when `template` is the template's name rather than its key
         """
         output = require_output_type(output_type)
         params = report_parameters(parameters)
@@ -691,6 +703,10 @@ class NexusICHook(JobApiHook[NexusICSettings]):
         The form comes from the connection (job_status_form, else api_version); when the server does not know
         it (a 404 that is not the documented "job not found", or a 405), the other form is tried once and
         kept. A 6.9 server that answers `jobStatus?id=` with its job listing is read from that listing.
+
+        :param job_id: the server job's id
+        :param job: the job's name for JobRun.job_id (default: job_id)
+        :param previous: the run as last read, whose details carry over
         """
         jid = require_id("job_id", job_id, what="a NEXUS IC server job id")
         form = self.status_form
@@ -752,7 +768,10 @@ class NexusICHook(JobApiHook[NexusICSettings]):
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
         """The user's server jobs just before a start (digests of their ids: job ids are GUIDs, not ordered),
-        with our clock. `listing` is False where the server has no job listing (before 6.9)."""
+        with our clock. `listing` is False where the server has no job listing (before 6.9).
+
+        :param job: the report template
+        """
         marker: dict[str, Any] = {"at": time.time()}
         try:
             jobs = yield from self.list_jobs.steps(self)
@@ -779,7 +798,15 @@ class NexusICHook(JobApiHook[NexusICSettings]):
         """The server job that appeared in the user's job listing since `marker`, in whatever state it is now;
         None when there is none. More than one new job (another client of the same user started one) is an
         AmbiguousStartError naming them: the task cannot tell which is its own. Raises NotImplementedError
-        where the server has no job listing (IC-Web before 6.9)."""
+        where the server has no job listing (IC-Web before 6.9).
+
+        :param job: the report template
+        :param marker: what start_marker() returned just before the start
+        :param output_type: the report's output type, e.g. json, csv, pdf (default json)
+        :param parameters: report parameters: a dict of names to values, or the documented [{"parameterName",
+            "value"}] list
+        :param lookup_by_name: True when `template` is the template's name rather than its key
+        """
         seen = marker.get("seen")
         if marker.get("listing") is not True or not isinstance(seen, list):
             raise NotImplementedError(
@@ -823,7 +850,10 @@ class NexusICHook(JobApiHook[NexusICSettings]):
 
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """Read one run (a server job) again."""
+        """Read one run (a server job) again.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         if not run.run_id:
             raise ConfigurationError("run_id", "is empty", "Give the NEXUS IC server job id.")
         fresh = yield from self.job_status.steps(self, run.run_id, run.job_id, run)
@@ -847,6 +877,9 @@ class NexusICHook(JobApiHook[NexusICSettings]):
         from Content-Disposition), or returned as JSON / text under "content".
 
         Returns `{job_id, has_content, content_type, file_name, size, path?, content?}`.
+
+        :param job_id: the finished server job's id
+        :param output_path: a file or directory to save the content to (default: return it)
         """
         jid = require_id("job_id", job_id, what="a NEXUS IC server job id")
         info: dict[str, Any] = {"job_id": jid, "has_content": False, "content_type": None, "file_name": None,

@@ -782,7 +782,11 @@ class OcapiHook(JobApiHook[OcapiSettings]):
     # -- calls -----------------------------------------------------------------------------------------
     @operation
     def start_run(self, job: str, parameters: Any = None) -> Operation[JobRun]:
-        """Execute a job (POST /jobs/{job_id}/executions), with parameters; returns the new execution."""
+        """Execute a job (POST /jobs/{job_id}/executions), with parameters; returns the new execution.
+
+        :param job: the job id as Business Manager names it
+        :param parameters: job parameters: a dict of names to values, or the documented [{"name", "value"}] list
+        """
         job_id = job_ref(job)
         params = parameter_list(parameters)
         path = f"jobs/{path_segment(job_id)}/executions"
@@ -796,7 +800,10 @@ class OcapiHook(JobApiHook[OcapiSettings]):
 
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """Read an execution (GET /jobs/{job_id}/executions/{id}) through the API that last answered."""
+        """Read an execution (GET /jobs/{job_id}/executions/{id}) through the API that last answered.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         job_id = job_ref(run.job_id)
         execution_id = require_id("execution_id", run.run_id)
         path = f"jobs/{path_segment(job_id)}/executions/{path_segment(execution_id)}"
@@ -847,7 +854,13 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         sort_order: str = "desc",
     ) -> Operation[list[JobRun]]:
         """Executions of a job (or of every job), filtered by job_execution `status` (e.g. RUNNING,
-        PENDING), sorted by start time."""
+        PENDING), sorted by start time.
+
+        :param job: a job id (default: every job)
+        :param statuses: execution statuses to keep, e.g. ["RUNNING", "PENDING"] (default: all)
+        :param count: executions at most (default 25)
+        :param sort_order: "desc" (newest first, default) or "asc"
+        """
         terms = []
         if job is not None:
             terms.append({"field": "job_id", "operator": "is", "values": [job_ref(job, "job")]})
@@ -871,7 +884,11 @@ class OcapiHook(JobApiHook[OcapiSettings]):
 
     @operation
     def find_active_run(self, job: str, parameters: Any = None) -> Operation[JobRun | None]:
-        """The job's execution that is pending or running now (job_execution_search), if any."""
+        """The job's execution that is pending or running now (job_execution_search), if any.
+
+        :param job: the job id as Business Manager names it
+        :param parameters: ignored (any running execution counts)
+        """
         runs = yield from self.search_executions.steps(self, job, ACTIVE_STATUSES, 10, "asc")
         active = [r for r in runs if not r.is_terminal and r.job_id == job_ref(job)]
         return active[0] if active else None
@@ -896,7 +913,10 @@ class OcapiHook(JobApiHook[OcapiSettings]):
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
         """The job's executions just before a start: their ids, the highest numeric id and the newest start
-        time (all the vendor's own values: no clock of ours is compared with the instance's)."""
+        time (all the vendor's own values: no clock of ours is compared with the instance's).
+
+        :param job: the job id as Business Manager names it
+        """
         job_id = job_ref(job)
         at = time.time()
         try:
@@ -929,7 +949,11 @@ class OcapiHook(JobApiHook[OcapiSettings]):
     def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
         """The first execution of the job that the search shows as begun since `marker`, whatever its state
         (a short job may have finished): a higher execution id than any before it (ids count up), or, where
-        ids are not numbers, one the marker did not list that started no earlier than the newest it did."""
+        ids are not numbers, one the marker did not list that started no earlier than the newest it did.
+
+        :param job: the job id as Business Manager names it
+        :param marker: what start_marker() returned just before the start
+        """
         if marker.get("searchable") is False:
             raise NotImplementedError("job_execution_search is not allowed for this API client")
         job_id = job_ref(job)
@@ -962,6 +986,9 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         """Delete a finished execution's record (DELETE /jobs/{job_id}/executions/{id}).
 
         A running execution cannot be deleted: OcapiExecutionNotFinishedError.
+
+        :param job: the job id as Business Manager names it
+        :param execution_id: the finished execution's id
         """
         job_id = job_ref(job)
         eid = require_id("execution_id", execution_id)
@@ -978,7 +1005,10 @@ class OcapiHook(JobApiHook[OcapiSettings]):
 
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
-        """B2C Commerce has no cancel call: always raises."""
+        """B2C Commerce has no cancel call: always raises.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         raise JobProviderError(f"{CANNOT_CANCEL}: execution {run.run_id} of job '{run.job_id}' goes on.")
         yield  # an operation
 

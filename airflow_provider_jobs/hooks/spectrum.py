@@ -232,7 +232,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
     # -- calls ----------------------------------------------------------------------------------------
     @operation
     def start_run(self, job: str) -> Operation[JobRun]:
-        """Trigger a file's job (by file id, uuid or path); returns the new run."""
+        """Trigger a file's job (by file id, uuid or path); returns the new run.
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         ref = file_ref(job, "file")
         resp = yield ApiRequest("POST", f"/api/job-execution/{ref}/trigger", endpoint="trigger job")
         body = resp.json_object()
@@ -249,7 +252,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """Read one run by its execution id (job details), whoever ran the file since."""
+        """Read one run by its execution id (job details), whoever ran the file since.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         resp = yield ApiRequest("GET", f"/rest/job-execution/job-details/{path_segment(run.run_id)}",
                                 endpoint="job details")
         fresh = self.run_from_details(run.job_id, str(run.run_id), resp.json_object())
@@ -261,7 +267,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     @operation
     def job_status(self, job: str) -> Operation[JobRun | None]:
-        """The file's latest run (None if it never ran)."""
+        """The file's latest run (None if it never ran).
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         resp = yield ApiRequest("GET", f"/api/job-execution/{file_ref(job, 'file')}/status", endpoint="job status")
         return self.run_from_status(str(job), resp.json_object())
 
@@ -269,7 +278,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     @operation
     def find_active_run(self, job: str) -> Operation[JobRun | None]:
-        """The file's run that is queued or running now, if any."""
+        """The file's run that is queued or running now, if any.
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         latest = yield from self.job_status.steps(self, job)
         return latest if latest is not None and not latest.is_terminal else None
 
@@ -277,7 +289,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
-        """The file's latest execution id just before a trigger (None when it never ran), and our clock."""
+        """The file's latest execution id just before a trigger (None when it never ran), and our clock.
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         at = time.time()
         latest = yield from self.job_status.steps(self, job)
         return {"at": at, "execution_id": latest.run_id if latest is not None else None}
@@ -290,7 +305,11 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
         The file's status names its LATEST run only: when someone else triggered the file after us, the job
         history (newest first) leads back to the first run since the marker, which is ours. Each run is read
-        with job details, so a run that already ended is found with its final state."""
+        with job details, so a run that already ended is found with its final state.
+
+        :param job: the Spectrum file: its id, uuid or path
+        :param marker: what start_marker() returned just before the start
+        """
         before = marker.get("execution_id")
         before = None if before is None else str(before)
         latest = yield from self.job_status.steps(self, job)
@@ -326,7 +345,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
-        """Stop the run. Spectrum stops a FILE's current run: stop only if that run is ours."""
+        """Stop the run. Spectrum stops a FILE's current run: stop only if that run is ours.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         ref = run.details.get("file_id") or run.job_id
         latest = yield from self.job_status.steps(self, ref)
         if latest is None or latest.run_id != run.run_id:
@@ -343,7 +365,12 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     @operation
     def job_history(self, configuration_id: str, start: int = 0, length: int = 10) -> Operation[list[dict]]:
-        """Recent runs of a job configuration: [{"id", "jobStatus"}, ...] with ids as strings."""
+        """Recent runs of a job configuration: [{"id", "jobStatus"}, ...] with ids as strings.
+
+        :param configuration_id: the job configuration's id
+        :param start: entries to skip (newest first)
+        :param length: entries at most (default 10)
+        """
         cid = require_id("configuration_id", configuration_id)
         resp = yield ApiRequest("GET", f"/rest/job-configuration/job-history/{path_segment(cid)}",
                                 params={"start": int(start), "length": int(length)}, endpoint="job history")
@@ -405,6 +432,9 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
         """Trigger files and their data-driven downstream jobs in plan order, with variables.
 
         Returns Spectrum's answer with ids as strings: {"status", "execution-plan": [...]}.
+
+        :param file_ids: numeric file ids, in plan order
+        :param variables: names to values, given to every job of the plan
         """
         if not isinstance(file_ids, (list, tuple)) or not file_ids:
             raise ConfigurationError("file_ids", f"is {file_ids!r}", "Give a non-empty list of Spectrum file ids.")
@@ -435,7 +465,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     @operation
     def stop_job(self, job: str) -> Operation[None]:
-        """Stop whatever run the file has going (no check of whose run it is)."""
+        """Stop whatever run the file has going (no check of whose run it is).
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         yield ApiRequest("POST", f"/api/job-execution/{file_ref(job, 'file')}/stop", endpoint="stop job",
                          read="none", idempotent=True)
 
@@ -443,7 +476,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     @operation
     def delete_data(self, data_id: str) -> Operation[bool]:
-        """Mark a job's data for deletion: True if marked now, False if it already was."""
+        """Mark a job's data for deletion: True if marked now, False if it already was.
+
+        :param data_id: the job data's id
+        """
         did = require_id("data_id", data_id)
         resp = yield ApiRequest("DELETE", f"/rest/data/{path_segment(did)}", endpoint="delete data")
         body = resp.json_object()

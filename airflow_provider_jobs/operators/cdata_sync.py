@@ -140,10 +140,14 @@ class CDataSyncCancelJobOperator(compat.BaseOperator):
     Returns ``{"job_id", "job_name", "cancelled", "status"}``: ``cancelled`` is False when the job was
     not running (the task then fails only if `fail_if_not_running`).
 
-    :param job_id: the job's id; or :param job_name: its name.
+    :param job_id: the job's id; or
+    :param job_name: its name.
     :param wait_for_termination: wait until Sync reports the job no longer running.
     :param poll_interval: seconds between status reads while waiting.
     :param timeout: seconds to wait for the job to stop (None: no limit).
+    :param conn_id: the Airflow connection (default cdata_sync_default)
+    :param workspace: the CData Sync workspace (default: the connection's)
+    :param fail_if_not_running: fail the task when the job had no run going
     """
 
     template_fields: Sequence[str] = ("conn_id", "job_id", "job_name", "workspace")

@@ -224,14 +224,18 @@ class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
     of a taskflow published as a service (`PUT <pod>/active-bpel/services/tf/terminate`, keyed by run id).
 
     :param informatica_task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE.
-    :param informatica_task_id / task_federated_id / task_name / task_path: the task (exactly one); for a
-        TASKFLOW_SERVICE only run_id is needed (task_name, if given, names it in the log).
+    :param informatica_task_id: the task's id; or
+    :param task_federated_id: its federated id; or
+    :param task_name: its name; or
+    :param task_path: its path. Give exactly one of the four; for a TASKFLOW_SERVICE only run_id is needed
+        (task_name, if given, names it in the log).
     :param run_id: stop only if this run of the task is running (needs informatica_task_id, the id the run
         operator pushes as `informatica_task_id`); without it, whatever the task runs is stopped. Required for a
         TASKFLOW_SERVICE (the run operator pushes it as `run_id`): a running or suspended run is terminated.
     :param clean_stop: send cleanStop=true (tasks only).
 
     Returns {"task", "task_type", "run_id", "clean_stop", "stopped"}; `stopped` is False when nothing ran.
+    :param conn_id: the Airflow connection (default informatica_cloud_default)
     """
 
     template_fields: Sequence[str] = (
@@ -327,6 +331,7 @@ class InformaticaResumeTaskflowOperator(compat.BaseOperator):
     Fails, saying so, when the run is not suspended. Returns {"run_id", "mode", "state", "vendor_state"} as the
     taskflow's status shows it just after the resume; follow it with InformaticaTaskRunSensor
     (informatica_task_type="TASKFLOW_SERVICE").
+    :param conn_id: the Airflow connection (default informatica_cloud_default)
     """
 
     template_fields: Sequence[str] = ("conn_id", "run_id", "mode")

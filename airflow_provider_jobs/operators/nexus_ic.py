@@ -198,6 +198,7 @@ class NexusICJobContentOperator(compat.BaseOperator):
 
     Returns `{job_id, has_content, content_type, file_name, size, path?}`. Fails if the job has not
     completed, or failed.
+    :param conn_id: the Airflow connection (default nexus_ic_default)
     """
 
     template_fields: Sequence[str] = ("conn_id", "job_id", "output_path")
