@@ -147,8 +147,8 @@ def watch(
             if on_update is not None:
                 on_update(fresh, run)
             runs[index] = fresh
-            hint = fresh.details.get("eta_seconds")
-            if isinstance(hint, (int, float)) and hint > 0:
+            hint = fresh.eta_seconds
+            if hint is not None and hint > 0:
                 eta = hint if eta is None else min(eta, hint)
 
         if all(r.is_terminal for r in runs):
@@ -220,7 +220,7 @@ def log_progress(logger: logging.Logger | Any, *, final: bool = True) -> Callabl
         text = fresh.describe()
         if fresh.progress is not None:
             text += f", {fresh.progress:.0f}% complete"
-        summary = fresh.details.get("summary")
+        summary = fresh.summary
         if summary:
             text += f" ({summary})"
         logger.info("%s", text)

@@ -1089,12 +1089,12 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
         if records is None and tasks and any(t["records_affected"] is not None for t in tasks):
             records = sum(t["records_affected"] or 0 for t in tasks)
         done = [t for t in tasks if JobState(t["state"]).is_terminal]
-        details = {k: v for k, v in run.details.items() if k not in ("message", "summary", "failed_tasks")}
+        details = {k: v for k, v in run.details.items() if k not in ("message", "failed_tasks")}
         details.update({"history_id": history_id, "tasks": tasks, "records_affected": records})
         if failed:
             details["failed_tasks"] = [t["task_id"] for t in failed]
         summary = f"{len(done)}/{len(tasks)} tasks done" if tasks else (word or "no status yet")
-        details["summary"] = summary + (f", {records} records affected" if records is not None else "")
+        summary += f", {records} records affected" if records is not None else ""
         entry_message = _str(field_of(entry, *_MESSAGE_KEYS))
         if state == JobState.FAILED:
             if failed:
@@ -1116,6 +1116,7 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
             ended_at=_iso(parse_time(field_of(entry, *_END_KEYS))) if state.is_terminal else None,
             progress=progress,
             details={k: v for k, v in details.items() if v is not None or k == "records_affected"},
+            summary=summary,
         )
         return fresh.with_(url=self.run_url(fresh))
 

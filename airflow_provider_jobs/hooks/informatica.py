@@ -94,7 +94,7 @@ INFORMATICA_STATES = StateVocabulary(
 )
 
 #: details keys that describe one poll only; dropped before the next answer is read.
-_PER_POLL_KEYS = ("summary", "message", "warning", "error_message")
+_PER_POLL_KEYS = ("message", "warning", "error_message")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 #: The v3 login page's POD table: POD name -> the login host's prefix (https://<prefix>.informaticacloud.com).
 POD_LOGIN_HOSTS = {
@@ -523,7 +523,8 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         return details
 
     @staticmethod
-    def _rows(entry: dict[str, Any], details: dict[str, Any]) -> None:
+    def _rows(entry: dict[str, Any], details: dict[str, Any]) -> str | None:
+        """Copy the entry's row counts into `details`; the summary line they make, if any."""
         names = {"successSourceRows": "success_source_rows", "failedSourceRows": "failed_source_rows",
                  "successTargetRows": "success_target_rows", "failedTargetRows": "failed_target_rows"}
         for vendor_key, key in names.items():
@@ -531,11 +532,12 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
             if value is not None:
                 details[key] = value
         if "success_source_rows" in details or "success_target_rows" in details:
-            details["summary"] = (
+            return (
                 f"{details.get('success_source_rows', '?')} source rows read "
                 f"({details.get('failed_source_rows', 0)} failed), {details.get('success_target_rows', '?')} "
                 f"target rows written ({details.get('failed_target_rows', 0)} failed)"
             )
+        return None
 
     def run_from_monitor(self, run: JobRun, entry: dict[str, Any], server_url: str | None = None) -> JobRun:
         """A JobRun from an activityMonitorEntry of our task and run."""
@@ -547,18 +549,18 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         for key, vendor_key in (("task_type", "type"), ("task_name", "taskName")):
             if not details.get(key) and entry.get(vendor_key):
                 details[key] = id_text(entry.get(vendor_key))
-        self._rows(entry, details)
+        summary = self._rows(entry, details)
         error = _text(entry.get("errorMsg"))
         if error:
             details["error_message"] = error
         state = self.states(word)
         if word == "COMPLETED":
-            details["summary"] = "the job has ended; waiting for its activity log entry"
+            summary = "the job has ended; waiting for its activity log entry"
         if state == JobState.FAILED:
             details["message"] = error or "the activity monitor reports the job FAILED"
         # startTime / endTime are US Eastern; startTimeUtc / endTimeUtc (same entry) are UTC
         fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, entry_time(entry, "startTime"),
-                       entry_time(entry, "endTime"), progress=None, details=details)
+                       entry_time(entry, "endTime"), progress=None, details=details, summary=summary)
         return fresh.with_(url=self.run_url(fresh))
 
     def run_from_log(self, run: JobRun, entry: dict[str, Any], server_url: str | None = None) -> JobRun:
@@ -573,7 +575,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         details.pop("absent_since", None)
         details["seen"] = True
         details["log_state"] = code if code is not None else id_text(raw)
-        self._rows(entry, details)
+        summary = self._rows(entry, details)
         error = _text(entry.get("errorMsg"))
         if error:
             details["error_message"] = error
@@ -585,7 +587,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         elif state == JobState.SUCCESS_WITH_WARNINGS:
             details["warning"] = error or "the activity log reports state 2 (success with row errors)"
         fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, entry_time(entry, "startTime"),
-                       entry_time(entry, "endTime"), details=details)
+                       entry_time(entry, "endTime"), details=details, summary=summary)
         return fresh.with_(url=self.run_url(fresh))
 
     def run_from_taskflow(self, run: JobRun, body: dict[str, Any], server_url: str | None = None) -> JobRun:
@@ -880,8 +882,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         """A run in neither list: not yet visible, or between the monitor and the log.
 
         Either way NotFoundError lets the wait's not-found grace apply. A run already seen is reported once
-        as still running, with the grace's clock (`submitted_at`) restarted: it counts from when the run
-        left the monitor, not from its start.
+        as still running (the wait's not-found grace counts from that last sighting), with `absent_since`.
         """
         where = f"{VENDOR} run {run.run_id} of task {task_id} is in neither the activity monitor nor the activity log"
         if not run.details.get("seen"):
@@ -891,9 +892,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
                                 endpoint="activity log", code="between monitor and log")
         now = time.time()
         details = self._carried(run, server)
-        details.update(absent_since=now, submitted_at=now, summary="between the activity monitor and the activity log")
+        details["absent_since"] = now
         # It has left the monitor, so it ran; its final state is not known until the log has it.
-        return run.with_(state=JobState.RUNNING, vendor_state=None, details=details)
+        return run.with_(state=JobState.RUNNING, vendor_state=None, details=details, eta_seconds=None,
+                         summary="between the activity monitor and the activity log")
 
     @operation
     def taskflow_status(self, run: JobRun) -> Operation[JobRun]:

@@ -93,7 +93,7 @@ NEXUS_IC_STATES = StateVocabulary(
 )
 
 #: details keys that describe one poll only; dropped before the next answer is read.
-_PER_POLL_KEYS = ("summary", "message", "eta_seconds", "percent_complete_raw", "status_code")
+_PER_POLL_KEYS = ("message", "percent_complete_raw", "status_code")
 _TEXT_TYPES = ("application/rtf", "application/xml", "application/javascript", "application/csv")
 _EXTENSIONS = {
     "application/json": ".json", "text/html": ".html", "application/rtf": ".rtf", "text/rtf": ".rtf",
@@ -492,9 +492,9 @@ class NexusICHook(JobApiHook[NexusICSettings]):
         now = time.time()
         details = {k: v for k, v in (previous.details if previous else {}).items() if k not in _PER_POLL_KEYS}
         details["status_code"] = code if code is not None else str(raw_status)
-        summary = body.get("summary")
-        if isinstance(summary, str) and summary.strip():
-            details["summary"] = summary.strip()
+        raw_summary = body.get("summary")
+        summary = raw_summary.strip() or None if isinstance(raw_summary, str) else None
+        eta: float | None = None
         raw_percent = _number(body.get("percentComplete"))
         if raw_percent is not None and raw_percent > 100:
             details["percent_complete_raw"] = raw_percent  # NEXUS can underestimate its row count
@@ -523,15 +523,16 @@ class NexusICHook(JobApiHook[NexusICSettings]):
                 details["progress_origin"] = [now, progress]
             elif progress > origin[1] and now > origin[0]:
                 rate = (progress - origin[1]) / (now - origin[0])
-                details["eta_seconds"] = round(max(0.0, (100.0 - progress) / rate), 1)
+                eta = round(max(0.0, (100.0 - progress) / rate), 1)
         elif code != PAUSED:
             details.pop("progress_origin", None)
 
         if code == FAILED:
-            reason = details.get("summary") or "no summary given"
+            reason = summary or "no summary given"
             details["message"] = f"NEXUS IC reports the job failed: {reason}"
         return JobRun(VENDOR, job, job_id, state, vendor_state, _clock(body.get("startClock")),
-                      _clock(body.get("endClock")), progress=progress, details=details)
+                      _clock(body.get("endClock")), progress=progress, details=details, eta_seconds=eta,
+                      summary=summary)
 
     # -- calls ----------------------------------------------------------------------------------------
     @operation

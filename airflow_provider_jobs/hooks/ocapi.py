@@ -211,7 +211,6 @@ _RUN_KEYS = frozenset(
         "log_file",
         "is_restart",
         "message",
-        "summary",
         "parameters",
     }
 )
@@ -737,9 +736,6 @@ class OcapiHook(JobApiHook[OcapiSettings]):
             "is_restart": doc.get("is_restart"),
             "parameters": [p.get("name") for p in doc.get("parameters") or [] if isinstance(p, dict)] or None,
         }
-        summary = _summary(steps, status_word, exit_status)
-        if summary:
-            details["summary"] = summary
         if state == JobState.FAILED:
             details["message"] = _failure(status_word, exit_status, steps)
         run = JobRun(
@@ -751,6 +747,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
             doc.get("start_time"),
             doc.get("end_time"),
             details={k: v for k, v in details.items() if v is not None},
+            summary=_summary(steps, status_word, exit_status) or None,
         )
         return run.with_(url=self.run_url(run))
 

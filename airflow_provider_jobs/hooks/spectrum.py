@@ -220,13 +220,11 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
         progress = body.get("job-progress")
         details: dict[str, Any] = {"file_id": id_text(body.get("file-id")), "start_time_raw": body.get("start-time"),
                                    "stop_time_raw": body.get("stop-time")}
-        eta = parse_estimate(body.get("estimate-time"))
-        if eta is not None:
-            details["eta_seconds"] = eta
         run = JobRun(VENDOR, job, run_id, self.states(vendor_state), vendor_state,
                      parse_spectrum_time(body.get("start-time")), parse_spectrum_time(body.get("stop-time")),
                      progress=float(progress) if progress is not None and _is_number(progress) else None,
-                     details={k: v for k, v in details.items() if v is not None})
+                     details={k: v for k, v in details.items() if v is not None},
+                     eta_seconds=parse_estimate(body.get("estimate-time")))
         return run.with_(url=self.run_url(run))
 
     # -- calls ----------------------------------------------------------------------------------------
@@ -259,9 +257,8 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
         resp = yield ApiRequest("GET", f"/rest/job-execution/job-details/{path_segment(run.run_id)}",
                                 endpoint="job details")
         fresh = self.run_from_details(run.job_id, str(run.run_id), resp.json_object())
-        # job details carry no estimate: one read from the file's status earlier is stale by now
-        kept = {k: v for k, v in run.details.items() if k != "eta_seconds"}
-        return fresh.with_(details={**kept, **fresh.details})
+        # job details carry no estimate (fresh has none): one read from the file's status earlier is stale by now
+        return fresh.with_(details={**run.details, **fresh.details})
 
     aget_run = get_run.asynchronous
 

@@ -214,7 +214,9 @@ class InformaticaRunTaskOperator(_TaskReference, BaseJobOperator):
     def report(self, context: Any, outcome: WaitOutcome) -> None:
         super().report(context, outcome)
         for run in outcome.runs:
-            for key in ("summary", "warning", "error_message"):
+            if run.summary:
+                self.log.info("Informatica run %s summary: %s", run.run_id, run.summary)
+            for key in ("warning", "error_message"):
                 if run.details.get(key):
                     self.log.info("Informatica run %s %s: %s", run.run_id, key.replace("_", " "), run.details[key])
 

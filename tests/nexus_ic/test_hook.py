@@ -330,10 +330,10 @@ def test_progress_is_clamped_summary_kept_and_eta_estimated(nexus, hook):
     run = wait_until_done(hook, run, seen=seen)
     assert all(r.progress is None or 0 <= r.progress <= 100 for r in seen)
     assert any(r.details.get("percent_complete_raw", 0) > 100 for r in seen)
-    assert any("rows processed" in r.details.get("summary", "") for r in seen)
-    assert any(r.details.get("eta_seconds") is not None for r in seen if r.vendor_state == "Running")
+    assert any("rows processed" in (r.summary or "") for r in seen)
+    assert any(r.eta_seconds is not None for r in seen if r.vendor_state == "Running")
     assert run.state == JobState.SUCCESS and run.progress == 100
-    assert "eta_seconds" not in run.details and run.details["summary"] == "Report generated in 00:00:01"
+    assert run.eta_seconds is None and run.summary == "Report generated in 00:00:01"
     assert run.started_at and run.ended_at  # 6.9 gives startClock / endClock
 
 
@@ -344,7 +344,7 @@ def test_paused_is_not_terminal_and_resumes(nexus, hook):
     nexus.pause(run.run_id)
     paused = hook.get_run(run)
     assert (paused.state, paused.vendor_state) == (JobState.RUNNING, "Paused")
-    assert "Paused after" in paused.details["summary"] and paused.details["paused_since"]
+    assert "Paused after" in paused.summary and paused.details["paused_since"]
     nexus.resume(run.run_id)
     resumed = hook.get_run(paused)
     assert "paused_since" not in resumed.details

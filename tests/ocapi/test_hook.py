@@ -65,12 +65,12 @@ def test_reference_sample_bodies_parse_to_the_right_runs(sandbox, hook):
     assert started.details["backend"] == "ocapi" and started.details["log_file"].endswith(".log")
 
     sandbox.fault("ocapi", r"/executions/90$", _sample(samples.READ_FINISHED), _sample(samples.READ_FINISHED))
-    reference = JobRun("ocapi", "CustomerImportJob", "90", JobState.RUNNING, details={"submitted_at": 1.0})
+    reference = JobRun("ocapi", "CustomerImportJob", "90", JobState.RUNNING, details={"caller_note": 1.0})
     for run in (hook.get_run(reference), asyncio.run(hook.aget_run(reference))):
         assert (run.run_id, run.state, run.vendor_state) == ("90", JobState.SUCCESS, "finished")
         assert (run.started_at, run.ended_at) == ("2016-05-20T11:54:46.035Z", "2016-05-20T11:54:46.220Z")
         assert run.details["exit_code"] == "OK" and run.details["duration_ms"] == 185
-        assert run.details["submitted_at"] == 1.0  # the caller's own details are kept
+        assert run.details["caller_note"] == 1.0  # the caller's own details are kept
         steps = run.details["steps"]
         assert [s["step_id"] for s in steps] == [
             "Step1",
