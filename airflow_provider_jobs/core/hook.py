@@ -1030,12 +1030,12 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
     def test_connection(self) -> tuple[bool, str]:
         """Airflow's "Test" button: a cheap authenticated call."""
         try:
-            message = self.run_operation(self.describe_connection_test())
+            message = self.run_operation(self.connection_test_steps())
             return True, message
         except Exception as exc:
             return False, str(exc)
 
-    def describe_connection_test(self) -> Operation[str]:
+    def connection_test_steps(self) -> Operation[str]:
         raise NotImplementedError
         yield  # pragma: no cover
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import enum
 import json as jsonlib
 import logging
 import random
@@ -76,6 +77,9 @@ class ApiRequest:
     `path` is relative to the hook's base URL unless it starts with http:// or https://.
     `endpoint` names the call in errors and logs (never a URL with a secret in it).
     `accept` lists non-2xx statuses that are an answer to parse rather than an error.
+    `base` says which of its base URLs the hook joins `path` to: None for its one default; a hook with
+    several (Informatica's POD, OCAPI's SCAPI and token hosts) names them with its own StrEnum, which only
+    that hook's base_url() and auth read.
     """
 
     method: str
@@ -91,7 +95,7 @@ class ApiRequest:
     read: ReadAs = "json"
     save_to: str | None = None
     timeout: float | None = None
-    base: str = "api"
+    base: enum.StrEnum | None = None
 
     @property
     def is_idempotent(self) -> bool:

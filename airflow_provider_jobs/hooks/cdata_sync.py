@@ -1048,7 +1048,7 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     acancel_run = cancel_run.asynchronous
 
-    def describe_connection_test(self) -> Operation[str]:
+    def connection_test_steps(self) -> Operation[str]:
         jobs = yield from self.list_jobs.steps(self)
         return (f"Connected to CData Sync at {self.settings.base_url}; workspace '{self.settings.workspace}' "
                 f"has {len(jobs)} job(s).")

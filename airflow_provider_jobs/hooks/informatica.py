@@ -11,6 +11,7 @@ taskflows), the job resource (start and stop keyed by task), run status read fro
 from __future__ import annotations
 
 import base64
+import enum
 import json
 import re
 import time
@@ -54,6 +55,15 @@ from airflow_provider_jobs.core.inputs import require_choice, require_id, requir
 from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "informatica"
+
+
+class InformaticaBase(enum.StrEnum):
+    """Where a request goes besides the default (the v2 API on the login's server URL, or the login host for
+    the login itself): the v3 API on that server (session as INFA-SESSION-ID), or its POD root (taskflows)."""
+
+    V3 = "v3"
+    POD = "pod"
+
 __all__ = ["CONNECTION_FORM", "RESUME_MODES", "RUN_TASK_TYPES", "TASKFLOW_SERVICE", "TASK_TYPES",
            "InformaticaCloudHook"]
 
@@ -368,7 +378,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     @staticmethod
     def _apply_session(request: ApiRequest, credential: Credential) -> tuple[dict[str, str], dict[str, Any]]:
         """v2 resources take the session as `icSessionId`; v3 and taskflow resources as `INFA-SESSION-ID`."""
-        header = "INFA-SESSION-ID" if request.base in ("v3", "pod") else "icSessionId"
+        header = "INFA-SESSION-ID" if request.base in (InformaticaBase.V3, InformaticaBase.POD) else "icSessionId"
         return merged(request, headers={header: credential.secret})
 
     @staticmethod
@@ -377,10 +387,12 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         server = credential.extra.get("server_url")
         if not server:
             return None
-        return pod_url(server) if request.base == "pod" else server
+        return pod_url(server) if request.base == InformaticaBase.POD else server
 
     @staticmethod
-    def _call(method: str, path: str, endpoint: str, *, base: str = "api", **kwargs: Any) -> ApiRequest:
+    def _request(method: str, path: str, endpoint: str, *, base: InformaticaBase | None = None,
+                 **kwargs: Any) -> ApiRequest:
+        """A request that takes JSON answers, to the server URL of the login (or to `base`)."""
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         return ApiRequest(method, path, endpoint=endpoint, base=base, headers=headers, **kwargs)
 
@@ -388,10 +400,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         """Log in (v2 or v3, as the connection says); the answer gives the session and the server URL."""
         st = self.settings
         if st.api_version == "v3":
-            request = self._call("POST", "/saas/public/core/v3/login", "login", authenticated=False,
+            request = self._request("POST", "/saas/public/core/v3/login", "login", authenticated=False,
                                  idempotent=True, json={"username": st.login, "password": st.password})
         else:
-            request = self._call("POST", "/ma/api/v2/user/login", "login", authenticated=False, idempotent=True,
+            request = self._request("POST", "/ma/api/v2/user/login", "login", authenticated=False, idempotent=True,
                                  json={"@type": "login", "username": st.login, "password": st.password})
         resp = yield request
         # Never quote the login answer: it carries the session id.
@@ -455,7 +467,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
             if not server:
                 return
             url, header = join_url(server, "/api/v2/user/logout"), "icSessionId"
-        yield self._call("POST", url, "logout", authenticated=False, idempotent=True,
+        yield self._request("POST", url, "logout", authenticated=False, idempotent=True,
                          read="none", accept=frozenset({401}), headers={header: credential.secret})
 
     def _scrub(self, text: str) -> str:
@@ -635,8 +647,8 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         ref = require_task_path(path)
         kind = require_task_type(task_type, allow_service=False)
         try:
-            resp = yield self._call("POST", "/public/core/v3/lookup", "lookup", base="v3", idempotent=True,
-                                    json={"objects": [{"path": ref, "type": kind}]})
+            resp = yield self._request("POST", "/public/core/v3/lookup", "lookup", base=InformaticaBase.V3,
+                                       idempotent=True, json={"objects": [{"path": ref, "type": kind}]})
         except NotFoundError as exc:
             raise self._no_task_at(ref, kind, exc.body_excerpt) from None
         body = resp.json_object()
@@ -662,7 +674,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         known = self._paths.get((fid, kind))
         if known is not None:  # a task's path does not change between the marker, the start and the wait
             return dict(known)
-        resp = yield self._call("POST", "/public/core/v3/lookup", "lookup", base="v3", idempotent=True,
+        resp = yield self._request("POST", "/public/core/v3/lookup", "lookup", base=InformaticaBase.V3, idempotent=True,
                                 json={"objects": [{"id": fid, "type": kind}]})
         objects = resp.json_object().get("objects")
         found = next((o for o in objects if isinstance(o, dict) and o.get("path")), None) \
@@ -752,7 +764,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         if runtime:
             body["runtime"] = {"@type": "mtTaskRuntime", **runtime}
         try:
-            resp = yield self._call("POST", "/api/v2/job", "start job", json=body)
+            resp = yield self._request("POST", "/api/v2/job", "start job", json=body)
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{VENDOR}: the {kind} task {by.replace('_', ' ')} '{job}' was not found on {self.settings.host} "
@@ -788,8 +800,8 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         api_name = require_id("task_name", name, what="the taskflow's API name (from its service URL)")
         values = require_mapping("inputs", inputs)
         try:
-            resp = yield self._call("POST", f"/active-bpel/rt/{path_segment(api_name)}", "start taskflow",
-                                    base="pod", json=values)
+            resp = yield self._request("POST", f"/active-bpel/rt/{path_segment(api_name)}", "start taskflow",
+                                    base=InformaticaBase.POD, json=values)
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{VENDOR}: no taskflow is published as the service '{api_name}' on {self.settings.host}'s POD "
@@ -814,7 +826,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     @operation
     def activity_monitor(self) -> Operation[list[dict[str, Any]]]:
         """Every running job of the org (the monitor cannot be filtered)."""
-        resp = yield self._call("GET", "/api/v2/activity/activityMonitor", "activity monitor",
+        resp = yield self._request("GET", "/api/v2/activity/activityMonitor", "activity monitor",
                                 params={"details": "false"})
         entries = resp.json()
         if not isinstance(entries, list):
@@ -831,7 +843,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         :param task_id: the task's id
         :param run_id: the run's id (run ids count per task)
         """
-        resp = yield self._call("GET", "/api/v2/activity/activityLog", "activity log",
+        resp = yield self._request("GET", "/api/v2/activity/activityLog", "activity log",
                                 params={"runId": run_id, "taskId": task_id})
         entries = resp.json()
         if isinstance(entries, dict):
@@ -904,8 +916,8 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
         """
         try:
-            resp = yield self._call("GET", f"/active-bpel/services/tf/status/{path_segment(run.run_id)}",
-                                    "taskflow status", base="pod")
+            resp = yield self._request("GET", f"/active-bpel/services/tf/status/{path_segment(run.run_id)}",
+                                    "taskflow status", base=InformaticaBase.POD)
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{VENDOR} taskflow run {run.run_id} of '{run.job_id}' was not found on {self.settings.host}'s POD "
@@ -996,7 +1008,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         params: dict[str, Any] = {"rowLimit": limit}
         if key[0] == "taskId":
             params["taskId"] = key[1]
-        resp = yield self._call("GET", "/api/v2/activity/activityLog", "activity log", params=params)
+        resp = yield self._request("GET", "/api/v2/activity/activityLog", "activity log", params=params)
         entries = resp.json()
         if isinstance(entries, dict):
             entries = [entries]
@@ -1087,8 +1099,8 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         :param since: epoch seconds
         """
         stamp = datetime.fromtimestamp(since, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        resp = yield self._call("GET", "/active-bpel/services/tf/status", "taskflow status", base="pod",
-                                params={"startTime": stamp, "rowLimit": 50})
+        resp = yield self._request("GET", "/active-bpel/services/tf/status", "taskflow status",
+                                   base=InformaticaBase.POD, params={"startTime": stamp, "rowLimit": 50})
         body = resp.json()
         if isinstance(body, dict):  # one run, or a wrapper around the list
             body = next((v for v in body.values() if isinstance(v, list)), [body])
@@ -1187,8 +1199,8 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         """
         rid = require_id("run_id", run_id, what="the taskflow's run id")
         try:
-            yield self._call("PUT", "/active-bpel/services/tf/terminate", "terminate taskflow", base="pod",
-                             json={"runid": [rid]}, read="text")
+            yield self._request("PUT", "/active-bpel/services/tf/terminate", "terminate taskflow",
+                                base=InformaticaBase.POD, json={"runid": [rid]}, read="text")
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{VENDOR} taskflow run {rid} was not found on {self.settings.host}'s POD"
@@ -1219,8 +1231,8 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
                 "be resumed. Start a new run for one that failed or was stopped.",
                 vendor=VENDOR, endpoint="resume taskflow")
         resource = RESUME_MODES[how]
-        yield self._call("PUT", f"/active-bpel/management/runtime/v1/{resource}/{path_segment(rid)}",
-                         "resume taskflow", base="pod", read="none")
+        yield self._request("PUT", f"/active-bpel/management/runtime/v1/{resource}/{path_segment(rid)}",
+                         "resume taskflow", base=InformaticaBase.POD, read="none")
         self.log.info("Resumed taskflow run %s with %s.", rid, resource)
         after = yield from self.taskflow_status.steps(self, before)
         return after
@@ -1231,7 +1243,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         body, _ = yield from self._job_body(ref, kind, by)
         clean = self.clean_stop if clean_stop is None else clean_stop
         try:
-            yield self._call("POST", "/api/v2/job/stop", "stop job", json=body, idempotent=True, read="none",
+            yield self._request("POST", "/api/v2/job/stop", "stop job", json=body, idempotent=True, read="none",
                              params={"cleanStop": "true"} if clean else None)
         except ApiError as exc:
             if "not running" in str(exc).lower():
@@ -1256,7 +1268,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
 
     astop_task = stop_task.asynchronous
 
-    def describe_connection_test(self) -> Operation[str]:
+    def connection_test_steps(self) -> Operation[str]:
         credential = yield Login()
         entries = yield from self.activity_monitor.steps(self)
         extra = credential.extra

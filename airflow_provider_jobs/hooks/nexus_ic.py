@@ -934,7 +934,7 @@ class NexusICHook(JobApiHook[NexusICSettings]):
 
     ajob_content = job_content.asynchronous
 
-    def describe_connection_test(self) -> Operation[str]:
+    def connection_test_steps(self) -> Operation[str]:
         credential = yield Login()
         body = yield from self.licence.steps(self)
         saas = body.get("saas")

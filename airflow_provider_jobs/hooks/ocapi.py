@@ -10,6 +10,7 @@ deprecated. The hook keeps the API it talks to (`hook.backend`) and each run rec
 from __future__ import annotations
 
 import base64
+import enum
 import json
 import logging
 import re
@@ -46,6 +47,17 @@ from airflow_provider_jobs.core.inputs import is_templated, require_id
 from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "ocapi"
+
+
+class OcapiBase(enum.StrEnum):
+    """Where a request goes besides the instance's own URL: the OCAPI Data API, the SCAPI Jobs API, Account
+    Manager's token endpoint, or the instance's Business Manager token endpoint."""
+
+    OCAPI = "ocapi"
+    SCAPI = "scapi"
+    TOKEN = "token"
+    BM_TOKEN = "bm_token"
+
 __all__ = [
     "CONNECTION_FORM",
     "OcapiDeprecatedError",
@@ -522,9 +534,9 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         )
 
     def base_url(self, request: ApiRequest) -> str:
-        if request.base == "scapi":
+        if request.base == OcapiBase.SCAPI:
             return self.settings.scapi_url or self.settings.base_url
-        if request.base == "ocapi":
+        if request.base == OcapiBase.OCAPI:
             return self.settings.data_url
         return self.settings.base_url
 
@@ -552,7 +564,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
             headers={"Authorization": _basic(s.client_id, s.client_secret)},
             authenticated=False,
             idempotent=True,
-            base="token",
+            base=OcapiBase.TOKEN,
         )
         return _credential(resp, scope)
 
@@ -568,7 +580,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
             headers={"Authorization": _basic(s.bm_user or "", s.bm_password or "", s.client_secret)},
             authenticated=False,
             idempotent=True,
-            base="bm_token",
+            base=OcapiBase.BM_TOKEN,
         )
         return _credential(resp, None)
 
@@ -583,7 +595,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
             body = json.loads(response.body) if response.body.strip() else None
         except ValueError:
             body = None
-        if request.base in ("token", "bm_token"):
+        if request.base in (OcapiBase.TOKEN, OcapiBase.BM_TOKEN):
             return self._token_error(response, body if isinstance(body, dict) else {})
         fault_type, message, arguments = _fault_of(body)
         secret = self._current_token()
@@ -591,10 +603,10 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         ids = _ids_from_path(request.path)
         job = arguments.get("jobId") or ids.get("job")
         execution = arguments.get("executionId") or ids.get("execution")
-        api = "SCAPI" if request.base == "scapi" else "OCAPI"
+        api = "SCAPI" if request.base == OcapiBase.SCAPI else "OCAPI"
         host = (
             urlsplit(self.settings.scapi_url).netloc
-            if request.base == "scapi" and self.settings.scapi_url
+            if request.base == OcapiBase.SCAPI and self.settings.scapi_url
             else self.settings.host
         )
         known = FAULTS.get(fault_type or "")
@@ -634,7 +646,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         request = response.request
         code = body.get("error") if isinstance(body.get("error"), str) else None
         description = scrub(str(body.get("error_description") or ""), self.settings.client_secret)
-        if request.base == "bm_token":
+        if request.base == OcapiBase.BM_TOKEN:
             fix = (
                 "Check the extra's bm_user and bm_password (password or access key), the client secret, and "
                 "that the Business Manager user may use this API client"
@@ -681,8 +693,8 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         return credential.secret if credential is not None else None
 
     # -- the backend switch ----------------------------------------------------------------------------
-    def _call(
-        self, build: Callable[[str], ApiRequest], prefer: str | None = None
+    def _via_backend(
+        self, build: Callable[[OcapiBase], ApiRequest], prefer: str | None = None
     ) -> Operation[tuple[str, ApiResponse]]:
         """One call, built by `build(api)` for 'ocapi' or 'scapi'. On OcapiDeprecatedException (and with
         backend auto and SCAPI configured) the hook switches to SCAPI for good and sends it there."""
@@ -690,7 +702,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
             self._active_backend = "scapi"
         if self.backend == "ocapi":
             try:
-                resp = yield build("ocapi")
+                resp = yield build(OcapiBase.OCAPI)
                 return "ocapi", resp
             except OcapiDeprecatedError:
                 if self.settings.backend != "auto" or self.settings.scapi_url is None:
@@ -702,7 +714,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
                     self.settings.organization_id,
                 )
                 self._active_backend = "scapi"
-        resp = yield build("scapi")
+        resp = yield build(OcapiBase.SCAPI)
         return "scapi", resp
 
     # -- parsing -------------------------------------------------------------------------------------
@@ -756,7 +768,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
     ) -> Operation[tuple[str, list[Any], Any]]:
         """One page of job_execution_search: (the API that answered, its hits as they came, its `total`)."""
 
-        def build(api: str) -> ApiRequest:
+        def build(api: OcapiBase) -> ApiRequest:
             # The two APIs name the endpoint and the query types differently (bool_query / boolQuery).
             return ApiRequest(
                 "POST",
@@ -767,7 +779,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
                 idempotent=True,
             )
 
-        backend, resp = yield from self._call(build)
+        backend, resp = yield from self._via_backend(build)
         body = resp.json_object()
         hits = body.get("hits") or []
         if not isinstance(hits, list):
@@ -788,7 +800,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         params = parameter_list(parameters)
         path = f"jobs/{path_segment(job_id)}/executions"
         body = {"parameters": params} if params else None
-        backend, resp = yield from self._call(
+        backend, resp = yield from self._via_backend(
             lambda api: ApiRequest("POST", path, endpoint=f"execute job '{job_id}'", json=body, base=api)
         )
         return self.run_from_execution(resp.json_object(), backend, job_id)
@@ -805,7 +817,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         execution_id = require_id("execution_id", run.run_id)
         path = f"jobs/{path_segment(job_id)}/executions/{path_segment(execution_id)}"
         label = f"read execution {execution_id} of job '{job_id}'"
-        backend, resp = yield from self._call(
+        backend, resp = yield from self._via_backend(
             lambda api: ApiRequest("GET", path, endpoint=label, base=api), prefer=run.details.get("backend")
         )
         return _carry_details(run, self.run_from_execution(resp.json_object(), backend, job_id))
@@ -991,7 +1003,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         eid = require_id("execution_id", execution_id)
         path = f"jobs/{path_segment(job_id)}/executions/{path_segment(eid)}"
         label = f"delete execution {eid} of job '{job_id}'"
-        yield from self._call(lambda api: ApiRequest("DELETE", path, endpoint=label, base=api, read="none"))
+        yield from self._via_backend(lambda api: ApiRequest("DELETE", path, endpoint=label, base=api, read="none"))
         return True
 
     adelete_execution = delete_execution.asynchronous
@@ -1011,7 +1023,7 @@ class OcapiHook(JobApiHook[OcapiSettings]):
 
     acancel_run = cancel_run.asynchronous
 
-    def describe_connection_test(self) -> Operation[str]:
+    def connection_test_steps(self) -> Operation[str]:
         runs = yield from self.search_executions.steps(self, None, ACTIVE_STATUSES, 25)
         api = (
             f"OCAPI {self.settings.api_version}"

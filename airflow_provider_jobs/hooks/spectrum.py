@@ -484,7 +484,7 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
 
     adelete_data = delete_data.asynchronous
 
-    def describe_connection_test(self) -> Operation[str]:
+    def connection_test_steps(self) -> Operation[str]:
         running = yield from self.list_running.steps(self)
         return f"Connected to Datameer Spectrum at {self.settings.base_url}; {len(running)} job(s) running."
 

@@ -20,6 +20,7 @@ from airflow_provider_jobs.core.errors import (
 from airflow_provider_jobs.core.http import ApiRequest, ApiResponse
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.hooks.ocapi import (
+    OcapiBase,
     OcapiDeprecatedError,
     OcapiExecutionNotFinishedError,
     OcapiExecutionNotFoundError,
@@ -413,7 +414,7 @@ def test_invalid_token_message_is_scrubbed_from_errors(sandbox, hook):
             },
         }
     ).encode()
-    request = ApiRequest("GET", "jobs/Quick/executions/1", endpoint="read", base="ocapi")
+    request = ApiRequest("GET", "jobs/Quick/executions/1", endpoint="read", base=OcapiBase.OCAPI)
     error = hook.error_from(ApiResponse(401, {}, body, request, vendor="ocapi"))
     assert isinstance(error, AuthenticationError) and "the access token '<redacted>' is invalid" in str(error)
     assert_no_secret(token, str(error), error.body_excerpt)
