@@ -56,6 +56,7 @@ from airflow_provider_jobs.core.http import (
     redirect_target,
     with_timeout,
 )
+from airflow_provider_jobs.core.inputs import require_conn_id
 from airflow_provider_jobs.core.listing import shared_active_runs
 from airflow_provider_jobs.core.runs import JobRun, StateVocabulary
 
@@ -430,6 +431,16 @@ def _bounded(step: Any, deadline: float) -> Any:
 _DONE = object()
 
 
+class _Walk:
+    """One drive of an operation: the stack of operations in progress and the deadline they set."""
+
+    __slots__ = ("deadline", "stack")
+
+    def __init__(self, op: Operation[Any]) -> None:
+        self.stack: list[Any] = [op]
+        self.deadline: float | None = None
+
+
 class JobApiHook(compat.BaseHook, Generic[SettingsT]):
     """Base of the five vendor hooks: connection parsing, auth, retries, sync + async I/O.
 
@@ -478,9 +489,7 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs) if kwargs else super().__init__()
-        self.conn_id = conn_id or self.default_conn_name
-        if not isinstance(self.conn_id, str) or not self.conn_id.strip():
-            raise ConfigurationError("conn_id", "is empty", f"Give a connection id, e.g. '{self.default_conn_name}'.")
+        self.conn_id = require_conn_id(conn_id or None, self.default_conn_name)
         self._retry_policy = retry_policy
         self._request_timeout = request_timeout
         self._settings: SettingsT | None = None
@@ -864,15 +873,17 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         self.settings  # noqa: B018 - load and validate the connection before any step
         return self._drive_sync(op)
 
-    def _next_step(self, stack: list[Any], value: Any, error: BaseException | None) -> tuple[Any, Any]:
+    def _next_step(self, walk: _Walk, value: Any, error: BaseException | None) -> tuple[Any, Any]:
         """Resume the innermost operation with a value (or an error) until one yields a step to run.
 
-        Both drivers walk an operation and what it yields on this one explicit stack: an ApiRequest
-        becomes the exchange() that sends it and a generator is a nested operation, pushed here; a
-        finished inner operation hands its result (or its exception) to the one that yielded it. A poll
-        goes three operations deep, and a coroutine frame per level would cost every poll.
+        Both drivers walk an operation and what it yields on one explicit stack: an ApiRequest becomes the
+        exchange() that sends it and a generator is a nested operation, pushed here; a finished inner
+        operation hands its result (or its exception) to the one that yielded it. A poll goes three
+        operations deep, and a coroutine frame per level would cost every poll. A Deadline is taken here
+        too, and every later step is cut to it (_bounded): the drivers only run steps.
         Returns (step, None), or (_DONE, result) when the outermost one returns; its exception propagates.
         """
+        stack = walk.stack
         while True:
             gen = stack[-1]
             try:
@@ -889,33 +900,30 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
                     raise
                 value, error = None, exc
                 continue
+            value, error = None, None
             if isinstance(step, ApiRequest):
                 stack.append(self.exchange(step))
             elif inspect.isgenerator(step):
                 stack.append(step)
+            elif type(step) is Deadline:
+                walk.deadline = step.at
+            elif walk.deadline is not None:
+                return _bounded(step, walk.deadline), None
             else:
                 return step, None
-            value, error = None, None
 
     def _drive_sync(self, op: Operation[T]) -> T:
-        stack: list[Any] = [op]
+        walk = _Walk(op)
         value: Any = None
         error: BaseException | None = None
-        deadline: float | None = None
         while True:
-            step, value = self._next_step(stack, value, error)
+            step, value = self._next_step(walk, value, error)
             if step is _DONE:
                 return value
-            error = None
             try:
-                if type(step) is Deadline:
-                    deadline, value = step.at, None
-                    continue
-                if deadline is not None:
-                    step = _bounded(step, deadline)
-                value = self._sync_step(step)
+                value, error = self._sync_step(step), None
             except Exception as exc:  # handed to the operation, which may handle it
-                error = exc
+                value, error = None, exc
 
     def _sync_step(self, step: Any) -> Any:
         if isinstance(step, Transmit):
@@ -950,24 +958,17 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         return await self._drive_async(op)
 
     async def _drive_async(self, op: Operation[T]) -> T:
-        stack: list[Any] = [op]
+        walk = _Walk(op)
         value: Any = None
         error: BaseException | None = None
-        deadline: float | None = None
         while True:
-            step, value = self._next_step(stack, value, error)
+            step, value = self._next_step(walk, value, error)
             if step is _DONE:
                 return value
-            error = None
             try:
-                if type(step) is Deadline:
-                    deadline, value = step.at, None
-                    continue
-                if deadline is not None:
-                    step = _bounded(step, deadline)
-                value = await self._async_step(step)
-            except Exception as exc:
-                error = exc
+                value, error = await self._async_step(step), None
+            except Exception as exc:  # handed to the operation, which may handle it
+                value, error = None, exc
 
     async def _async_step(self, step: Any) -> Any:
         if isinstance(step, Transmit):

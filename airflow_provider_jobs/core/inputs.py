@@ -36,6 +36,16 @@ def require_id(field: str, value: Any, *, what: str = "an id") -> str:
     return text
 
 
+def require_conn_id(value: Any, default: str) -> str:
+    """An Airflow connection id, or `default` (the vendor's) when none is given."""
+    conn_id = default if value is None else value
+    if not isinstance(conn_id, str) or not conn_id.strip():
+        raise ConfigurationError(
+            "conn_id", f"is {value!r}", f"Give the id of an Airflow connection, or leave it out to use '{default}'."
+        )
+    return conn_id
+
+
 def require_bool(field: str, value: Any) -> bool:
     """A real boolean: "yes", "no", 0 and 1 are refused alike, so no flag means something by accident."""
     if not isinstance(value, bool):

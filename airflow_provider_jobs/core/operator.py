@@ -20,7 +20,7 @@ from airflow_provider_jobs.core.errors import (
     RunFailedError,
 )
 from airflow_provider_jobs.core.hook import JobApiHook
-from airflow_provider_jobs.core.inputs import optional_seconds, require_bool, require_choice
+from airflow_provider_jobs.core.inputs import optional_seconds, require_bool, require_choice, require_conn_id
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.core.trigger import JobRunTrigger, hook_path
 from airflow_provider_jobs.core.wait import (
@@ -32,6 +32,7 @@ from airflow_provider_jobs.core.wait import (
     WaitOutcome,
     WaitPolicy,
     log_progress,
+    runs_to_cancel_on_kill,
     watch,
 )
 
@@ -110,12 +111,7 @@ class JobWaitMixin:
         fail_on_warnings: bool,
         not_found_grace: float,
     ) -> None:
-        self.conn_id = self.hook_class.default_conn_name if conn_id is None else conn_id
-        if not isinstance(self.conn_id, str) or not self.conn_id.strip():
-            raise ConfigurationError(
-                "conn_id", f"is {conn_id!r}",
-                f"Give the id of an Airflow connection, or leave it out to use '{self.hook_class.default_conn_name}'.",
-            )
+        self.conn_id = require_conn_id(conn_id, self.hook_class.default_conn_name)
         self.deferrable = compat.default_deferrable() if deferrable is None else require_bool("deferrable", deferrable)
         self.poll_interval = optional_seconds(
             "poll_interval", self.hook_class.default_poll_interval if poll_interval is None else poll_interval,
@@ -316,21 +312,10 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         return self._conclude(context, outcome)
 
     def on_kill(self) -> None:
-        live = [r for r in self._runs if not r.is_terminal]
-        if not live:
+        if not any(not r.is_terminal for r in self._runs):
             return
-        if not self._owned:
-            for run in live:
-                self.log.info("%s goes on: this task did not start it, so it does not cancel it.", run.describe())
-            return
-        if not self.cancel_on_kill:
-            for run in live:
-                self.log.info("cancel_on_kill is off: %s goes on.", run.describe())
-            return
-        if not self.hook.can_cancel:
-            for run in live:
-                self.log.warning("%s.", self.hook.no_cancel_message(run))
-            return
+        live = runs_to_cancel_on_kill(self.hook, self._runs, self.log, owned=self._owned,
+                                      cancel_on_kill=self.cancel_on_kill)
         for run in live:
             try:
                 self.hook.cancel_run(run)

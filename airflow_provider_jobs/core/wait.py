@@ -201,6 +201,30 @@ def _verdict(runs: list[JobRun], polls: int) -> WaitOutcome:
     return WaitOutcome(SUCCESS, list(runs), "; ".join(r.describe() for r in runs), polls)
 
 
+def runs_to_cancel_on_kill(
+    hook: JobApiHook, runs: list[JobRun], logger: logging.Logger | Any, *, owned: bool = True,
+    cancel_on_kill: bool = True,
+) -> list[JobRun]:
+    """The runs a kill (the operator's on_kill, the trigger's) cancels: those still going, when this task started
+    them, the user lets it cancel, and the vendor can. Logs why the others go on."""
+    live = [r for r in runs if not r.is_terminal]
+    if not live:
+        return []
+    if not owned:
+        for run in live:
+            logger.info("%s goes on: this task did not start it, so it does not cancel it.", run.describe())
+        return []
+    if not cancel_on_kill:
+        for run in live:
+            logger.info("cancel_on_kill is off: %s goes on.", run.describe())
+        return []
+    if not hook.can_cancel:
+        for run in live:
+            logger.warning("%s.", hook.no_cancel_message(run))
+        return []
+    return live
+
+
 def log_progress(logger: logging.Logger | Any, *, final: bool = True) -> Callable[[JobRun, JobRun | None], None]:
     """An on_update callback that logs state changes, and progress each time it passes a multiple of
     10% (not every poll: a vendor that reports progress changes it on almost every poll).

@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderError, RunFailedError
-from airflow_provider_jobs.core.inputs import is_templated, optional_seconds, require_id
+from airflow_provider_jobs.core.inputs import is_templated, optional_seconds, require_conn_id, require_id
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.wait import WaitOutcome
@@ -167,11 +167,7 @@ class CDataSyncCancelJobOperator(compat.BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        conn_id = CDataSyncHook.default_conn_name if conn_id is None else conn_id
-        if not isinstance(conn_id, str) or not conn_id.strip():
-            raise ConfigurationError("conn_id", f"is {conn_id!r}", "Give a connection id, or leave it out to use "
-                                     f"'{CDataSyncHook.default_conn_name}'.")
-        self.conn_id = conn_id
+        self.conn_id = require_conn_id(conn_id, CDataSyncHook.default_conn_name)
         self.job_id = job_id
         self.job_name = job_name
         self.workspace = workspace

@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError
-from airflow_provider_jobs.core.inputs import is_templated, require_choice, require_id, require_mapping
+from airflow_provider_jobs.core.inputs import is_templated, require_choice, require_conn_id, require_id, require_mapping
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.core.wait import WaitOutcome
@@ -32,14 +32,6 @@ TASK_ID_KEY = "informatica_task_id"
 #: The operator arguments that name a task, by the kind of reference each is.
 REFERENCE_ARGS = {"informatica_task_id": "id", "task_federated_id": "federated_id", "task_name": "name",
                   "task_path": "path"}
-
-
-def check_conn_id(conn_id: Any) -> str:
-    value = InformaticaCloudHook.default_conn_name if conn_id is None else conn_id
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError("conn_id", f"is {conn_id!r}", "Give a connection id, or leave it out to use "
-                                 f"'{InformaticaCloudHook.default_conn_name}'.")
-    return value
 
 
 def check_clean_stop(value: Any) -> bool:
@@ -260,7 +252,7 @@ class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = check_conn_id(conn_id)
+        self.conn_id = require_conn_id(conn_id, InformaticaCloudHook.default_conn_name)
         self.informatica_task_type = informatica_task_type
         self.informatica_task_id = informatica_task_id
         self.task_federated_id = task_federated_id
@@ -342,7 +334,7 @@ class InformaticaResumeTaskflowOperator(compat.BaseOperator):
     def __init__(self, *, run_id: str | int, mode: str = "retry", conn_id: str | None = None, **kwargs: Any
                  ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = check_conn_id(conn_id)
+        self.conn_id = require_conn_id(conn_id, InformaticaCloudHook.default_conn_name)
         self.run_id = run_id
         self.mode = mode
         self._check(construction=True)

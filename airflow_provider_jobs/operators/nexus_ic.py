@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderError, RunFailedError
-from airflow_provider_jobs.core.inputs import is_templated, require_id, require_mapping
+from airflow_provider_jobs.core.inputs import is_templated, require_conn_id, require_id, require_mapping
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.wait import SUCCESS, WaitOutcome, failure_message
@@ -207,11 +207,7 @@ class NexusICJobContentOperator(compat.BaseOperator):
     def __init__(self, *, job_id: str, output_path: str | None = None, conn_id: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.conn_id = NexusICHook.default_conn_name if conn_id is None else conn_id
-        if not isinstance(self.conn_id, str) or not self.conn_id.strip():
-            raise ConfigurationError(
-                "conn_id", f"is {conn_id!r}",
-                f"Give a connection id, or leave it out to use '{NexusICHook.default_conn_name}'.")
+        self.conn_id = require_conn_id(conn_id, NexusICHook.default_conn_name)
         self.job_id = job_id
         self.output_path = output_path
         if not is_templated(job_id):

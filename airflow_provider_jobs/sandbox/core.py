@@ -6,6 +6,7 @@ The sandbox is "the other side": it imports nothing of the provider.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import re
@@ -291,6 +292,32 @@ class SandboxState:
             and (method is None or s.method == method.upper())
             and (pattern is None or pattern.search(s.path))
         ]
+
+
+def decoded_authorization(request: web.Request, scheme: str = "basic") -> str | None:
+    """The base64 value of an `Authorization: <scheme> <base64>` header, decoded (e.g. "user:password");
+    None when the header is absent, of another scheme, or not base64 text."""
+    kind, _, value = request.headers.get("Authorization", "").partition(" ")
+    if kind.lower() != scheme.lower():
+        return None
+    try:
+        return base64.b64decode(value.strip()).decode()
+    except Exception:
+        return None
+
+
+def session_user(sessions: dict[str, dict[str, Any]], token: str | None, idle_timeout: float) -> str | None:
+    """The user of a live session, its use recorded; None for an unknown token or a session that was idle
+    longer than `idle_timeout` or is past its hard `expires` (either is dropped)."""
+    session = sessions.get(token or "")
+    if session is None:
+        return None
+    now = time.time()
+    if now - session["last_used"] > idle_timeout or now >= session.get("expires", float("inf")):
+        sessions.pop(token or "", None)
+        return None
+    session["last_used"] = now
+    return session["user"]
 
 
 def json_response(data: Any, status: int = 200, **kwargs: Any) -> web.Response:

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response
+from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response, session_user
 
 USER = "integration.user"
 PASSWORD = "iics-sandbox-password"
@@ -375,15 +375,7 @@ class Site:
         return f"{request.scheme}://{request.host}/{self.vendor}/{self.pod}/saas"
 
     def _session(self, token: str | None) -> str | None:
-        session = self.sessions.get(token or "")
-        if session is None:
-            return None
-        now = time.time()
-        if now - session["last_used"] > self.idle_timeout or now >= session.get("expires", float("inf")):
-            self.sessions.pop(token or "", None)
-            return None
-        session["last_used"] = now
-        return session["user"]
+        return session_user(self.sessions, token, self.idle_timeout)
 
     def _new_session(self, user: str) -> str:
         """A session id; with `jwt_lifetime` set (an org that uses JWT session tokens), a JWT whose `exp` is a

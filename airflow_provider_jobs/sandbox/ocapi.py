@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response
+from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, decoded_authorization, json_response
 
 CLIENT_ID = "5f2c7a1e-9b4d-4e8a-a6c3-sandbox0cap1"
 CLIENT_SECRET = "ocapi-sandbox-client-secret-7Qx2"
@@ -443,13 +443,8 @@ class Site:
 
     @staticmethod
     def _basic(request: web.Request) -> list[str] | None:
-        header = request.headers.get("Authorization", "")
-        if not header.lower().startswith("basic "):
-            return None
-        try:
-            return base64.b64decode(header[6:]).decode().split(":")
-        except Exception:
-            return None
+        basic = decoded_authorization(request)
+        return None if basic is None else basic.split(":")
 
     @staticmethod
     def _oauth_error(status: int, error: str, description: str) -> web.Response:
