@@ -36,7 +36,6 @@ class Credential:
     idle_timeout: float | None = None
     refresh_margin: float = 60.0
     last_used: float = field(default_factory=time.time)
-    obtained_at: float = field(default_factory=time.time)
 
     def is_fresh(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now

@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 import requests
@@ -590,11 +590,6 @@ async def loop_session() -> aiohttp.ClientSession:
     return session
 
 
-def sessions_opened() -> int:
-    """How many event loops currently hold a shared session (for tests and benchmarks)."""
-    return sum(1 for s in _loop_sessions.values() if not s.closed)
-
-
 #: aiohttp.ClientTimeout objects by total seconds (immutable; one per distinct timeout, not per call).
 _timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
 
@@ -670,12 +665,6 @@ def join_url(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
-def redact_url(url: str) -> str:
-    """The URL without its query string, for log lines."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
 def with_timeout(request: ApiRequest, default: float) -> float:
     return request.timeout if request.timeout is not None else default
 
@@ -715,7 +704,3 @@ def ambiguous(vendor: str, request: ApiRequest, what: str) -> AmbiguousStartErro
         vendor=vendor,
         endpoint=request.label,
     )
-
-
-def replace_request(request: ApiRequest, **changes: Any) -> ApiRequest:
-    return replace(request, **changes)
