@@ -28,7 +28,7 @@ from airflow_provider_jobs.hooks.informatica import (
     require_task_path,
 )
 from airflow_provider_jobs.sandbox.informatica import PASSWORD, USER
-from tests.support import assert_no_secret, captured_logs, wait_until, wait_until_done
+from tests.support import assert_no_secret, captured_logs, idle_for, wait_until, wait_until_done
 
 PASS = {"kind": "delay", "seconds": 0}  # a fault that changes nothing: lets later faults hit later calls
 
@@ -281,11 +281,11 @@ def test_expired_session_means_one_new_login(iics, hook):
 
 
 def test_new_login_before_the_idle_timeout(iics, connect):
-    iics.idle_timeout = 0.4
-    connect(extra={"session_idle_timeout": 0.4})
+    iics.idle_timeout = 30.0
+    connect(extra={"session_idle_timeout": 30})
     hook = InformaticaCloudHook()
     hook.activity_monitor()
-    time.sleep(0.45)
+    idle_for(28.0, iics, hook)  # still open on the server; within the hook's margin (3 s) of its idle timeout
     hook.activity_monitor()
     assert iics.logins == 2
     assert 401 not in [s.status for s in iics.state.requests("informatica")]  # renewed before, not after

@@ -28,7 +28,7 @@ from airflow_provider_jobs.hooks.nexus_ic import (
     redact_hash,
 )
 from airflow_provider_jobs.sandbox.nexus_ic import API_KEY, PASSWORD, USER
-from tests.support import assert_no_secret, captured_logs, wait_until_done
+from tests.support import assert_no_secret, captured_logs, idle_for, wait_until_done
 
 
 def secrets_of(nexus) -> list[str]:
@@ -157,12 +157,12 @@ def test_hash_dropped_by_the_server_means_one_new_login(nexus, hook):
 
 
 def test_new_login_before_the_idle_timeout(nexus, connect):
-    nexus.idle_timeout = 0.4
-    connect(extra={"session_idle_timeout": 0.4})
+    nexus.idle_timeout = 30.0
+    connect(extra={"session_idle_timeout": 30})
     hook = NexusICHook()
     hook.licence()
     first = nexus.logins
-    time.sleep(0.45)
+    idle_for(28.0, nexus, hook)  # still open on the server; within the hook's margin (3 s) of its idle timeout
     hook.licence()
     assert nexus.logins == first + 1
     assert 401 not in [s.status for s in nexus.state.requests("nexus_ic")]  # renewed before, not after
