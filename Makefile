@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-airflow-$(AIRFLOW_VERSION)
 PYTEST_ARGS ?=
 
-.PHONY: test demo lint venv bench e2e e2e-cluster clean reliability-report
+.PHONY: test demo lint typecheck venv bench e2e e2e-cluster clean reliability-report
 
 venv: $(STAMP)
 
@@ -22,7 +22,10 @@ $(STAMP): pyproject.toml
 lint: venv
 	$(VENV)/bin/ruff check airflow_provider_jobs tests example_dags $(wildcard benchmarks)
 
-test: venv lint
+typecheck: venv
+	$(VENV)/bin/mypy airflow_provider_jobs
+
+test: venv lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Rewrites docs/reliability.md from what tests/reliability/ proves (a plain `make test` only checks it).

@@ -57,7 +57,7 @@ def _env(home: str, dags_folder: str, sandbox: Any) -> dict[str, str]:
     return env
 
 
-def _summary(env: dict[str, str], dag_id: str) -> list[dict[str, Any]]:
+def _summary(env: dict[str, str], dag_id: str) -> dict[str, Any]:
     """Each task's JobRun(s) from the last DAG run, read in a child process (its own Airflow home)."""
     code = f"""
 import json

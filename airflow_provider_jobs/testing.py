@@ -145,7 +145,7 @@ def load_dag(dag_file: str | os.PathLike[str], dag_id: str | None = None) -> Any
     try:
         from airflow.dag_processing.dagbag import DagBag
     except ImportError:  # Airflow < 3.1
-        from airflow.models.dagbag import DagBag
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
     path = Path(dag_file).resolve()
     if not path.is_file():

@@ -173,3 +173,15 @@ def assert_no_secret(secret: str, *haystacks: Any) -> None:
     for hay in haystacks:
         text = hay if isinstance(hay, str) else json.dumps(hay, default=str)
         assert secret not in text, f"secret leaked: ...{text[max(0, text.find(secret) - 80):text.find(secret) + 80]}..."
+
+
+def idle_for(seconds: float, site: Any, hook: Any) -> None:
+    """`seconds` of quiet without waiting them: the vendor site's sessions and the hook's cached credential
+    were last used that long ago (deterministic where a sleep races a loaded machine)."""
+    from airflow_provider_jobs.core.auth import credential_cache
+
+    for session in site.sessions.values():
+        session["last_used"] -= seconds
+    credential = credential_cache.get(hook._cache_key())
+    assert credential is not None, "the hook has not logged in yet"
+    credential.last_used -= seconds

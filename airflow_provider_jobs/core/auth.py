@@ -36,7 +36,6 @@ class Credential:
     idle_timeout: float | None = None
     refresh_margin: float = 60.0
     last_used: float = field(default_factory=time.time)
-    obtained_at: float = field(default_factory=time.time)
 
     def is_fresh(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now
@@ -172,12 +171,12 @@ class LoginAuth(AuthStrategy):
         return self._base_url(credential, request)
 
 
-def merged(request: ApiRequest, headers: Mapping[str, str] = (), params: Mapping[str, Any] = ()):
+def merged(request: ApiRequest, headers: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None):
     """Request headers and params with extra ones added (helper for `apply` callables)."""
     h = dict(request.headers)
-    h.update(headers)
+    h.update(headers or {})
     p = dict(request.params or {})
-    p.update(params)
+    p.update(params or {})
     return h, p
 
 

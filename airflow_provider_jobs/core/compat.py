@@ -13,8 +13,6 @@ from packaging.version import Version
 
 AIRFLOW_VERSION = Version(Version(AIRFLOW_VERSION_STRING).base_version)
 AIRFLOW_V3 = AIRFLOW_VERSION >= Version("3.0.0")
-#: Airflow 3.3 calls a trigger's on_kill() when a user acts on a deferred task.
-TRIGGER_ON_KILL = AIRFLOW_VERSION >= Version("3.3.0")
 #: Airflow 3.3 keeps a per-task-instance state store that survives retries.
 TASK_STATE_STORE = AIRFLOW_VERSION >= Version("3.3.0")
 #: Before Airflow 3.2 the UI builds connection forms from hook methods, not provider metadata.
@@ -45,7 +43,7 @@ except ImportError:  # pragma: no cover - Airflow 2.11 has none
 SHARED_STREAMS = BaseEventTrigger is not None and hasattr(BaseEventTrigger, "filter_shared_stream")
 
 if TYPE_CHECKING:
-    from airflow.models.connection import Connection
+    from airflow.sdk import Connection
 
 __all__ = [
     "AIRFLOW_V3",
@@ -120,11 +118,6 @@ def default_deferrable() -> bool:
     from airflow.configuration import conf
 
     return conf.getboolean("operators", "default_deferrable", fallback=False)
-
-
-def try_number(context: Any) -> int:
-    ti = context["ti"]
-    return int(getattr(ti, "try_number", 1) or 1)
 
 
 # ---------------------------------------------------------------------------------------------

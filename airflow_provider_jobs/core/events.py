@@ -140,11 +140,11 @@ class JobRunFinishedTrigger(_Base):
                 continue
             ended = [r for r in (JobRun.from_dict(d) for d in snapshot.get("runs") or []) if r.is_terminal and r.run_id]
             if seen is None:
-                seen = {r.run_id for r in ended if floor is None or (_time(r.ended_at) or float("-inf")) < floor}
+                seen = {str(r.run_id) for r in ended if floor is None or (_time(r.ended_at) or float("-inf")) < floor}
             for run in ended:
-                if run.run_id in seen:
+                if str(run.run_id) in seen:
                     continue
-                seen.add(run.run_id)
+                seen.add(str(run.run_id))
                 if run.state.value in self.states:
                     self.log.info("%s ended: firing.", run.describe())
                     yield compat.TriggerEvent({"status": "success", "run": run.to_dict()})

@@ -13,9 +13,9 @@ import inspect
 import logging
 import time
 import weakref
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 from urllib.parse import urlsplit
 
 from airflow_provider_jobs.core import compat
@@ -56,46 +56,142 @@ from airflow_provider_jobs.core.http import (
     redirect_target,
     with_timeout,
 )
+from airflow_provider_jobs.core.inputs import require_conn_id
 from airflow_provider_jobs.core.listing import shared_active_runs
 from airflow_provider_jobs.core.runs import JobRun, StateVocabulary
 
 if TYPE_CHECKING:
-    from airflow.models.connection import Connection
+    from airflow.sdk import Connection
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+#: A vendor hook's settings object (what its configure() returns).
+SettingsT = TypeVar("SettingsT")
 log = logging.getLogger(__name__)
 
 
-def operation(describe: Callable[..., Operation[T]]) -> Any:
-    """Turn a generator method into a sync method of the same name and an async `a<name>`.
+class BoundOperation(Protocol[P, R_co]):
+    """What `hook.<name>` is: the sync call, with the operation's steps reachable for composing
+    (`result = yield from self.get_run.steps(self, run)`)."""
 
-    The generator stays reachable as `Hook.<name>.describe` so that operations compose
-    (`result = yield from self.get_run.describe(self, run)`).
+    @property
+    def steps(self) -> Callable[Concatenate[Any, P], Operation[R_co]]: ...
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+
+class AsyncBoundOperation(Protocol[P, R_co]):
+    """What `hook.a<name>` is: the async call, with the operation's steps reachable."""
+
+    @property
+    def steps(self) -> Callable[Concatenate[Any, P], Operation[R_co]]: ...
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, R_co]: ...
+
+
+class OperationMethod(Generic[P, R]):
+    """A hook operation (what :func:`operation` makes): `hook.name(...)` runs it with the sync driver.
+
+    Its async twin is declared next to it, visible to readers, IDEs and type checkers::
+
+        @operation
+        def get_run(self, run: JobRun) -> Operation[JobRun]: ...
+        aget_run = get_run.asynchronous
+
+    At class creation both become plain functions on the class (no descriptor call on the per-poll path).
     """
-    return _OperationDescriptor(describe)
 
+    def __init__(self, steps: Callable[Concatenate[Any, P], Operation[R]]) -> None:
+        self.steps = steps
+        self.name = steps.__name__
+        self.__doc__ = steps.__doc__
 
-class _OperationDescriptor:
-    def __init__(self, describe: Callable[..., Operation[Any]]) -> None:
-        self.describe = describe
-        functools.update_wrapper(self, describe)
+    @property
+    def asynchronous(self) -> AsyncOperationMethod[P, R]:
+        """The async twin, `await hook.a<name>(...)`: declare it as `a<name> = <name>.asynchronous`."""
+        return AsyncOperationMethod(self)
 
     def __set_name__(self, owner: type, name: str) -> None:
-        describe = self.describe
+        steps = self.steps
 
-        @functools.wraps(describe)
+        @functools.wraps(steps)
         def sync(hook: JobApiHook, *args: Any, **kwargs: Any) -> Any:
-            return hook.run_operation(describe(hook, *args, **kwargs))
+            return hook.run_operation(steps(hook, *args, **kwargs))
 
-        @functools.wraps(describe)
-        async def async_(hook: JobApiHook, *args: Any, **kwargs: Any) -> Any:
-            return await hook.arun_operation(describe(hook, *args, **kwargs))
-
-        sync.describe = describe  # type: ignore[attr-defined]
-        async_.describe = describe  # type: ignore[attr-defined]
-        async_.__name__ = "a" + name
+        sync.steps = steps  # type: ignore[attr-defined]
         setattr(owner, name, sync)
-        setattr(owner, "a" + name, async_)
+
+    @overload
+    def __get__(self, hook: None, owner: type | None = None) -> OperationMethod[P, R]: ...
+
+    @overload
+    def __get__(self, hook: object, owner: type | None = None) -> BoundOperation[P, R]: ...
+
+    def __get__(self, hook: object, owner: type | None = None) -> Any:  # pragma: no cover - replaced at class creation
+        raise TypeError(f"operation {self.name!r} was not set on a class")
+
+    def __call__(self, hook: Any, *args: P.args, **kwargs: P.kwargs) -> R:  # pragma: no cover - typing only
+        """`Hook.name(hook, ...)`, called on the class."""
+        raise TypeError(f"operation {self.name!r} was not set on a class")
+
+
+class AsyncOperationMethod(Generic[P, R]):
+    """The async twin of an operation: `await hook.a<name>(...)` runs it with the async driver."""
+
+    def __init__(self, op: OperationMethod[P, R]) -> None:
+        self.op = op
+        self.steps = op.steps
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        if name != "a" + self.op.name:
+            raise TypeError(f"{owner.__qualname__}.{name}: the async twin of {self.op.name!r} must be named "
+                            f"'a{self.op.name}'")
+        steps = self.steps
+
+        @functools.wraps(steps)
+        async def async_(hook: JobApiHook, *args: Any, **kwargs: Any) -> Any:
+            return await hook.arun_operation(steps(hook, *args, **kwargs))
+
+        async_.steps = steps  # type: ignore[attr-defined]
+        async_.__name__ = async_.__qualname__ = name
+        setattr(owner, name, async_)
+
+    @overload
+    def __get__(self, hook: None, owner: type | None = None) -> AsyncOperationMethod[P, R]: ...
+
+    @overload
+    def __get__(self, hook: object, owner: type | None = None) -> AsyncBoundOperation[P, R]: ...
+
+    def __get__(self, hook: object, owner: type | None = None) -> Any:  # pragma: no cover - replaced at class creation
+        raise TypeError(f"operation {self.op.name!r} was not set on a class")
+
+    async def __call__(self, hook: Any, *args: P.args, **kwargs: P.kwargs) -> R:  # pragma: no cover - typing only
+        raise TypeError(f"operation {self.op.name!r} was not set on a class")
+
+
+def operation(steps: Callable[Concatenate[Any, P], Operation[R]]) -> OperationMethod[P, R]:
+    """Turn a generator method (its steps: requests it yields, answers it parses) into a hook operation:
+    `hook.name(...)` runs it in a worker; declare `aname = name.asynchronous` for `await hook.aname(...)`.
+
+    The steps stay reachable as `Hook.name.steps` so that operations compose
+    (`result = yield from self.get_run.steps(self, run)`).
+    """
+    return OperationMethod(steps)
+
+
+def _check_async_twins(cls: type) -> None:
+    """Every operation a class defines has its async twin declared in the same class (so it is visible and
+    calls that class's steps)."""
+    for name, value in vars(cls).items():
+        steps = getattr(value, "steps", None)
+        if steps is None or inspect.iscoroutinefunction(value):
+            continue
+        twin = vars(cls).get("a" + name)
+        if getattr(twin, "steps", None) is not steps:
+            raise TypeError(f"{cls.__qualname__}.{name} is an operation without its async twin: declare "
+                            f"'a{name} = {name}.asynchronous' right after it")
 
 
 #: Parsed extras of the Connection objects read lately, by identity. The triggers of one event loop share
@@ -146,7 +242,14 @@ class ConnectionSettings:
         value = self._raw(name)
         return default if value is None else value
 
+    @overload
+    def text(self, name: str, default: str) -> str: ...
+
+    @overload
+    def text(self, name: str, default: None = None) -> str | None: ...
+
     def text(self, name: str, default: str | None = None) -> str | None:
+        """The field as a stripped string, else `default`."""
         value = self._raw(name)
         return default if value is None else str(value).strip()
 
@@ -163,7 +266,14 @@ class ConnectionSettings:
             return False
         raise ConfigurationError(self.where(name), f"{value!r} is not true or false", "Use true or false.")
 
+    @overload
+    def number(self, name: str, default: float) -> float: ...
+
+    @overload
+    def number(self, name: str, default: None) -> float | None: ...
+
     def number(self, name: str, default: float | None) -> float | None:
+        """The field as a number of seconds (or a count), not negative, else `default`."""
         value = self._raw(name)
         if value is None:
             return default
@@ -323,7 +433,17 @@ def _bounded(step: Any, deadline: float) -> Any:
 _DONE = object()
 
 
-class JobApiHook(compat.BaseHook):
+class _Walk:
+    """One drive of an operation: the stack of operations in progress and the deadline they set."""
+
+    __slots__ = ("deadline", "stack")
+
+    def __init__(self, op: Operation[Any]) -> None:
+        self.stack: list[Any] = [op]
+        self.deadline: float | None = None
+
+
+class JobApiHook(compat.BaseHook, Generic[SettingsT]):
     """Base of the five vendor hooks: connection parsing, auth, retries, sync + async I/O.
 
     Subclasses set the class attributes, implement `configure()` (connection -> settings,
@@ -351,13 +471,14 @@ class JobApiHook(compat.BaseHook):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _check_async_twins(cls)
         # Airflow < 3.2 reads connection forms from methods defined on the hook class itself.
         form = getattr(inspect.getmodule(cls), "CONNECTION_FORM", None)
         if compat.LEGACY_CONNECTION_FORMS and form and form.get("connection-type") == cls.conn_type:
-            cls.get_connection_form_widgets = classmethod(  # type: ignore[method-assign]
+            cls.get_connection_form_widgets = classmethod(  # type: ignore[method-assign,assignment]
                 lambda c: compat.legacy_form_widgets(form["conn-fields"])
             )
-            cls.get_ui_field_behaviour = classmethod(  # type: ignore[method-assign]
+            cls.get_ui_field_behaviour = classmethod(  # type: ignore[method-assign,assignment]
                 lambda c: compat.legacy_field_behaviour(form["ui-field-behaviour"])
             )
 
@@ -370,19 +491,17 @@ class JobApiHook(compat.BaseHook):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs) if kwargs else super().__init__()
-        self.conn_id = conn_id or self.default_conn_name
-        if not isinstance(self.conn_id, str) or not self.conn_id.strip():
-            raise ConfigurationError("conn_id", "is empty", f"Give a connection id, e.g. '{self.default_conn_name}'.")
+        self.conn_id = require_conn_id(conn_id or None, self.default_conn_name)
         self._retry_policy = retry_policy
         self._request_timeout = request_timeout
-        self._settings: Any = None
+        self._settings: SettingsT | None = None
         self._auth: AuthStrategy | None = None
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
         self._listing_scope: str | None = None
 
     # -- to implement ---------------------------------------------------------------------------
-    def configure(self, conn: Connection) -> Any:
+    def configure(self, conn: Connection) -> SettingsT:
         """Validate the connection and return this vendor's settings object."""
         raise NotImplementedError
 
@@ -391,8 +510,9 @@ class JobApiHook(compat.BaseHook):
         raise NotImplementedError
 
     def base_url(self, request: ApiRequest) -> str:
-        """The base URL a relative request path is joined to."""
-        return self.settings.base_url
+        """The base URL a relative request path is joined to (by default the settings' `base_url`)."""
+        settings: Any = self.settings
+        return settings.base_url
 
     def error_from(self, response: ApiResponse) -> ApiError | None:
         """The vendor's error for an answer, or None if it is not one.
@@ -413,39 +533,63 @@ class JobApiHook(compat.BaseHook):
         return f"{self.hook_name or self.vendor} has no cancel call: {run.describe()} goes on remotely"
 
     # -- the standard job calls (vendors declare them with @operation) --------------------------
-    def start_run(self, job: str, **options: Any) -> JobRun:  # pragma: no cover - overridden
+    @operation
+    def start_run(self, *args: Any, **options: Any) -> Operation[JobRun]:  # pragma: no cover
+        """`(job, **options)`: start a run of `job`; returns it (usually QUEUED or RUNNING)."""
         raise NotImplementedError
+        yield  # an operation
 
-    def get_run(self, run: JobRun) -> JobRun:  # pragma: no cover - overridden
-        raise NotImplementedError
+    astart_run = start_run.asynchronous
 
-    def find_active_run(self, job: str, **options: Any) -> JobRun | None:  # pragma: no cover
-        """A run of `job` that is queued or running now, if the vendor can tell."""
+    @operation
+    def get_run(self, run: JobRun) -> Operation[JobRun]:  # pragma: no cover - overridden
+        """`run` as the vendor shows it now."""
         raise NotImplementedError
+        yield  # an operation
 
-    def cancel_run(self, run: JobRun) -> bool:  # pragma: no cover - overridden where possible
+    aget_run = get_run.asynchronous
+
+    @operation
+    def find_active_run(self, *args: Any, **options: Any) -> Operation[JobRun | None]:  # pragma: no cover
+        """`(job, **options)`: a run of `job` that is queued or running now, if the vendor can tell."""
         raise NotImplementedError
+        yield  # an operation
+
+    afind_active_run = find_active_run.asynchronous
+
+    @operation
+    def cancel_run(self, run: JobRun) -> Operation[bool]:  # pragma: no cover - overridden where possible
+        """Cancel `run`: True when the vendor took the cancel, False when there was nothing of ours to stop."""
+        raise NotImplementedError
+        yield  # an operation
+
+    acancel_run = cancel_run.asynchronous
 
     # -- one task, one run: what recovery after an ambiguous start compares with -----------------------
     #: Seconds a run that was just started may take to show in the vendor's listings: recovery after an
     #: ambiguous start (or a worker lost between the start and its record) looks for it this long before it
     #: concludes that nothing started.
-    start_visibility_lag: ClassVar[float] = 10.0
+    start_visibility_lag: float = 10.0
 
     @operation
-    def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
-        """What the vendor shows of `job` just before a start (its latest run id, history id or start time),
-        as plain JSON values: find_started_run() compares with it. The default records only our clock."""
+    def start_marker(self, *args: Any, **options: Any) -> Operation[dict[str, Any]]:
+        """`(job, **options)`: what the vendor shows of `job` just before a start (its latest run id, history id
+        or start time), as plain JSON values: find_started_run() compares with it. The default records only our
+        clock."""
         return {"at": time.time()}
         yield  # pragma: no cover - an operation
 
+    astart_marker = start_marker.asynchronous
+
     @operation
-    def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
-        """The run of `job` that began after `marker` was taken, in whatever state it is now (a short job may
-        have finished already); None when the vendor shows no such run. Raises NotImplementedError where the
-        vendor has no way to tell."""
+    def find_started_run(self, *args: Any, **options: Any) -> Operation[JobRun | None]:
+        """`(job, marker, **options)`: the run of `job` that began after `marker` was taken, in whatever state it
+        is now (a short job may have finished already); None when the vendor shows no such run. Raises
+        NotImplementedError where the vendor has no way to tell."""
         raise NotImplementedError
         yield  # pragma: no cover - an operation
+
+    afind_started_run = find_started_run.asynchronous
 
     @operation
     def list_recent_runs(self, job: str, **options: Any) -> Operation[list[JobRun]]:
@@ -454,10 +598,16 @@ class JobApiHook(compat.BaseHook):
         raise NotImplementedError
         yield  # pragma: no cover - an operation
 
+    alist_recent_runs = list_recent_runs.asynchronous
+
     # -- shared status reads (vendors with lists_active_runs implement the three below) ------------
-    def list_active_runs(self) -> Mapping[Hashable, Any]:  # pragma: no cover - overridden where listed
+    @operation
+    def list_active_runs(self) -> Operation[Mapping[Any, Any]]:  # pragma: no cover - overridden where listed
         """Every queued or running run the connection sees, as {listing_key: the vendor's entry}."""
         raise NotImplementedError
+        yield  # an operation
+
+    alist_active_runs = list_active_runs.asynchronous
 
     def listing_key(self, run: JobRun) -> Hashable:
         """The key of `run` in list_active_runs()."""
@@ -485,7 +635,7 @@ class JobApiHook(compat.BaseHook):
                     fresh = self.run_from_listing(run, entry)
                     if fresh is not None:
                         return fresh
-        return (yield from self.get_run.describe(self, run))
+        return (yield from self.get_run.steps(self, run))
 
     # -- settings ---------------------------------------------------------------------------------
     @property
@@ -508,17 +658,19 @@ class JobApiHook(compat.BaseHook):
         return self._request_timeout
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> SettingsT:
+        """This vendor's settings from the connection (read, checked and kept on first use)."""
         if self._settings is None:
             self._settings = self._configure(compat.get_connection(self.conn_id))
         return self._settings
 
-    async def aload_settings(self) -> Any:
+    async def aload_settings(self) -> SettingsT:
+        """The settings, reading the connection without blocking the event loop."""
         if self._settings is None:
             self._settings = self._configure(await _shared_connection_lookup(self.conn_id))
         return self._settings
 
-    def _configure(self, conn: Connection) -> Any:
+    def _configure(self, conn: Connection) -> SettingsT:
         if conn.conn_type and self.conn_type and conn.conn_type != self.conn_type:
             log.warning(
                 "Connection '%s' has type %r; %s expects %r.",
@@ -738,15 +890,17 @@ class JobApiHook(compat.BaseHook):
         self.settings  # noqa: B018 - load and validate the connection before any step
         return self._drive_sync(op)
 
-    def _next_step(self, stack: list[Any], value: Any, error: BaseException | None) -> tuple[Any, Any]:
+    def _next_step(self, walk: _Walk, value: Any, error: BaseException | None) -> tuple[Any, Any]:
         """Resume the innermost operation with a value (or an error) until one yields a step to run.
 
-        Both drivers walk an operation and what it yields on this one explicit stack: an ApiRequest
-        becomes the exchange() that sends it and a generator is a nested operation, pushed here; a
-        finished inner operation hands its result (or its exception) to the one that yielded it. A poll
-        goes three operations deep, and a coroutine frame per level would cost every poll.
+        Both drivers walk an operation and what it yields on one explicit stack: an ApiRequest becomes the
+        exchange() that sends it and a generator is a nested operation, pushed here; a finished inner
+        operation hands its result (or its exception) to the one that yielded it. A poll goes three
+        operations deep, and a coroutine frame per level would cost every poll. A Deadline is taken here
+        too, and every later step is cut to it (_bounded): the drivers only run steps.
         Returns (step, None), or (_DONE, result) when the outermost one returns; its exception propagates.
         """
+        stack = walk.stack
         while True:
             gen = stack[-1]
             try:
@@ -763,33 +917,30 @@ class JobApiHook(compat.BaseHook):
                     raise
                 value, error = None, exc
                 continue
+            value, error = None, None
             if isinstance(step, ApiRequest):
                 stack.append(self.exchange(step))
             elif inspect.isgenerator(step):
                 stack.append(step)
+            elif type(step) is Deadline:
+                walk.deadline = step.at
+            elif walk.deadline is not None:
+                return _bounded(step, walk.deadline), None
             else:
                 return step, None
-            value, error = None, None
 
     def _drive_sync(self, op: Operation[T]) -> T:
-        stack: list[Any] = [op]
+        walk = _Walk(op)
         value: Any = None
         error: BaseException | None = None
-        deadline: float | None = None
         while True:
-            step, value = self._next_step(stack, value, error)
+            step, value = self._next_step(walk, value, error)
             if step is _DONE:
                 return value
-            error = None
             try:
-                if type(step) is Deadline:
-                    deadline, value = step.at, None
-                    continue
-                if deadline is not None:
-                    step = _bounded(step, deadline)
-                value = self._sync_step(step)
+                value, error = self._sync_step(step), None
             except Exception as exc:  # handed to the operation, which may handle it
-                error = exc
+                value, error = None, exc
 
     def _sync_step(self, step: Any) -> Any:
         if isinstance(step, Transmit):
@@ -824,24 +975,17 @@ class JobApiHook(compat.BaseHook):
         return await self._drive_async(op)
 
     async def _drive_async(self, op: Operation[T]) -> T:
-        stack: list[Any] = [op]
+        walk = _Walk(op)
         value: Any = None
         error: BaseException | None = None
-        deadline: float | None = None
         while True:
-            step, value = self._next_step(stack, value, error)
+            step, value = self._next_step(walk, value, error)
             if step is _DONE:
                 return value
-            error = None
             try:
-                if type(step) is Deadline:
-                    deadline, value = step.at, None
-                    continue
-                if deadline is not None:
-                    step = _bounded(step, deadline)
-                value = await self._async_step(step)
-            except Exception as exc:
-                error = exc
+                value, error = await self._async_step(step), None
+            except Exception as exc:  # handed to the operation, which may handle it
+                value, error = None, exc
 
     async def _async_step(self, step: Any) -> Any:
         if isinstance(step, Transmit):
@@ -907,14 +1051,14 @@ class JobApiHook(compat.BaseHook):
         given = self._retry_policy
         self._retry_policy = RetryPolicy(max_attempts=1)
         try:
-            message = self.run_operation(self.describe_connection_test())
+            message = self.run_operation(self.connection_test_steps())
             return True, message
         except Exception as exc:
             return False, f"{exc} (tried once, without retries)"
         finally:
             self._retry_policy = given
 
-    def describe_connection_test(self) -> Operation[str]:
+    def connection_test_steps(self) -> Operation[str]:
         raise NotImplementedError
         yield  # pragma: no cover
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import enum
 import json as jsonlib
 import logging
 import random
@@ -22,7 +23,7 @@ import weakref
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 import requests
@@ -76,6 +77,9 @@ class ApiRequest:
     `path` is relative to the hook's base URL unless it starts with http:// or https://.
     `endpoint` names the call in errors and logs (never a URL with a secret in it).
     `accept` lists non-2xx statuses that are an answer to parse rather than an error.
+    `base` says which of its base URLs the hook joins `path` to: None for its one default; a hook with
+    several (Informatica's POD, OCAPI's SCAPI and token hosts) names them with its own StrEnum, which only
+    that hook's base_url() and auth read.
     """
 
     method: str
@@ -91,7 +95,7 @@ class ApiRequest:
     read: ReadAs = "json"
     save_to: str | None = None
     timeout: float | None = None
-    base: str = "api"
+    base: enum.StrEnum | None = None
 
     @property
     def is_idempotent(self) -> bool:
@@ -586,11 +590,6 @@ async def loop_session() -> aiohttp.ClientSession:
     return session
 
 
-def sessions_opened() -> int:
-    """How many event loops currently hold a shared session (for tests and benchmarks)."""
-    return sum(1 for s in _loop_sessions.values() if not s.closed)
-
-
 #: aiohttp.ClientTimeout objects by total seconds (immutable; one per distinct timeout, not per call).
 _timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
 
@@ -666,12 +665,6 @@ def join_url(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
-def redact_url(url: str) -> str:
-    """The URL without its query string, for log lines."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
 def with_timeout(request: ApiRequest, default: float) -> float:
     return request.timeout if request.timeout is not None else default
 
@@ -711,7 +704,3 @@ def ambiguous(vendor: str, request: ApiRequest, what: str) -> AmbiguousStartErro
         vendor=vendor,
         endpoint=request.label,
     )
-
-
-def replace_request(request: ApiRequest, **changes: Any) -> ApiRequest:
-    return replace(request, **changes)

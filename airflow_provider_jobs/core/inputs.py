@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from airflow_provider_jobs.core.errors import ConfigurationError
 
@@ -36,6 +36,16 @@ def require_id(field: str, value: Any, *, what: str = "an id") -> str:
     return text
 
 
+def require_conn_id(value: Any, default: str) -> str:
+    """An Airflow connection id, or `default` (the vendor's) when none is given."""
+    conn_id = default if value is None else value
+    if not isinstance(conn_id, str) or not conn_id.strip():
+        raise ConfigurationError(
+            "conn_id", f"is {value!r}", f"Give the id of an Airflow connection, or leave it out to use '{default}'."
+        )
+    return conn_id
+
+
 def require_bool(field: str, value: Any) -> bool:
     """A real boolean: "yes", "no", 0 and 1 are refused alike, so no flag means something by accident."""
     if not isinstance(value, bool):
@@ -52,7 +62,16 @@ def require_choice(field: str, value: Any, allowed: Iterable[str], *, case_insen
     raise ConfigurationError(field, f"{value!r} is not one of {', '.join(options)}", "Use one of those values.")
 
 
+@overload
+def optional_seconds(field: str, value: Any, *, allow_none: Literal[False], minimum: float = 0.0) -> float: ...
+
+
+@overload
+def optional_seconds(field: str, value: Any, *, allow_none: bool = True, minimum: float = 0.0) -> float | None: ...
+
+
 def optional_seconds(field: str, value: Any, *, allow_none: bool = True, minimum: float = 0.0) -> float | None:
+    """A number of seconds (a timedelta too) above `minimum` (above 0 when minimum is 0); None when allowed."""
     if value is None:
         if allow_none:
             return None

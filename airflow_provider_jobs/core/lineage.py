@@ -172,12 +172,12 @@ def operator_lineage(
         message = _message(bad) if bad is not None else None
         if message or bad is not None:
             run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-                message=message or bad.describe(), programmingLanguage="python")
+                message=message or (bad.describe() if bad is not None else ""), programmingLanguage="python")
     inputs, outputs = datasets
     in_sets = [InputDataset(namespace=d.namespace, name=d.name) for d in inputs]
     out_sets = []
     for d in outputs:
-        facets = {}
+        facets: dict[str, Any] = {}
         if d.row_count is not None:
             facets["outputStatistics"] = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
                 rowCount=int(d.row_count))
@@ -200,6 +200,7 @@ def for_operator(op: Any, task_instance: Any, phase: str) -> Any:
         namespace = vendor_namespace(vendor, op.hook.settings.base_url)
     except Exception:  # no connection readable here: the events still say what ran
         namespace = vendor_namespace(vendor, None)
+    job: str | None
     try:
         job = str(op.job())
     except Exception:  # e.g. unrendered template at start

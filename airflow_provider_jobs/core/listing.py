@@ -115,7 +115,7 @@ async def shared_active_runs(hook: JobApiHook, max_age: float) -> Mapping[Hashab
 async def _refresh(board: ListingBoard, hook: JobApiHook, started: float) -> Mapping[Hashable, Any] | None:
     loop = asyncio.get_running_loop()
     try:
-        entries = await hook.arun_operation(hook.list_active_runs.describe(hook))
+        entries = await hook.arun_operation(hook.list_active_runs.steps(hook))
     except Exception as exc:  # the reads fall back to get_run, which reports its own errors
         board.entries, board.unavailable_until = None, loop.time() + UNAVAILABLE_SECONDS
         log.warning(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_jobs.core import compat, lineage
 from airflow_provider_jobs.core.errors import (
@@ -20,7 +20,7 @@ from airflow_provider_jobs.core.errors import (
     RunFailedError,
 )
 from airflow_provider_jobs.core.hook import JobApiHook
-from airflow_provider_jobs.core.inputs import optional_seconds, require_bool, require_choice
+from airflow_provider_jobs.core.inputs import optional_seconds, require_bool, require_choice, require_conn_id
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.core.trigger import JobRunTrigger, hook_path
 from airflow_provider_jobs.core.wait import (
@@ -32,6 +32,7 @@ from airflow_provider_jobs.core.wait import (
     WaitOutcome,
     WaitPolicy,
     log_progress,
+    runs_to_cancel_on_kill,
     watch,
 )
 
@@ -96,6 +97,9 @@ class JobWaitMixin:
     """The wait settings every run operator and sensor accepts, validated once."""
 
     hook_class: ClassVar[type[JobApiHook]]
+    if TYPE_CHECKING:
+        @property
+        def log(self) -> Any: ...  # the operator's or sensor's own
 
     def _init_wait(
         self,
@@ -108,12 +112,7 @@ class JobWaitMixin:
         fail_on_warnings: bool,
         not_found_grace: float,
     ) -> None:
-        self.conn_id = self.hook_class.default_conn_name if conn_id is None else conn_id
-        if not isinstance(self.conn_id, str) or not self.conn_id.strip():
-            raise ConfigurationError(
-                "conn_id", f"is {conn_id!r}",
-                f"Give the id of an Airflow connection, or leave it out to use '{self.hook_class.default_conn_name}'.",
-            )
+        self.conn_id = require_conn_id(conn_id, self.hook_class.default_conn_name)
         self.deferrable = compat.default_deferrable() if deferrable is None else require_bool("deferrable", deferrable)
         self.poll_interval = optional_seconds(
             "poll_interval", self.hook_class.default_poll_interval if poll_interval is None else poll_interval,
@@ -196,6 +195,21 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
     run exists. `timeout` (seconds to wait; at the deadline the remote run is cancelled) is taken only when
     named on the operator, never from default_args. `if_running` says what to do when the job already has a run going:
     "wait" for it to end then start ours, "attach" to it, "fail", or "start" regardless.
+
+    :param conn_id: the Airflow connection (default: the vendor's `<conn_type>_default`)
+    :param deferrable: wait in the triggerer (default: Airflow's [operators] default_deferrable)
+    :param poll_interval: seconds between status polls (default: the vendor's)
+    :param max_poll_interval: longest interval the polls of a long run grow to (default: poll_interval, no growth)
+    :param timeout: seconds (or a timedelta) to wait for the run, None for no limit; at the deadline a run this task
+        started is cancelled where the vendor can
+    :param fail_on_warnings: fail when the run ends SUCCESS_WITH_WARNINGS
+    :param not_found_grace: seconds a run may be invisible to the vendor (since it was last seen) before the wait
+        fails
+    :param wait_for_completion: wait for the run to end (default True); False returns once it started
+    :param cancel_on_kill: cancel the remote run when the task is killed or reaches its deadline (runs it started
+        only)
+    :param if_running: when the job already has a run going: "wait" for it then start, "attach" to it, "fail", or
+        "start" regardless
     """
 
     template_fields: Sequence[str] = ("conn_id",)
@@ -311,21 +325,10 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         return self._conclude(context, outcome)
 
     def on_kill(self) -> None:
-        live = [r for r in self._runs if not r.is_terminal]
-        if not live:
+        if not any(not r.is_terminal for r in self._runs):
             return
-        if not self._owned:
-            for run in live:
-                self.log.info("%s goes on: this task did not start it, so it does not cancel it.", run.describe())
-            return
-        if not self.cancel_on_kill:
-            for run in live:
-                self.log.info("cancel_on_kill is off: %s goes on.", run.describe())
-            return
-        if not self.hook.can_cancel:
-            for run in live:
-                self.log.warning("%s.", self.hook.no_cancel_message(run))
-            return
+        live = runs_to_cancel_on_kill(self.hook, self._runs, self.log, owned=self._owned,
+                                      cancel_on_kill=self.cancel_on_kill)
         for run in live:
             try:
                 self.hook.cancel_run(run)

@@ -77,6 +77,12 @@ class JobRun:
     Ids are strings (vendors use 64-bit integers). `vendor_state` keeps the vendor's own word;
     `progress` is a percentage 0-100 when the vendor reports one; `details` holds
     vendor-specific facts (rows, steps, messages) as plain JSON values.
+
+    What the wait reads besides the state is typed here, not left to keys of `details`: `eta_seconds`
+    (the vendor's estimate of the seconds left: the next poll comes no sooner, within the wait's ceiling)
+    and `summary` (one line of what the run is doing, logged with its state). Both describe the poll that
+    read them. In the dict form (XCom, trigger kwargs, events) they travel inside `details` under the
+    same names, as they always have.
     """
 
     vendor: str
@@ -89,6 +95,8 @@ class JobRun:
     url: str | None = None
     progress: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    eta_seconds: float | None = None
+    summary: str | None = None
 
     def __post_init__(self) -> None:
         # Normalised in place; the type checks skip the work for values that are already right
@@ -127,18 +135,29 @@ class JobRun:
         return changed
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as plain JSON values: {vendor, job_id, run_id, state, vendor_state, started_at, ended_at, url,
+        progress, details}, with eta_seconds and summary (when set) inside details."""
         # What dataclasses.asdict gives (details deep-copied), without its per-value recursion.
-        data = {name: getattr(self, name) for name in _FIELD_NAMES_IN_ORDER}
+        data = {name: getattr(self, name) for name in _DICT_FIELDS}
         data["state"] = self.state.value
-        data["details"] = _deep_copy(self.details)
+        details = data["details"] = _deep_copy(self.details)
+        for name in _IN_DETAILS:
+            value = getattr(self, name)
+            if value is not None:
+                details[name] = value
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JobRun:
-        known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
-        known.setdefault("details", {})
-        if known.get("details") is None:
-            known["details"] = {}
+        """The run from to_dict()'s form (also one written before eta_seconds and summary were fields)."""
+        known: dict[str, Any] = {k: data.get(k) for k in _DICT_FIELDS if k in data}
+        details = dict(known.get("details") or {})
+        for name in _IN_DETAILS:
+            value = details.pop(name, None)
+            if value is None:
+                value = data.get(name)
+            known[name] = value
+        known["details"] = details
         return cls(**known)
 
     @property
@@ -159,8 +178,10 @@ class JobRun:
         return text
 
 
-_FIELD_NAMES_IN_ORDER = tuple(JobRun.__dataclass_fields__)
-_FIELD_NAMES = frozenset(_FIELD_NAMES_IN_ORDER)
+_FIELD_NAMES = frozenset(JobRun.__dataclass_fields__)
+#: Fields that travel inside `details` in the dict form (where they were before they became fields).
+_IN_DETAILS = ("eta_seconds", "summary")
+_DICT_FIELDS = tuple(name for name in JobRun.__dataclass_fields__ if name not in _IN_DETAILS)
 
 
 def _deep_copy(value: Any) -> Any:
@@ -193,7 +214,8 @@ def utc_iso(value: Any) -> str | None:
 def _utc_text(text: str) -> str:
     # cached: every status poll of a run carries the same start time
     try:
-        return _utc_of(pendulum.parse(text, tz=UTC))
+        parsed = pendulum.parse(text, tz=UTC)
+        return _utc_of(parsed) if isinstance(parsed, datetime) else text
     except (ValueError, TypeError, pendulum.parsing.exceptions.ParserError):
         return text
 

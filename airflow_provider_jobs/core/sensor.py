@@ -22,6 +22,16 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
     """Wait until a vendor run reaches a terminal state; fail if it failed or was cancelled.
 
     Subclasses set `hook_class` and implement `run_reference()`. Returns the run as a JobRun dict.
+
+    :param conn_id: the Airflow connection (default: the vendor's `<conn_type>_default`)
+    :param deferrable: wait in the triggerer (default: Airflow's [operators] default_deferrable)
+    :param poll_interval: seconds between status polls (default: the vendor's)
+    :param max_poll_interval: longest interval the polls of a long run grow to (default: poll_interval, no growth)
+    :param timeout: seconds (or a timedelta) to wait for the run, None for no limit; at the deadline a run this task
+        started is cancelled where the vendor can
+    :param fail_on_warnings: fail when the run ends SUCCESS_WITH_WARNINGS
+    :param not_found_grace: seconds a run may be invisible to the vendor (since it was last seen) before the wait
+        fails
     """
 
     template_fields: Sequence[str] = ("conn_id",)

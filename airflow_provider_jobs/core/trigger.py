@@ -11,7 +11,14 @@ from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ApiError, JobProviderError
 from airflow_provider_jobs.core.hook import JobApiHook
 from airflow_provider_jobs.core.runs import JobRun
-from airflow_provider_jobs.core.wait import ERROR, WaitOutcome, WaitPolicy, log_progress, watch
+from airflow_provider_jobs.core.wait import (
+    ERROR,
+    WaitOutcome,
+    WaitPolicy,
+    log_progress,
+    runs_to_cancel_on_kill,
+    watch,
+)
 
 #: Seconds on_kill may spend cancelling remote runs.
 ON_KILL_TIMEOUT = 30.0
@@ -115,19 +122,11 @@ class JobRunTrigger(compat.BaseTrigger):
 
     async def on_kill(self) -> None:
         """Cancel the remote runs when a user kills the deferred task (Airflow 3.3+)."""
-        live = [r for r in (self._live or [JobRun.from_dict(r) for r in self.runs]) if not r.is_terminal]
-        if not live:
+        runs = self._live or [JobRun.from_dict(r) for r in self.runs]
+        if not any(not r.is_terminal for r in runs):
             return
         hook = self.make_hook()
-        if not self.cancel_on_kill:
-            for run in live:
-                self.log.info("cancel_on_kill is off: %s goes on.", run.describe())
-            return
-        if not hook.can_cancel:
-            for run in live:
-                self.log.warning("%s.", hook.no_cancel_message(run))
-            return
-        for run in live:
+        for run in runs_to_cancel_on_kill(hook, runs, self.log, cancel_on_kill=self.cancel_on_kill):
             try:
                 await asyncio.wait_for(hook.acancel_run(run), ON_KILL_TIMEOUT)
                 self.log.info("Cancelled %s because the task was killed.", run.describe())

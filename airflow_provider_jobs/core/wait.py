@@ -147,8 +147,8 @@ def watch(
             if on_update is not None:
                 on_update(fresh, run)
             runs[index] = fresh
-            hint = fresh.details.get("eta_seconds")
-            if isinstance(hint, (int, float)) and hint > 0:
+            hint = fresh.eta_seconds
+            if hint is not None and hint > 0:
                 eta = hint if eta is None else min(eta, hint)
 
         if all(r.is_terminal for r in runs):
@@ -180,7 +180,7 @@ def _at_deadline(hook: JobApiHook, runs: list[JobRun], policy: WaitPolicy, polls
         cancelled, failed = [], []
         for index, run in pending:
             try:
-                stopped = yield from hook.cancel_run.describe(hook, run)
+                stopped = yield from hook.cancel_run.steps(hook, run)
                 if stopped is False:  # it had ended, or it is not ours to stop
                     failed.append(f"{run.run_id} (the vendor had nothing of ours to stop)")
                     continue
@@ -199,6 +199,30 @@ def _verdict(runs: list[JobRun], polls: int) -> WaitOutcome:
     if bad:
         return WaitOutcome(FAILED, list(runs), "; ".join(failure_message(r) for r in bad), polls)
     return WaitOutcome(SUCCESS, list(runs), "; ".join(r.describe() for r in runs), polls)
+
+
+def runs_to_cancel_on_kill(
+    hook: JobApiHook, runs: list[JobRun], logger: logging.Logger | Any, *, owned: bool = True,
+    cancel_on_kill: bool = True,
+) -> list[JobRun]:
+    """The runs a kill (the operator's on_kill, the trigger's) cancels: those still going, when this task started
+    them, the user lets it cancel, and the vendor can. Logs why the others go on."""
+    live = [r for r in runs if not r.is_terminal]
+    if not live:
+        return []
+    if not owned:
+        for run in live:
+            logger.info("%s goes on: this task did not start it, so it does not cancel it.", run.describe())
+        return []
+    if not cancel_on_kill:
+        for run in live:
+            logger.info("cancel_on_kill is off: %s goes on.", run.describe())
+        return []
+    if not hook.can_cancel:
+        for run in live:
+            logger.warning("%s.", hook.no_cancel_message(run))
+        return []
+    return live
 
 
 def log_progress(logger: logging.Logger | Any, *, final: bool = True) -> Callable[[JobRun, JobRun | None], None]:
@@ -220,7 +244,7 @@ def log_progress(logger: logging.Logger | Any, *, final: bool = True) -> Callabl
         text = fresh.describe()
         if fresh.progress is not None:
             text += f", {fresh.progress:.0f}% complete"
-        summary = fresh.details.get("summary")
+        summary = fresh.summary
         if summary:
             text += f" ({summary})"
         logger.info("%s", text)

@@ -155,7 +155,7 @@ def field_of(obj: Any, *names: str, default: Any = None) -> Any:
 def stringify_ids(value: Any) -> Any:
     """A copy of a JSON value with every integer id (keys like id, job_id, taskId) as a string."""
     if isinstance(value, dict):
-        out = {}
+        out: dict[Any, Any] = {}
         for key, item in value.items():
             text = str(key)
             if _ID_KEY.search(text) and _is_int(item):
@@ -265,7 +265,7 @@ class CDataSyncSettings:
     api_version: str = DEFAULT_API_VERSION
 
 
-class CDataSyncHook(JobApiHook):
+class CDataSyncHook(JobApiHook[CDataSyncSettings]):
     """CData Sync REST API v2: manage jobs and tasks of a workspace, execute, follow and cancel runs.
 
     :param conn_id: a `cdata_sync` connection (host ending in /api.rsc, the auth token as password).
@@ -387,6 +387,8 @@ class CDataSyncHook(JobApiHook):
         """"v1" or "v2": the REST API this hook uses on the connection's server (see _api)."""
         return (yield from self._api())
 
+    aapi_version = api_version.asynchronous
+
     def _api(self) -> Operation[str]:
         """"v1" or "v2": the connection's api_version, or (auto) what the server showed to one probe, once per
         connection per process: GET the workspace's v2 job list; 400/404/405/501 without a workspace error
@@ -436,7 +438,10 @@ class CDataSyncHook(JobApiHook):
     # -- jobs --------------------------------------------------------------------------------------------------
     @operation
     def list_jobs(self, workspace: str | None = None) -> Operation[list[dict[str, Any]]]:
-        """Every job of the workspace (the connection's unless given), ids as strings."""
+        """Every job of the workspace (the connection's unless given), ids as strings.
+
+        :param workspace: the CData Sync workspace (default: the connection's)
+        """
         path = self._workspace_path(workspace)
         if (yield from self._api()) == "v1":
             ws = workspace or self.settings.workspace
@@ -446,11 +451,17 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("GET", path, endpoint="list jobs")
         return items_of(resp.json(), "list jobs", "jobs")
 
+    alist_jobs = list_jobs.asynchronous
+
     @operation
     def find_job(self, job_name: str, workspace: str | None = None) -> Operation[dict[str, Any]]:
-        """The job called `job_name` in the workspace (exact name first, then ignoring case)."""
+        """The job called `job_name` in the workspace (exact name first, then ignoring case).
+
+        :param job_name: the job's name
+        :param workspace: the CData Sync workspace (default: the connection's)
+        """
         name = require_id("job_name", job_name, what="a job name")
-        jobs = yield from self.list_jobs.describe(self, workspace)
+        jobs = yield from self.list_jobs.steps(self, workspace)
         named = [j for j in jobs if str(field_of(j, "name", "job_name", default="")) == name]
         if not named:
             named = [j for j in jobs if str(field_of(j, "name", "job_name", default="")).lower() == name.lower()]
@@ -468,6 +479,8 @@ class CDataSyncHook(JobApiHook):
                            vendor=VENDOR, endpoint="list jobs")
         return named[0]
 
+    afind_job = find_job.asynchronous
+
     def _resolve(self, job: Any, lookup: str = "id") -> Operation[tuple[str, str | None]]:
         """(job id, job name if known) for a job given by id or by name."""
         how = require_choice("lookup", lookup, LOOKUPS)
@@ -476,7 +489,7 @@ class CDataSyncHook(JobApiHook):
         name = require_id("job_name", job, what="a job name")
         if name in self._names:  # one lookup per hook (the operator asks before and at the start)
             return self._names[name]
-        found = yield from self.find_job.describe(self, name)
+        found = yield from self.find_job.steps(self, name)
         job_id = _str(field_of(found, "id", "job_id"))
         if job_id is None:
             raise MalformedResponseError(f"{VENDOR} job '{name}' in the job list has no id: {excerpt(repr(found))!r}",
@@ -497,7 +510,16 @@ class CDataSyncHook(JobApiHook):
         settings: dict[str, Any] | None = None,
     ) -> Operation[dict[str, Any]]:
         """Create a job in the workspace. `settings` adds body fields as the API names them
-        (e.g. {"schedule": {"enabled": False, "cron": ""}, "continue_on_error": True})."""
+        (e.g. {"schedule": {"enabled": False, "cron": ""}, "continue_on_error": True}).
+
+        :param name: the new job's name
+        :param job_type: Sync's job type (default "Standard")
+        :param source_connection_id: the Sync connection to read from
+        :param destination_connection_id: the Sync connection to write to
+        :param queries: task queries to add, e.g. ["REPLICATE [Accounts]"]
+        :param workspace: the CData Sync workspace (default: the connection's)
+        :param settings: more body fields, as the API names them
+        """
         body: dict[str, Any] = {"name": require_id("name", name, what="a job name"),
                                 "type": require_choice("job_type", job_type, JOB_TYPES)}
         if source_connection_id is not None:
@@ -514,11 +536,16 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("POST", path, json=body, endpoint="create job")
         return stringify_ids(resp.json_object())
 
+    acreate_job = create_job.asynchronous
+
     @operation
     def update_job(self, job_id: str, settings: dict[str, Any]) -> Operation[dict[str, Any]]:
         """Change a job's settings (body fields as the API names them, e.g. {"name": ..., "schedule": {...}}).
 
         Sync refuses while the job runs: that raises JobAlreadyRunningError saying so.
+
+        :param job_id: the job's id
+        :param settings: body fields to change, as the API names them
         """
         body = require_mapping("settings", settings)
         if not body:
@@ -528,18 +555,28 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("PUT", path, json=body, endpoint="update job")
         return stringify_ids(resp.json(allow_empty=True) or {})
 
+    aupdate_job = update_job.asynchronous
+
     @operation
     def delete_job(self, job_id: str) -> Operation[None]:
-        """Delete a job (refused while it runs: JobAlreadyRunningError)."""
+        """Delete a job (refused while it runs: JobAlreadyRunningError).
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id)
         yield from self._v2_only("deleting a job")
         yield ApiRequest("DELETE", path, endpoint="delete job", read="none")
+
+    adelete_job = delete_job.asynchronous
 
     @operation
     def execute_job(self, job_id: str, tasks: list[str] | None = None) -> Operation[dict[str, Any]]:
         """Execute a job (all its active tasks, or the given task ids) and return the raw answer.
 
         There is no run id in it: use start_run() to get a run that can be followed.
+
+        :param job_id: the job's id
+        :param tasks: task ids to run (default: all the job's active tasks)
         """
         path = self._job_path(job_id, "execute")
         ids = task_id_list(tasks)
@@ -564,9 +601,14 @@ class CDataSyncHook(JobApiHook):
             answer = rows[0] if rows else {}
         return stringify_ids(answer) if isinstance(answer, dict) else {}
 
+    aexecute_job = execute_job.asynchronous
+
     @operation
     def cancel_job(self, job_id: str) -> Operation[bool]:
-        """Cancel the job's run: True if Sync took the cancel, False if the job was not running."""
+        """Cancel the job's run: True if Sync took the cancel, False if the job was not running.
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id, "cancel")
         try:
             if (yield from self._api()) == "v1":
@@ -582,9 +624,14 @@ class CDataSyncHook(JobApiHook):
             raise
         return True
 
+    acancel_job = cancel_job.asynchronous
+
     @operation
     def job_status(self, job_id: str) -> Operation[dict[str, Any]]:
-        """The job's status answer (UNCONFIRMED shape), ids as strings."""
+        """The job's status answer (UNCONFIRMED shape), ids as strings.
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id, "status")
         if (yield from self._api()) == "v1":
             name = yield from self._v1_job_name(job_id)
@@ -594,11 +641,18 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("GET", path, endpoint="job status")
         return stringify_ids(resp.json_object())
 
+    ajob_status = job_status.asynchronous
+
     @operation
     def list_history(self, job_id: str) -> Operation[list[dict[str, Any]]]:
-        """The job's history entries (runs), ids as strings (v1: the newest V1_HISTORY_PAGE only)."""
+        """The job's history entries (runs), ids as strings (v1: the newest V1_HISTORY_PAGE only).
+
+        :param job_id: the job's id
+        """
         _, entries = yield from self._history_page(job_id)
         return entries
+
+    alist_history = list_history.asynchronous
 
     def _history_page(self, job_id: str) -> Operation[tuple[ApiResponse, list[dict[str, Any]]]]:
         """(the raw answer, for its Date header; the entries) of the job's history: v2 every entry, v1 the newest
@@ -615,7 +669,11 @@ class CDataSyncHook(JobApiHook):
 
     @operation
     def get_history(self, job_id: str, history_id: str) -> Operation[dict[str, Any]]:
-        """One history entry of the job, with its tasks' results where Sync gives them."""
+        """One history entry of the job, with its tasks' results where Sync gives them.
+
+        :param job_id: the job's id
+        :param history_id: the history entry's id
+        """
         hid = require_id("history_id", history_id, what="a history id")
         path = self._job_path(job_id, "history", hid)
         if (yield from self._api()) == "v1":
@@ -633,13 +691,15 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("GET", path, endpoint="get job history entry")
         return _single(resp.json(), "get job history entry")
 
+    aget_history = get_history.asynchronous
+
     def _v1_job_name(self, job_id: str) -> Operation[str]:
         """The name of the job with this id (API v1 addresses jobs and filters history by name), looked up once
         per hook."""
         known = self._v1_names.get(job_id) or next((n for i, n in self._names.values() if i == job_id), None)
         if known is not None:
             return known
-        jobs = yield from self.list_jobs.describe(self)
+        jobs = yield from self.list_jobs.steps(self)
         for job in jobs:
             if _str(field_of(job, "id", "job_id")) == job_id:
                 name = _str(field_of(job, "name", "job_name"))
@@ -653,25 +713,42 @@ class CDataSyncHook(JobApiHook):
     # -- tasks -------------------------------------------------------------------------------------------------
     @operation
     def list_tasks(self, job_id: str) -> Operation[list[dict[str, Any]]]:
-        """The job's tasks in order, ids as strings."""
+        """The job's tasks in order, ids as strings.
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id, "tasks")
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="list tasks")
         return items_of(resp.json(), "list tasks", "tasks")
 
+    alist_tasks = list_tasks.asynchronous
+
     @operation
     def get_task(self, job_id: str, task_id: str) -> Operation[dict[str, Any]]:
-        """One task of the job."""
+        """One task of the job.
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        """
         tid = require_id("task_id", task_id, what="a task id")
         path = self._job_path(job_id, "tasks", tid)
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="get task")
         return _single(resp.json(), "get task")
 
+    aget_task = get_task.asynchronous
+
     @operation
     def add_task(self, job_id: str, query: str, is_active: bool = True,
                  fields: dict[str, Any] | None = None) -> Operation[dict[str, Any]]:
-        """Add a task (a query such as "REPLICATE [Accounts] SELECT * FROM [Accounts]") to the job."""
+        """Add a task (a query such as "REPLICATE [Accounts] SELECT * FROM [Accounts]") to the job.
+
+        :param job_id: the job's id
+        :param query: the task's query
+        :param is_active: whether the task runs with the job (default True)
+        :param fields: more task fields, as the API names them
+        """
         body = {"query": _query(query), "is_active": _flag("is_active", is_active),
                 **require_mapping("fields", fields)}
         path = self._job_path(job_id, "tasks")
@@ -679,10 +756,20 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("POST", path, json=body, endpoint="add task")
         return _single(resp.json(), "add task")
 
+    aadd_task = add_task.asynchronous
+
     @operation
     def update_task(self, job_id: str, task_id: str, *, query: str | None = None, is_active: bool | None = None,
                     index: int | None = None, fields: dict[str, Any] | None = None) -> Operation[dict[str, Any]]:
-        """Change a task's query, whether it is active, or its position (only what is given is sent)."""
+        """Change a task's query, whether it is active, or its position (only what is given is sent).
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        :param query: a new query
+        :param is_active: whether the task runs with the job
+        :param index: a new 0-based position
+        :param fields: more task fields, as the API names them
+        """
         tid = require_id("task_id", task_id, what="a task id")
         body = dict(require_mapping("fields", fields))
         if query is not None:
@@ -698,17 +785,31 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("PUT", path, json=body, endpoint="update task")
         return stringify_ids(resp.json(allow_empty=True) or {})
 
+    aupdate_task = update_task.asynchronous
+
     @operation
     def delete_task(self, job_id: str, task_id: str) -> Operation[None]:
-        """Delete a task (refused while it runs: JobAlreadyRunningError)."""
+        """Delete a task (refused while it runs: JobAlreadyRunningError).
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        """
         tid = require_id("task_id", task_id, what="a task id")
         path = self._job_path(job_id, "tasks", tid)
         yield from self._v2_only("task management")
         yield ApiRequest("DELETE", path, endpoint="delete task", read="none")
 
+    adelete_task = delete_task.asynchronous
+
     @operation
     def move_task(self, job_id: str, task_id: str, from_index: int, to_index: int) -> Operation[Any]:
-        """Move a task from position `from_index` to `to_index` (0-based); returns Sync's answer."""
+        """Move a task from position `from_index` to `to_index` (0-based); returns Sync's answer.
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        :param from_index: its 0-based position now
+        :param to_index: its 0-based position after the move
+        """
         tid = require_id("task_id", task_id, what="a task id")
         body = {"from_index": _index("from_index", from_index), "to_index": _index("to_index", to_index)}
         path = self._job_path(job_id, "tasks", tid, "move")
@@ -716,22 +817,35 @@ class CDataSyncHook(JobApiHook):
         resp = yield ApiRequest("POST", path, json=body, endpoint="move task")
         return stringify_ids(resp.json(allow_empty=True))
 
+    amove_task = move_task.asynchronous
+
     @operation
     def tasks_last_run(self, job_id: str) -> Operation[list[dict[str, Any]]]:
-        """The last run of each task of the job."""
+        """The last run of each task of the job.
+
+        :param job_id: the job's id
+        """
         path = self._job_path(job_id, "tasks", "last-run")
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="tasks last run")
         return items_of(resp.json(), "tasks last run", "tasks")
 
+    atasks_last_run = tasks_last_run.asynchronous
+
     @operation
     def task_history(self, job_id: str, task_id: str) -> Operation[list[dict[str, Any]]]:
-        """Every run of one task."""
+        """Every run of one task.
+
+        :param job_id: the job's id
+        :param task_id: the task's id
+        """
         tid = require_id("task_id", task_id, what="a task id")
         path = self._job_path(job_id, "tasks", tid, "history")
         yield from self._v2_only("task management")
         resp = yield ApiRequest("GET", path, endpoint="task history")
         return items_of(resp.json(), "task history", "history")
+
+    atask_history = task_history.asynchronous
 
     # -- the standard job calls ----------------------------------------------------------------------------
     @operation
@@ -739,7 +853,12 @@ class CDataSyncHook(JobApiHook):
                      ) -> Operation[dict[str, Any]]:
         """What the job's history shows just before a start (see the module docstring): the server's clock,
         ``not_before``, the entries that are NOT ours (``excluded_history_ids``), the newest entry's id and start;
-        on API v1 also whether the job was busy (its status names no run id to tell runs apart)."""
+        on API v1 also whether the job was busy (its status names no run id to tell runs apart).
+
+        :param job: the job's id (or its name, with lookup="name")
+        :param lookup: "id" (default) or "name": how `job` names the job
+        :param tasks: task ids to run (default: all the job's active tasks)
+        """
         job_id, job_name = yield from self._resolve(job, lookup)
         task_ids = task_id_list(tasks)
         version = yield from self._api()
@@ -766,39 +885,57 @@ class CDataSyncHook(JobApiHook):
             "latest_start": _iso(latest[1]) if latest else None,
         }
         if version == "v1":
-            status = yield from self.job_status.describe(self, job_id)
+            status = yield from self.job_status.steps(self, job_id)
             word = _str(field_of(status, *_STATUS_KEYS))
             marker["busy"] = not (word is None or word.strip().lower() in IDLE_WORDS or self.states(word).is_terminal)
         return marker
+
+    astart_marker = start_marker.asynchronous
 
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], *, lookup: str = "id",
                          tasks: list[str] | None = None) -> Operation[JobRun | None]:
         """The run of `job` that began after `marker` was taken, as it is now (also when it has already ended:
-        it is looked for in the history first); None when Sync shows no such run."""
+        it is looked for in the history first); None when Sync shows no such run.
+
+        :param job: the job's id (or its name, with lookup="name")
+        :param marker: what start_marker() returned just before the start
+        :param lookup: "id" (default) or "name": how `job` names the job
+        :param tasks: task ids to run (default: all the job's active tasks)
+        """
         run = self._run_after(marker, (yield from self._resolve(job, lookup)), task_id_list(tasks))
         return (yield from self._locate(run, strict=True))
+
+    afind_started_run = find_started_run.asynchronous
 
     @operation
     def start_run(self, job: str, *, lookup: str = "id", tasks: list[str] | None = None,
                   marker: Mapping[str, Any] | None = None) -> Operation[JobRun]:
         """Execute the job (by id, or by name with lookup="name"), optionally only some tasks; the run as
         far as it is visible (see the module docstring for how it is identified). `marker`: a start_marker() of
-        this job taken just now (else one is taken here)."""
+        this job taken just now (else one is taken here).
+
+        :param job: the job's id (or its name, with lookup="name")
+        :param lookup: "id" (default) or "name": how `job` names the job
+        :param tasks: task ids to run (default: all the job's active tasks)
+        :param marker: a start_marker() of this job taken just now (else one is taken here)
+        """
         job_id, job_name = yield from self._resolve(job, lookup)
         task_ids = task_id_list(tasks)
         if marker is None or str(marker.get("job_id")) != job_id or "not_before" not in marker:
-            marker = yield from self.start_marker.describe(self, job_id, tasks=task_ids)
-        answer = yield from self.execute_job.describe(self, job_id, task_ids)
+            marker = yield from self.start_marker.steps(self, job_id, tasks=task_ids)
+        answer = yield from self.execute_job.steps(self, job_id, task_ids)
         run = self._run_after(marker, (job_id, job_name or _str(field_of(answer, "job_name", "name"))), task_ids)
         run = run.with_(run_id=_str(field_of(answer, *_STATUS_RUN_ID_KEYS)),
                         vendor_state=_str(field_of(answer, *_STATUS_KEYS)))
         run = run.with_(url=self.run_url(run))
         try:
-            return (yield from self.get_run.describe(self, run))
+            return (yield from self.get_run.steps(self, run))
         except ApiError as exc:  # the job started: never fail the start on the first look at it
             self.log.info("Job '%s' was executed; its run is not visible yet (%s).", job_id, exc)
             return run
+
+    astart_run = start_run.asynchronous
 
     def _run_after(self, marker: Mapping[str, Any], job: tuple[str, str | None], tasks: list[str] | None) -> JobRun:
         """The run begun after `marker`, not yet identified: what get_run() needs to find it."""
@@ -827,11 +964,15 @@ class CDataSyncHook(JobApiHook):
             seed = JobRun(VENDOR, job_id, hid, JobState.RUNNING, details={"job_name": job_name} if job_name else {})
             runs.append(self.run_from_entry(seed, entry, hid))
         return sorted(runs, key=lambda r: (r.started_at or "", r.run_id or ""))
+    alist_recent_runs = list_recent_runs.asynchronous
 
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
         """The run now: its history entry (once known), else the job's history and status, as described in the
-        module."""
+        module.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         if run.details.get("lookup") == "name":
             job_id, job_name = yield from self._resolve(run.job_id, "name")
             rest = {k: v for k, v in run.details.items() if k != "lookup"}
@@ -841,10 +982,10 @@ class CDataSyncHook(JobApiHook):
         history_id = run.run_id or run.details.get("history_id")
         if history_id:
             try:
-                entry = yield from self.get_history.describe(self, run.job_id, history_id)
+                entry = yield from self.get_history.steps(self, run.job_id, history_id)
             except NotFoundError:
                 # Some servers list a run only once it ended: while the status names it, it is going.
-                status = yield from self.job_status.describe(self, run.job_id)
+                status = yield from self.job_status.steps(self, run.job_id)
                 if _str(field_of(status, *_STATUS_RUN_ID_KEYS)) != str(history_id):
                     raise
                 entry = status
@@ -858,13 +999,15 @@ class CDataSyncHook(JobApiHook):
                 code="RUN_NOT_VISIBLE")
         return fresh
 
+    aget_run = get_run.asynchronous
+
     def _locate(self, run: JobRun, *, strict: bool) -> Operation[JobRun | None]:
         """Our run among the job's history entries (finished or not), else from the job's status; None if
         neither shows it. `strict`: adopt a status that names no run id and no start time only if the job was
         idle when the marker was taken (else it may be someone else's run)."""
         if run.details.get("job_name"):
             self._v1_names.setdefault(str(run.job_id), str(run.details["job_name"]))
-        entries = yield from self.list_history.describe(self, run.job_id)
+        entries = yield from self.list_history.steps(self, run.job_id)
         chosen = pick_entry(entries, parse_time(run.details.get("not_before")),
                             run.details.get("excluded_history_ids") or (), latest=bool(run.details.get("latest")))
         if chosen is not None:
@@ -872,11 +1015,11 @@ class CDataSyncHook(JobApiHook):
             summary = field_of(chosen, *_TASK_LIST_KEYS) is None or field_of(chosen, *_STATUS_KEYS) is None
             if summary and (yield from self._api()) == "v2":
                 try:  # the list may hold summaries: read the entry itself for its tasks
-                    chosen = yield from self.get_history.describe(self, run.job_id, history_id)
+                    chosen = yield from self.get_history.steps(self, run.job_id, history_id)
                 except NotFoundError:
                     pass
             return self.run_from_entry(run, chosen, history_id)
-        status = yield from self.job_status.describe(self, run.job_id)
+        status = yield from self.job_status.steps(self, run.job_id)
         fresh = self._run_from_status(run, status)
         if (fresh is not None and strict and fresh.run_id is None
                 and parse_time(field_of(status, *_START_KEYS)) is None and run.details.get("busy_before") is not False):
@@ -886,9 +1029,14 @@ class CDataSyncHook(JobApiHook):
     @operation
     def find_active_run(self, job: str, *, lookup: str = "id", tasks: list[str] | None = None
                         ) -> Operation[JobRun | None]:
-        """The job's run that is going now, if any (Sync runs a job once at a time)."""
+        """The job's run that is going now, if any (Sync runs a job once at a time).
+
+        :param job: the job's id (or its name, with lookup="name")
+        :param lookup: "id" (default) or "name": how `job` names the job
+        :param tasks: ignored (a job runs as a whole)
+        """
         job_id, job_name = yield from self._resolve(job, lookup)
-        status = yield from self.job_status.describe(self, job_id)
+        status = yield from self.job_status.steps(self, job_id)
         word = _str(field_of(status, *_STATUS_KEYS))
         if word is None or word.strip().lower() in IDLE_WORDS or self.states(word).is_terminal:
             return None
@@ -905,19 +1053,26 @@ class CDataSyncHook(JobApiHook):
                      details={k: v for k, v in details.items() if v is not None})
         return self.run_from_entry(run, status, history_id)
 
+    afind_active_run = find_active_run.asynchronous
+
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
-        """Cancel the run if it is still going (Sync cancels the job's one running run, which is ours then)."""
+        """Cancel the run if it is still going (Sync cancels the job's one running run, which is ours then).
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         try:
-            fresh = yield from self.get_run.describe(self, run)
+            fresh = yield from self.get_run.steps(self, run)
         except NotFoundError:
             fresh = None  # not visible yet: the job may still be starting
         if fresh is not None and fresh.is_terminal:
             return False
-        return (yield from self.cancel_job.describe(self, run.job_id))
+        return (yield from self.cancel_job.steps(self, run.job_id))
 
-    def describe_connection_test(self) -> Operation[str]:
-        jobs = yield from self.list_jobs.describe(self)
+    acancel_run = cancel_run.asynchronous
+
+    def connection_test_steps(self) -> Operation[str]:
+        jobs = yield from self.list_jobs.steps(self)
         return (f"Connected to CData Sync at {self.settings.base_url}; workspace '{self.settings.workspace}' "
                 f"has {len(jobs)} job(s).")
 
@@ -957,12 +1112,12 @@ class CDataSyncHook(JobApiHook):
         if records is None and tasks and any(t["records_affected"] is not None for t in tasks):
             records = sum(t["records_affected"] or 0 for t in tasks)
         done = [t for t in tasks if JobState(t["state"]).is_terminal]
-        details = {k: v for k, v in run.details.items() if k not in ("message", "summary", "failed_tasks")}
+        details = {k: v for k, v in run.details.items() if k not in ("message", "failed_tasks")}
         details.update({"history_id": history_id, "tasks": tasks, "records_affected": records})
         if failed:
             details["failed_tasks"] = [t["task_id"] for t in failed]
         summary = f"{len(done)}/{len(tasks)} tasks done" if tasks else (word or "no status yet")
-        details["summary"] = summary + (f", {records} records affected" if records is not None else "")
+        summary += f", {records} records affected" if records is not None else ""
         entry_message = _str(field_of(entry, *_MESSAGE_KEYS))
         if state == JobState.FAILED:
             if failed:
@@ -984,6 +1139,7 @@ class CDataSyncHook(JobApiHook):
             ended_at=_iso(parse_time(field_of(entry, *_END_KEYS))) if state.is_terminal else None,
             progress=progress,
             details={k: v for k, v in details.items() if v is not None or k == "records_affected"},
+            summary=summary,
         )
         return fresh.with_(url=self.run_url(fresh))
 

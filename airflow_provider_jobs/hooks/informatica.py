@@ -11,6 +11,7 @@ taskflows), the job resource (start and stop keyed by task), run status read fro
 from __future__ import annotations
 
 import base64
+import enum
 import json
 import re
 import time
@@ -54,6 +55,15 @@ from airflow_provider_jobs.core.inputs import require_choice, require_id, requir
 from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "informatica"
+
+
+class InformaticaBase(enum.StrEnum):
+    """Where a request goes besides the default (the v2 API on the login's server URL, or the login host for
+    the login itself): the v3 API on that server (session as INFA-SESSION-ID), or its POD root (taskflows)."""
+
+    V3 = "v3"
+    POD = "pod"
+
 __all__ = ["CONNECTION_FORM", "RESUME_MODES", "RUN_TASK_TYPES", "TASKFLOW_SERVICE", "TASK_TYPES",
            "InformaticaCloudHook"]
 
@@ -94,7 +104,7 @@ INFORMATICA_STATES = StateVocabulary(
 )
 
 #: details keys that describe one poll only; dropped before the next answer is read.
-_PER_POLL_KEYS = ("summary", "message", "warning", "error_message")
+_PER_POLL_KEYS = ("message", "warning", "error_message")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 #: The v3 login page's POD table: POD name -> the login host's prefix (https://<prefix>.informaticacloud.com).
 POD_LOGIN_HOSTS = {
@@ -277,7 +287,7 @@ class InformaticaSettings:
     start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
-class InformaticaCloudHook(JobApiHook):
+class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     """Informatica Intelligent Cloud Services: start, follow and stop tasks, linear taskflows and taskflows
     published as services (session login; the login answer names the server every call goes to).
 
@@ -368,7 +378,7 @@ class InformaticaCloudHook(JobApiHook):
     @staticmethod
     def _apply_session(request: ApiRequest, credential: Credential) -> tuple[dict[str, str], dict[str, Any]]:
         """v2 resources take the session as `icSessionId`; v3 and taskflow resources as `INFA-SESSION-ID`."""
-        header = "INFA-SESSION-ID" if request.base in ("v3", "pod") else "icSessionId"
+        header = "INFA-SESSION-ID" if request.base in (InformaticaBase.V3, InformaticaBase.POD) else "icSessionId"
         return merged(request, headers={header: credential.secret})
 
     @staticmethod
@@ -377,10 +387,12 @@ class InformaticaCloudHook(JobApiHook):
         server = credential.extra.get("server_url")
         if not server:
             return None
-        return pod_url(server) if request.base == "pod" else server
+        return pod_url(server) if request.base == InformaticaBase.POD else server
 
     @staticmethod
-    def _call(method: str, path: str, endpoint: str, *, base: str = "api", **kwargs: Any) -> ApiRequest:
+    def _request(method: str, path: str, endpoint: str, *, base: InformaticaBase | None = None,
+                 **kwargs: Any) -> ApiRequest:
+        """A request that takes JSON answers, to the server URL of the login (or to `base`)."""
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         return ApiRequest(method, path, endpoint=endpoint, base=base, headers=headers, **kwargs)
 
@@ -388,10 +400,10 @@ class InformaticaCloudHook(JobApiHook):
         """Log in (v2 or v3, as the connection says); the answer gives the session and the server URL."""
         st = self.settings
         if st.api_version == "v3":
-            request = self._call("POST", "/saas/public/core/v3/login", "login", authenticated=False,
+            request = self._request("POST", "/saas/public/core/v3/login", "login", authenticated=False,
                                  idempotent=True, json={"username": st.login, "password": st.password})
         else:
-            request = self._call("POST", "/ma/api/v2/user/login", "login", authenticated=False, idempotent=True,
+            request = self._request("POST", "/ma/api/v2/user/login", "login", authenticated=False, idempotent=True,
                                  json={"@type": "login", "username": st.login, "password": st.password})
         resp = yield request
         # Never quote the login answer: it carries the session id.
@@ -407,7 +419,7 @@ class InformaticaCloudHook(JobApiHook):
                 vendor=VENDOR, endpoint="login", status=resp.status,
             )
         if st.api_version == "v3":
-            info = body.get("userInfo") if isinstance(body.get("userInfo"), dict) else {}
+            info: dict[str, Any] = v if isinstance(v := body.get("userInfo"), dict) else {}
             token = info.get("sessionId")
             products = [p for p in body.get("products") or [] if isinstance(p, dict) and p.get("baseApiUrl")]
             product = next((p for p in products if "integration" in str(p.get("name", "")).lower()),
@@ -455,7 +467,7 @@ class InformaticaCloudHook(JobApiHook):
             if not server:
                 return
             url, header = join_url(server, "/api/v2/user/logout"), "icSessionId"
-        yield self._call("POST", url, "logout", authenticated=False, idempotent=True,
+        yield self._request("POST", url, "logout", authenticated=False, idempotent=True,
                          read="none", accept=frozenset({401}), headers={header: credential.secret})
 
     def _scrub(self, text: str) -> str:
@@ -477,7 +489,7 @@ class InformaticaCloudHook(JobApiHook):
             body = None
         code = detail = None
         if isinstance(body, dict):
-            inner = body.get("error") if isinstance(body.get("error"), dict) else body
+            inner: dict[str, Any] = v if isinstance(v := body.get("error"), dict) else body
             code = id_text(inner.get("code"))
             detail = next((inner[k] for k in ("description", "message", "errorMessage", "error")
                            if isinstance(inner.get(k), str)), None)
@@ -523,7 +535,8 @@ class InformaticaCloudHook(JobApiHook):
         return details
 
     @staticmethod
-    def _rows(entry: dict[str, Any], details: dict[str, Any]) -> None:
+    def _rows(entry: dict[str, Any], details: dict[str, Any]) -> str | None:
+        """Copy the entry's row counts into `details`; the summary line they make, if any."""
         names = {"successSourceRows": "success_source_rows", "failedSourceRows": "failed_source_rows",
                  "successTargetRows": "success_target_rows", "failedTargetRows": "failed_target_rows"}
         for vendor_key, key in names.items():
@@ -531,11 +544,12 @@ class InformaticaCloudHook(JobApiHook):
             if value is not None:
                 details[key] = value
         if "success_source_rows" in details or "success_target_rows" in details:
-            details["summary"] = (
+            return (
                 f"{details.get('success_source_rows', '?')} source rows read "
                 f"({details.get('failed_source_rows', 0)} failed), {details.get('success_target_rows', '?')} "
                 f"target rows written ({details.get('failed_target_rows', 0)} failed)"
             )
+        return None
 
     def run_from_monitor(self, run: JobRun, entry: dict[str, Any], server_url: str | None = None) -> JobRun:
         """A JobRun from an activityMonitorEntry of our task and run."""
@@ -548,18 +562,18 @@ class InformaticaCloudHook(JobApiHook):
         for key, vendor_key in (("task_type", "type"), ("task_name", "taskName"), ("object_name", "objectName")):
             if not details.get(key) and entry.get(vendor_key):
                 details[key] = id_text(entry.get(vendor_key))
-        self._rows(entry, details)
+        summary = self._rows(entry, details)
         error = _text(entry.get("errorMsg"))
         if error:
             details["error_message"] = error
         state = self.states(word)
         if word == "COMPLETED":
-            details["summary"] = "the job has ended; waiting for its activity log entry"
+            summary = "the job has ended; waiting for its activity log entry"
         if state == JobState.FAILED:
             details["message"] = error or "the activity monitor reports the job FAILED"
         # startTime / endTime are US Eastern; startTimeUtc / endTimeUtc (same entry) are UTC
         fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, entry_time(entry, "startTime"),
-                       entry_time(entry, "endTime"), progress=None, details=details)
+                       entry_time(entry, "endTime"), progress=None, details=details, summary=summary)
         return fresh.with_(url=self.run_url(fresh))
 
     def run_from_log(self, run: JobRun, entry: dict[str, Any], server_url: str | None = None) -> JobRun:
@@ -574,7 +588,7 @@ class InformaticaCloudHook(JobApiHook):
         details.pop("absent_since", None)
         details["seen"] = True
         details["log_state"] = code if code is not None else id_text(raw)
-        self._rows(entry, details)
+        summary = self._rows(entry, details)
         error = _text(entry.get("errorMsg"))
         if error:
             details["error_message"] = error
@@ -586,7 +600,7 @@ class InformaticaCloudHook(JobApiHook):
         elif state == JobState.SUCCESS_WITH_WARNINGS:
             details["warning"] = error or "the activity log reports state 2 (success with row errors)"
         fresh = JobRun(VENDOR, run.job_id, run.run_id, state, word, entry_time(entry, "startTime"),
-                       entry_time(entry, "endTime"), details=details)
+                       entry_time(entry, "endTime"), details=details, summary=summary)
         return fresh.with_(url=self.run_url(fresh))
 
     def run_from_taskflow(self, run: JobRun, body: dict[str, Any], server_url: str | None = None) -> JobRun:
@@ -626,12 +640,16 @@ class InformaticaCloudHook(JobApiHook):
 
     @operation
     def lookup(self, path: str, task_type: str) -> Operation[dict[str, Any]]:
-        """A task's federated id from its path, with the v3 lookup resource: {id, path, type}."""
+        """A task's federated id from its path, with the v3 lookup resource: {id, path, type}.
+
+        :param path: the task's path, e.g. "Default/My task"
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        """
         ref = require_task_path(path)
         kind = require_task_type(task_type, allow_service=False)
         try:
-            resp = yield self._call("POST", "/public/core/v3/lookup", "lookup", base="v3", idempotent=True,
-                                    json={"objects": [{"path": ref, "type": kind}]})
+            resp = yield self._request("POST", "/public/core/v3/lookup", "lookup", base=InformaticaBase.V3,
+                                       idempotent=True, json={"objects": [{"path": ref, "type": kind}]})
         except NotFoundError as exc:
             raise self._no_task_at(ref, kind, exc.body_excerpt) from None
         body = resp.json_object()
@@ -643,15 +661,21 @@ class InformaticaCloudHook(JobApiHook):
         return {"id": str(found["id"]), "path": id_text(found.get("path")) or ref,
                 "type": id_text(found.get("type")) or kind}
 
+    alookup = lookup.asynchronous
+
     @operation
     def lookup_id(self, federated_id: str, task_type: str) -> Operation[dict[str, Any]]:
-        """A task's path from its federated id, with the v3 lookup resource: {id, path, type}."""
+        """A task's path from its federated id, with the v3 lookup resource: {id, path, type}.
+
+        :param federated_id: the task's federated id
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        """
         fid = require_task_reference("federated_id", federated_id)
         kind = require_task_type(task_type, allow_service=False)
         known = self._paths.get((fid, kind))
         if known is not None:  # a task's path does not change between the marker, the start and the wait
             return dict(known)
-        resp = yield self._call("POST", "/public/core/v3/lookup", "lookup", base="v3", idempotent=True,
+        resp = yield self._request("POST", "/public/core/v3/lookup", "lookup", base=InformaticaBase.V3, idempotent=True,
                                 json={"objects": [{"id": fid, "type": kind}]})
         objects = resp.json_object().get("objects")
         found = next((o for o in objects if isinstance(o, dict) and o.get("path")), None) \
@@ -661,6 +685,8 @@ class InformaticaCloudHook(JobApiHook):
                                 vendor=VENDOR, endpoint="lookup")
         self._paths[(fid, kind)] = {"id": fid, "path": str(found["path"]), "type": id_text(found.get("type")) or kind}
         return dict(self._paths[(fid, kind)])
+
+    alookup_id = lookup_id.asynchronous
 
     def _no_task_at(self, path: str, kind: str, said: str | None) -> NotFoundError:
         return NotFoundError(
@@ -678,7 +704,7 @@ class InformaticaCloudHook(JobApiHook):
         body: dict[str, Any] = {"@type": "job", "taskType": kind}
         details: dict[str, Any] = {"kind": "task", "task_type": kind, "task_reference": by}
         if by == "path":
-            found = yield from self.lookup.describe(self, ref, kind)
+            found = yield from self.lookup.steps(self, ref, kind)
             body["taskFederatedId"] = found["id"]
             details.update(task_path=ref, task_federated_id=found["id"])
         elif by == "federated_id":
@@ -704,7 +730,16 @@ class InformaticaCloudHook(JobApiHook):
         parameter_file_dir: str | None = None,
         inputs: dict[str, Any] | None = None,
     ) -> Operation[JobRun]:
-        """Start a task (by id, federated id, name or path) or a taskflow published as a service (by name)."""
+        """Start a task (by id, federated id, name or path) or a taskflow published as a service (by name).
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        :param callback_url: a URL Informatica calls when the job ends (tasks only)
+        :param parameter_file_name: the parameter file the run uses (tasks only)
+        :param parameter_file_dir: the directory of that parameter file (tasks only)
+        :param inputs: the taskflow's input fields (TASKFLOW_SERVICE only)
+        """
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
             if by != "name":
@@ -713,7 +748,7 @@ class InformaticaCloudHook(JobApiHook):
             if callback_url or parameter_file_name or parameter_file_dir:
                 raise ConfigurationError("callback_url", "and parameter files apply to tasks, not to taskflows "
                                          "published as services", "Pass the taskflow's inputs as inputs.")
-            run = yield from self.start_taskflow.describe(self, job, inputs)
+            run = yield from self.start_taskflow.steps(self, job, inputs)
             return run
         if inputs:
             raise ConfigurationError("inputs", f"only a {TASKFLOW_SERVICE} takes inputs",
@@ -730,7 +765,7 @@ class InformaticaCloudHook(JobApiHook):
         if runtime:
             body["runtime"] = {"@type": "mtTaskRuntime", **runtime}
         try:
-            resp = yield self._call("POST", "/api/v2/job", "start job", json=body)
+            resp = yield self._request("POST", "/api/v2/job", "start job", json=body)
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{VENDOR}: the {kind} task {by.replace('_', ' ')} '{job}' was not found on {self.settings.host} "
@@ -754,14 +789,20 @@ class InformaticaCloudHook(JobApiHook):
         run = JobRun(VENDOR, str(job), run_id, JobState.QUEUED, "QUEUED", details=details)
         return run.with_(url=self.run_url(run))
 
+    astart_run = start_run.asynchronous
+
     @operation
     def start_taskflow(self, name: str, inputs: dict[str, Any] | None = None) -> Operation[JobRun]:
-        """Run a taskflow published as a service: `POST <pod>/active-bpel/rt/<name>` with the inputs as JSON."""
+        """Run a taskflow published as a service: `POST <pod>/active-bpel/rt/<name>` with the inputs as JSON.
+
+        :param name: the taskflow's service name (API name)
+        :param inputs: the taskflow's input fields
+        """
         api_name = require_id("task_name", name, what="the taskflow's API name (from its service URL)")
         values = require_mapping("inputs", inputs)
         try:
-            resp = yield self._call("POST", f"/active-bpel/rt/{path_segment(api_name)}", "start taskflow",
-                                    base="pod", json=values)
+            resp = yield self._request("POST", f"/active-bpel/rt/{path_segment(api_name)}", "start taskflow",
+                                    base=InformaticaBase.POD, json=values)
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{VENDOR}: no taskflow is published as the service '{api_name}' on {self.settings.host}'s POD "
@@ -775,16 +816,18 @@ class InformaticaCloudHook(JobApiHook):
             raise MalformedResponseError(
                 f"{VENDOR} taskflow '{api_name}' answered without a run id (fields {sorted(body)}): the taskflow "
                 "may not be published to run asynchronously", vendor=VENDOR, endpoint="start taskflow")
-        details = {"kind": "taskflow_service", "task_type": TASKFLOW_SERVICE, "taskflow": api_name,
-                   "input_names": sorted(values)}
+        details: dict[str, Any] = {"kind": "taskflow_service", "task_type": TASKFLOW_SERVICE, "taskflow": api_name,
+                                   "input_names": sorted(values)}
         details["server_url"] = yield from self._server_url()
         run = JobRun(VENDOR, api_name, run_id, JobState.RUNNING, None, details=details)
         return run.with_(url=self.run_url(run))
 
+    astart_taskflow = start_taskflow.asynchronous
+
     @operation
     def activity_monitor(self) -> Operation[list[dict[str, Any]]]:
         """Every running job of the org (the monitor cannot be filtered)."""
-        resp = yield self._call("GET", "/api/v2/activity/activityMonitor", "activity monitor",
+        resp = yield self._request("GET", "/api/v2/activity/activityMonitor", "activity monitor",
                                 params={"details": "false"})
         entries = resp.json()
         if not isinstance(entries, list):
@@ -792,10 +835,16 @@ class InformaticaCloudHook(JobApiHook):
                                          vendor=VENDOR, endpoint="activity monitor")
         return [e for e in entries if isinstance(e, dict)]
 
+    aactivity_monitor = activity_monitor.asynchronous
+
     @operation
     def activity_log_entry(self, task_id: str, run_id: str) -> Operation[dict[str, Any] | None]:
-        """The activity log entry of one run of one task (None while it has none)."""
-        resp = yield self._call("GET", "/api/v2/activity/activityLog", "activity log",
+        """The activity log entry of one run of one task (None while it has none).
+
+        :param task_id: the task's id
+        :param run_id: the run's id (run ids count per task)
+        """
+        resp = yield self._request("GET", "/api/v2/activity/activityLog", "activity log",
                                 params={"runId": run_id, "taskId": task_id})
         entries = resp.json()
         if isinstance(entries, dict):
@@ -811,36 +860,42 @@ class InformaticaCloudHook(JobApiHook):
                 return entry
         return None
 
+    aactivity_log_entry = activity_log_entry.asynchronous
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """Read a run: the activity monitor while it runs, then the activity log (its final state)."""
+        """Read a run: the activity monitor while it runs, then the activity log (its final state).
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         if not run.run_id:
             raise ConfigurationError("run_id", "is empty", "Give the run id of the Informatica job.")
         if run.details.get("kind") == "taskflow_service":
-            fresh = yield from self.taskflow_status.describe(self, run)
+            fresh = yield from self.taskflow_status.steps(self, run)
             return fresh
         task_id = str(run.details.get("task_id") or run.job_id)
         run_id = str(run.run_id)
         server = run.details.get("server_url") or (yield from self._server_url())
-        entries = yield from self.activity_monitor.describe(self)
+        entries = yield from self.activity_monitor.steps(self)
         mine = next((e for e in entries if id_text(e.get("taskId")) == task_id and id_text(e.get("runId")) == run_id),
                     None)
         word = str(mine.get("executionState") or "").upper() if mine else None
         if mine is not None and word not in ("COMPLETED", "FAILED"):
             return self.run_from_monitor(run, mine, server)
-        logged = yield from self.activity_log_entry.describe(self, task_id, run_id)
+        logged = yield from self.activity_log_entry.steps(self, task_id, run_id)
         if logged is not None:
             return self.run_from_log(run, logged, server)
         if mine is not None:
             return self.run_from_monitor(run, mine, server)
         return self._absent(run, task_id, server)
 
+    aget_run = get_run.asynchronous
+
     def _absent(self, run: JobRun, task_id: str, server: str | None) -> JobRun:
         """A run in neither list: not yet visible, or between the monitor and the log.
 
         Either way NotFoundError lets the wait's not-found grace apply. A run already seen is reported once
-        as still running, with the grace's clock (`submitted_at`) restarted: it counts from when the run
-        left the monitor, not from its start.
+        as still running (the wait's not-found grace counts from that last sighting), with `absent_since`.
         """
         where = f"{VENDOR} run {run.run_id} of task {task_id} is in neither the activity monitor nor the activity log"
         if not run.details.get("seen"):
@@ -850,16 +905,20 @@ class InformaticaCloudHook(JobApiHook):
                                 endpoint="activity log", code="between monitor and log")
         now = time.time()
         details = self._carried(run, server)
-        details.update(absent_since=now, submitted_at=now, summary="between the activity monitor and the activity log")
+        details["absent_since"] = now
         # It has left the monitor, so it ran; its final state is not known until the log has it.
-        return run.with_(state=JobState.RUNNING, vendor_state=None, details=details)
+        return run.with_(state=JobState.RUNNING, vendor_state=None, details=details, eta_seconds=None,
+                         summary="between the activity monitor and the activity log")
 
     @operation
     def taskflow_status(self, run: JobRun) -> Operation[JobRun]:
-        """Read a run of a taskflow published as a service: `GET <pod>/active-bpel/services/tf/status/<runId>`."""
+        """Read a run of a taskflow published as a service: `GET <pod>/active-bpel/services/tf/status/<runId>`.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         try:
-            resp = yield self._call("GET", f"/active-bpel/services/tf/status/{path_segment(run.run_id)}",
-                                    "taskflow status", base="pod")
+            resp = yield self._request("GET", f"/active-bpel/services/tf/status/{path_segment(run.run_id)}",
+                                    "taskflow status", base=InformaticaBase.POD)
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{VENDOR} taskflow run {run.run_id} of '{run.job_id}' was not found on {self.settings.host}'s POD "
@@ -869,6 +928,8 @@ class InformaticaCloudHook(JobApiHook):
         server = run.details.get("server_url") or (yield from self._server_url())
         return self.run_from_taskflow(run, resp.json_object(), server)
 
+    ataskflow_status = taskflow_status.asynchronous
+
     def _task_key(self, job: str, kind: str, by: str) -> Operation[tuple[str, str]]:
         """How the task's entries are recognised in the monitor: ("taskId", id) for a task named by id, else
         ("taskName", name) (the monitor and the log show no paths or federated ids)."""
@@ -876,7 +937,7 @@ class InformaticaCloudHook(JobApiHook):
         if by == "id":
             return "taskId", ref
         if by == "federated_id":
-            found = yield from self.lookup_id.describe(self, ref, kind)
+            found = yield from self.lookup_id.steps(self, ref, kind)
             return "taskName", found["path"].rsplit("/", 1)[-1]
         if by == "path":
             return "taskName", ref.rsplit("/", 1)[-1]
@@ -897,12 +958,16 @@ class InformaticaCloudHook(JobApiHook):
 
         A task named by id is matched on its id; by name, path or federated id, on its name (the monitor
         shows no paths). Taskflows published as services cannot be found this way.
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
         """
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
             raise NotImplementedError("the runs of a taskflow published as a service cannot be listed by name")
         key = yield from self._task_key(job, kind, by)
-        entries = yield from self.activity_monitor.describe(self)
+        entries = yield from self.activity_monitor.steps(self)
         mine = [e for e in entries if self._of_task(e, key, kind)
                 and str(e.get("executionState") or "").upper() not in ("COMPLETED", "FAILED")]
         if not mine:
@@ -910,6 +975,8 @@ class InformaticaCloudHook(JobApiHook):
         entry = max(mine, key=lambda e: _int(e.get("runId")) or 0)
         server = yield from self._server_url()
         return self.run_from_monitor(self._seed(job, kind, by, entry, server), entry, server)
+
+    afind_active_run = find_active_run.asynchronous
 
     def _seed(self, job: str, kind: str, by: str, entry: Mapping[str, Any], server: str | None) -> JobRun:
         """A JobRun of the task's run shown by a monitor or log entry (before the entry is read into it)."""
@@ -924,8 +991,8 @@ class InformaticaCloudHook(JobApiHook):
         return JobRun(VENDOR, str(job), id_text(entry.get("runId")), JobState.RUNNING, details=details)
 
     # -- one task, one run: recovering an ambiguous start ---------------------------------------------------
-    @property  # type: ignore[override]
-    def start_visibility_lag(self) -> float:
+    @property
+    def start_visibility_lag(self) -> float:  # type: ignore[override]
         """Seconds recovery looks for a run it may have started. The docs say a run "can be briefly absent from
         both" the activity monitor and the activity log, without a figure: DEFAULT_START_VISIBILITY_LAG, or the
         connection's extra `start_visibility_lag`."""
@@ -934,11 +1001,15 @@ class InformaticaCloudHook(JobApiHook):
     @operation
     def task_log(self, key: tuple[str, str], *, limit: int = 50) -> Operation[list[dict[str, Any]]]:
         """The newest activity log entries of a task: by `taskId` when the task is known by id, else the org's
-        newest entries (the log cannot be filtered by name), `limit` rows at most."""
+        newest entries (the log cannot be filtered by name), `limit` rows at most.
+
+        :param key: ("id", task id) or ("name", task name)
+        :param limit: rows at most (default 50)
+        """
         params: dict[str, Any] = {"rowLimit": limit}
         if key[0] == "taskId":
             params["taskId"] = key[1]
-        resp = yield self._call("GET", "/api/v2/activity/activityLog", "activity log", params=params)
+        resp = yield self._request("GET", "/api/v2/activity/activityLog", "activity log", params=params)
         entries = resp.json()
         if isinstance(entries, dict):
             entries = [entries]
@@ -947,23 +1018,32 @@ class InformaticaCloudHook(JobApiHook):
                                          vendor=VENDOR, endpoint="activity log")
         return [e for e in entries if isinstance(e, dict)]
 
+    atask_log = task_log.asynchronous
+
     @operation
     def start_marker(self, job: str, *, task_type: str, by: str = "id", **_options: Any
                      ) -> Operation[dict[str, Any]]:
         """What Informatica shows of the task just before a start: its highest run id in the activity monitor
         and the activity log (run ids count up per task), with our clock; for a taskflow published as a
-        service, the ids of its runs that started lately and the server's clock."""
+        service, the ids of its runs that started lately and the server's clock.
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        """
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
             marker = yield from self._taskflow_marker(job)
             return marker
         at = time.time()
         key = yield from self._task_key(job, kind, by)
-        monitor = yield from self.activity_monitor.describe(self)
-        logged = yield from self.task_log.describe(self, key)
+        monitor = yield from self.activity_monitor.steps(self)
+        logged = yield from self.task_log.steps(self, key)
         ids = [_int(e.get("runId")) for e in (*monitor, *logged) if self._of_task(e, key, kind)]
         known = [i for i in ids if i is not None]
         return {"at": at, "key": list(key), "task_type": kind, "max_run_id": max(known) if known else None}
+
+    astart_marker = start_marker.asynchronous
 
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], *, task_type: str, by: str = "id",
@@ -971,7 +1051,13 @@ class InformaticaCloudHook(JobApiHook):
         """The task's first run begun since `marker`, in whatever state it is: from the activity log when it has
         already ended, else from the monitor. A run is newer when its run id is above the marker's highest;
         when the marker saw no run at all, when its start (startTimeUtc) is not before the marker's time less
-        CLOCK_SKEW."""
+        CLOCK_SKEW.
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param marker: what start_marker() returned just before the start
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        """
         kind = require_task_type(task_type)
         if kind == TASKFLOW_SERVICE:
             found = yield from self._find_started_taskflow(job, marker)
@@ -991,8 +1077,8 @@ class InformaticaCloudHook(JobApiHook):
             started = _epoch(entry_time(entry, "startTime"))
             return started is None or started >= since
 
-        logged = [e for e in (yield from self.task_log.describe(self, key)) if newer(e)]
-        monitor = [e for e in (yield from self.activity_monitor.describe(self)) if newer(e)]
+        logged = [e for e in (yield from self.task_log.steps(self, key)) if newer(e)]
+        monitor = [e for e in (yield from self.activity_monitor.steps(self)) if newer(e)]
         if not logged and not monitor:
             return None
         first = min(_int(e.get("runId")) or 0 for e in (*logged, *monitor))
@@ -1003,14 +1089,19 @@ class InformaticaCloudHook(JobApiHook):
         entry = next(e for e in monitor if _int(e.get("runId")) == first)
         return self.run_from_monitor(self._seed(job, kind, by, entry, server), entry, server)
 
+    afind_started_run = find_started_run.asynchronous
+
     @operation
     def taskflow_runs(self, since: float) -> Operation[tuple[list[dict[str, Any]], float | None]]:
         """Taskflow runs that started at or after `since` (epoch seconds), with the server's clock (its Date
         header): `GET <pod>/active-bpel/services/tf/status?startTime=..&rowLimit=50` (50 is the documented
-        maximum)."""
+        maximum).
+
+        :param since: epoch seconds
+        """
         stamp = datetime.fromtimestamp(since, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        resp = yield self._call("GET", "/active-bpel/services/tf/status", "taskflow status", base="pod",
-                                params={"startTime": stamp, "rowLimit": 50})
+        resp = yield self._request("GET", "/active-bpel/services/tf/status", "taskflow status",
+                                   base=InformaticaBase.POD, params={"startTime": stamp, "rowLimit": 50})
         body = resp.json()
         if isinstance(body, dict):  # one run, or a wrapper around the list
             body = next((v for v in body.values() if isinstance(v, list)), [body])
@@ -1026,6 +1117,8 @@ class InformaticaCloudHook(JobApiHook):
                 server_at = None
         return [e for e in body if isinstance(e, dict)], server_at
 
+    ataskflow_runs = taskflow_runs.asynchronous
+
     @staticmethod
     def _same_taskflow(entry: Mapping[str, Any], api_name: str) -> bool:
         """Whether a taskflow status entry is of the taskflow published as `api_name` (its assetName; the API
@@ -1037,7 +1130,7 @@ class InformaticaCloudHook(JobApiHook):
     def _taskflow_marker(self, name: str) -> Operation[dict[str, Any]]:
         api_name = require_id("task_name", name, what="the taskflow's API name (from its service URL)")
         at = time.time()
-        entries, server_at = yield from self.taskflow_runs.describe(self, at - CLOCK_SKEW)
+        entries, server_at = yield from self.taskflow_runs.steps(self, at - CLOCK_SKEW)
         known = sorted(i for i in (id_text(e.get("runId")) for e in entries if self._same_taskflow(e, api_name))
                        if i)
         return {"at": at, "server_at": server_at, "taskflow": api_name, "run_ids": known}
@@ -1050,7 +1143,7 @@ class InformaticaCloudHook(JobApiHook):
         if not isinstance(clock, int | float):
             raise NotImplementedError("the marker taken before the start has no time to compare with")
         known = {str(i) for i in marker.get("run_ids") or []}
-        entries, _ = yield from self.taskflow_runs.describe(self, float(clock) - CLOCK_SKEW)
+        entries, _ = yield from self.taskflow_runs.steps(self, float(clock) - CLOCK_SKEW)
         fresh = [e for e in entries if self._same_taskflow(e, api_name) and id_text(e.get("runId"))
                  and id_text(e.get("runId")) not in known]
         if not fresh:
@@ -1065,12 +1158,15 @@ class InformaticaCloudHook(JobApiHook):
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
         """Stop the run. The stop is keyed by task: it is sent only while this run is in the monitor. A run of a
-        taskflow published as a service is terminated by its run id, while it is running or suspended."""
+        taskflow published as a service is terminated by its run id, while it is running or suspended.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         if run.details.get("kind") == "taskflow_service":
             stopped = yield from self._terminate_if_going(run)
             return stopped
         task_id = str(run.details.get("task_id") or run.job_id)
-        entries = yield from self.activity_monitor.describe(self)
+        entries = yield from self.activity_monitor.steps(self)
         of_task = [e for e in entries if id_text(e.get("taskId")) == task_id]
         mine = next((e for e in of_task if id_text(e.get("runId")) == str(run.run_id)), None)
         if mine is None or str(mine.get("executionState") or "").upper() in ("COMPLETED", "FAILED", "STOPPING"):
@@ -1085,22 +1181,27 @@ class InformaticaCloudHook(JobApiHook):
         stopped = yield from self._stop(task_id, kind, "id")
         return stopped
 
+    acancel_run = cancel_run.asynchronous
+
     def _terminate_if_going(self, run: JobRun) -> Operation[bool]:
-        fresh = yield from self.taskflow_status.describe(self, run)
+        fresh = yield from self.taskflow_status.steps(self, run)
         if fresh.is_terminal and fresh.vendor_state != "SUSPENDED":
             self.log.info("Not terminating %s: it has ended.", fresh.describe())
             return False
-        terminated = yield from self.terminate_taskflow.describe(self, str(run.run_id))
+        terminated = yield from self.terminate_taskflow.steps(self, str(run.run_id))
         return terminated
 
     @operation
     def terminate_taskflow(self, run_id: str) -> Operation[bool]:
         """Terminate a run of a taskflow published as a service ("Terminating taskflows through an API"):
-        `PUT <pod>/active-bpel/services/tf/terminate` with `{"runid": ["<runId>"]}`."""
+        `PUT <pod>/active-bpel/services/tf/terminate` with `{"runid": ["<runId>"]}`.
+
+        :param run_id: the taskflow run's id
+        """
         rid = require_id("run_id", run_id, what="the taskflow's run id")
         try:
-            yield self._call("PUT", "/active-bpel/services/tf/terminate", "terminate taskflow", base="pod",
-                             json={"runid": [rid]}, read="text")
+            yield self._request("PUT", "/active-bpel/services/tf/terminate", "terminate taskflow",
+                                base=InformaticaBase.POD, json={"runid": [rid]}, read="text")
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{VENDOR} taskflow run {rid} was not found on {self.settings.host}'s POD"
@@ -1108,34 +1209,42 @@ class InformaticaCloudHook(JobApiHook):
                 vendor=VENDOR, endpoint="terminate taskflow", status=404, code=exc.code) from None
         return True
 
+    aterminate_taskflow = terminate_taskflow.asynchronous
+
     @operation
     def resume_taskflow(self, run_id: str, mode: str = "retry") -> Operation[JobRun]:
         """Resume a SUSPENDED run of a taskflow published as a service ("Resume a suspended taskflow"):
         `PUT <pod>/active-bpel/management/runtime/v1/resumeWithFaultRetry/<runId>` (mode "retry": run the
         faulted step again) or `.../resumeWithFaultSkip/<runId>` (mode "skip": go on from the next step).
-        Returns the run as its status shows it afterwards."""
+        Returns the run as its status shows it afterwards.
+
+        :param run_id: the suspended taskflow run's id
+        :param mode: "retry" (default) or "skip"
+        """
         rid = require_id("run_id", run_id, what="the taskflow's run id")
         how = require_choice("mode", mode, RESUME_MODES)
         seed = JobRun(VENDOR, rid, rid, JobState.RUNNING, details={"kind": "taskflow_service",
                                                                    "task_type": TASKFLOW_SERVICE})
-        before = yield from self.taskflow_status.describe(self, seed)
+        before = yield from self.taskflow_status.steps(self, seed)
         if before.vendor_state != "SUSPENDED":
             raise ApiError(
                 f"{VENDOR} taskflow run {rid} is {before.vendor_state}, not SUSPENDED: only a suspended taskflow can "
                 "be resumed. Start a new run for one that failed or was stopped.",
                 vendor=VENDOR, endpoint="resume taskflow")
         resource = RESUME_MODES[how]
-        yield self._call("PUT", f"/active-bpel/management/runtime/v1/{resource}/{path_segment(rid)}",
-                         "resume taskflow", base="pod", read="none")
+        yield self._request("PUT", f"/active-bpel/management/runtime/v1/{resource}/{path_segment(rid)}",
+                         "resume taskflow", base=InformaticaBase.POD, read="none")
         self.log.info("Resumed taskflow run %s with %s.", rid, resource)
-        after = yield from self.taskflow_status.describe(self, before)
+        after = yield from self.taskflow_status.steps(self, before)
         return after
+
+    aresume_taskflow = resume_taskflow.asynchronous
 
     def _stop(self, ref: str, kind: str, by: str, clean_stop: bool | None = None) -> Operation[bool]:
         body, _ = yield from self._job_body(ref, kind, by)
         clean = self.clean_stop if clean_stop is None else clean_stop
         try:
-            yield self._call("POST", "/api/v2/job/stop", "stop job", json=body, idempotent=True, read="none",
+            yield self._request("POST", "/api/v2/job/stop", "stop job", json=body, idempotent=True, read="none",
                              params={"cleanStop": "true"} if clean else None)
         except ApiError as exc:
             if "not running" in str(exc).lower():
@@ -1147,14 +1256,22 @@ class InformaticaCloudHook(JobApiHook):
     @operation
     def stop_task(self, job: str, *, task_type: str, by: str = "id", clean_stop: bool | None = None
                   ) -> Operation[bool]:
-        """Stop whatever the task has running (True), or say it had nothing running (False)."""
+        """Stop whatever the task has running (True), or say it had nothing running (False).
+
+        :param job: the task: its id, federated id, name or path (as `by` says), or a taskflow service's name
+        :param task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        :param clean_stop: send cleanStop=true (None: leave it to Informatica)
+        """
         kind = require_task_type(task_type, allow_service=False)
         stopped = yield from self._stop(job, kind, by, clean_stop)
         return stopped
 
-    def describe_connection_test(self) -> Operation[str]:
+    astop_task = stop_task.asynchronous
+
+    def connection_test_steps(self) -> Operation[str]:
         credential = yield Login()
-        entries = yield from self.activity_monitor.describe(self)
+        entries = yield from self.activity_monitor.steps(self)
         extra = credential.extra
         return (f"Connected to Informatica Cloud as {extra.get('user') or self.settings.login} (org "
                 f"{extra.get('org_id')}, {self.settings.api_version} login); server {extra.get('server_url')}; "

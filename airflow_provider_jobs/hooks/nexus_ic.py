@@ -93,7 +93,7 @@ NEXUS_IC_STATES = StateVocabulary(
 )
 
 #: details keys that describe one poll only; dropped before the next answer is read.
-_PER_POLL_KEYS = ("summary", "message", "eta_seconds", "percent_complete_raw", "status_code")
+_PER_POLL_KEYS = ("message", "percent_complete_raw", "status_code")
 _TEXT_TYPES = ("application/rtf", "application/xml", "application/javascript", "application/csv")
 _EXTENSIONS = {
     "application/json": ".json", "text/html": ".html", "application/rtf": ".rtf", "text/rtf": ".rtf",
@@ -267,7 +267,7 @@ class NexusICLicenceError(ApiError):
     """The licence of the connection's user does not include server jobs (hosted SaaS only)."""
 
 
-class NexusICHook(JobApiHook):
+class NexusICHook(JobApiHook[NexusICSettings]):
     """NEXUS IC IC-Web REST API: report jobs, job status, job content (login hash on every call).
 
     :param max_paused_seconds: how long a job may stay paused before a wait fails (overrides the
@@ -492,9 +492,9 @@ class NexusICHook(JobApiHook):
         now = time.time()
         details = {k: v for k, v in (previous.details if previous else {}).items() if k not in _PER_POLL_KEYS}
         details["status_code"] = code if code is not None else str(raw_status)
-        summary = body.get("summary")
-        if isinstance(summary, str) and summary.strip():
-            details["summary"] = summary.strip()
+        raw_summary = body.get("summary")
+        summary = raw_summary.strip() or None if isinstance(raw_summary, str) else None
+        eta: float | None = None
         raw_percent = _number(body.get("percentComplete"))
         if raw_percent is not None and raw_percent > 100:
             details["percent_complete_raw"] = raw_percent  # NEXUS can underestimate its row count
@@ -523,15 +523,16 @@ class NexusICHook(JobApiHook):
                 details["progress_origin"] = [now, progress]
             elif progress > origin[1] and now > origin[0]:
                 rate = (progress - origin[1]) / (now - origin[0])
-                details["eta_seconds"] = round(max(0.0, (100.0 - progress) / rate), 1)
+                eta = round(max(0.0, (100.0 - progress) / rate), 1)
         elif code != PAUSED:
             details.pop("progress_origin", None)
 
         if code == FAILED:
-            reason = details.get("summary") or "no summary given"
+            reason = summary or "no summary given"
             details["message"] = f"NEXUS IC reports the job failed: {reason}"
         return JobRun(VENDOR, job, job_id, state, vendor_state, _clock(body.get("startClock")),
-                      _clock(body.get("endClock")), progress=progress, details=details)
+                      _clock(body.get("endClock")), progress=progress, details=details, eta_seconds=eta,
+                      summary=summary)
 
     # -- calls ----------------------------------------------------------------------------------------
     @operation
@@ -540,10 +541,12 @@ class NexusICHook(JobApiHook):
         resp = yield ApiRequest("GET", "/license", endpoint="licence")
         return resp.json_object()
 
+    alicence = licence.asynchronous
+
     @operation
     def check_licence(self) -> Operation[dict[str, Any]]:
         """Fail clearly unless the licence allows server jobs (`saas: true`); once per hook."""
-        body = yield from self.licence.describe(self)
+        body = yield from self.licence.steps(self)
         saas = body.get("saas")
         if saas is False or (isinstance(saas, str) and saas.strip().lower() in ("false", "0", "no")):
             raise NexusICLicenceError(
@@ -558,9 +561,14 @@ class NexusICHook(JobApiHook):
         self._licence_checked = True
         return body
 
+    acheck_licence = check_licence.asynchronous
+
     @operation
     def find_templates(self, name: str) -> Operation[list[dict[str, Any]]]:
-        """Report_Template rows whose Name is `name` (X-NEXUS-Filter)."""
+        """Report_Template rows whose Name is `name` (X-NEXUS-Filter).
+
+        :param name: the report template's name
+        """
         text = require_id("template_name", name, what="a report template name")
         where = {"where": [{"field": TEMPLATE_NAME_FIELD, "value": text}]}
         resp = yield ApiRequest("GET", f"/bo/{TEMPLATE_TABLE}", endpoint="report template lookup",
@@ -575,10 +583,15 @@ class NexusICHook(JobApiHook):
                 vendor=VENDOR, endpoint="report template lookup")
         return [r for r in rows if isinstance(r, dict)]
 
+    afind_templates = find_templates.asynchronous
+
     @operation
     def template_id(self, name: str) -> Operation[str]:
-        """The key of the report template named `name`."""
-        rows = yield from self.find_templates.describe(self, name)
+        """The key of the report template named `name`.
+
+        :param name: the report template's name
+        """
+        rows = yield from self.find_templates.steps(self, name)
         text = str(name).strip()
         exact = [r for r in rows if str(r.get(TEMPLATE_NAME_FIELD, "")) == text]
         candidates = exact or rows
@@ -607,6 +620,8 @@ class NexusICHook(JobApiHook):
             )
         return keys[0]
 
+    atemplate_id = template_id.asynchronous
+
     def _report_details(self, output: str, params: list[dict[str, Any]]) -> dict[str, Any]:
         return {"kind": "report", "output_type": output, "parameter_names": parameter_names(params)}
 
@@ -618,6 +633,12 @@ class NexusICHook(JobApiHook):
 
         `parameters`: a dict of names to values, or the documented `[{"parameterName", "value"}]` list; it is
         sent as that list.
+
+        :param template: the report template's key (or its name, with lookup_by_name)
+        :param output_type: the report's output type, e.g. json, csv, pdf (default json)
+        :param parameters: report parameters: a dict of names to values, or the documented [{"parameterName",
+            "value"}] list
+        :param lookup_by_name: True when `template` is the template's name rather than its key
         """
         output = require_output_type(output_type)
         params = report_parameters(parameters)
@@ -626,10 +647,10 @@ class NexusICHook(JobApiHook):
         else:
             key = require_template_id(template)
         if not self._licence_checked:
-            yield from self.check_licence.describe(self)
+            yield from self.check_licence.steps(self)
         details = self._report_details(output, params)
         if lookup_by_name:
-            key = yield from self.template_id.describe(self, name)
+            key = yield from self.template_id.steps(self, name)
             details["template_name"] = name
         details["template_id"] = key
         try:
@@ -652,6 +673,8 @@ class NexusICHook(JobApiHook):
             body = {**body, "status": WAITING}
         seed = JobRun(VENDOR, key, job_id, JobState.QUEUED, details=details)
         return self.run_from_job(key, job_id, body, seed)
+
+    astart_run = start_run.asynchronous
 
     @property
     def status_form(self) -> str:
@@ -681,6 +704,10 @@ class NexusICHook(JobApiHook):
         The form comes from the connection (job_status_form, else api_version); when the server does not know
         it (a 404 that is not the documented "job not found", or a 405), the other form is tried once and
         kept. A 6.9 server that answers `jobStatus?id=` with its job listing is read from that listing.
+
+        :param job_id: the server job's id
+        :param job: the job's name for JobRun.job_id (default: job_id)
+        :param previous: the run as last read, whose details carry over
         """
         jid = require_id("job_id", job_id, what="a NEXUS IC server job id")
         form = self.status_form
@@ -712,6 +739,8 @@ class NexusICHook(JobApiHook):
             body = entry
         return self.run_from_job(job or jid, jid, body, previous)
 
+    ajob_status = job_status.asynchronous
+
     @staticmethod
     def _unknown_route(exc: ApiError) -> bool:
         """Whether an error says the server has no such jobStatus route (not that the job is unknown). A 400 is
@@ -735,13 +764,18 @@ class NexusICHook(JobApiHook):
             return None
         return [j for j in jobs if isinstance(j, dict) and j.get("id") not in (None, "")]
 
+    alist_jobs = list_jobs.asynchronous
+
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
         """The user's server jobs just before a start (digests of their ids: job ids are GUIDs, not ordered),
-        with our clock. `listing` is False where the server has no job listing (before 6.9)."""
+        with our clock. `listing` is False where the server has no job listing (before 6.9).
+
+        :param job: the report template
+        """
         marker: dict[str, Any] = {"at": time.time()}
         try:
-            jobs = yield from self.list_jobs.describe(self)
+            jobs = yield from self.list_jobs.steps(self)
         except (AuthenticationError, NexusICLicenceError):
             raise
         except ApiError as exc:
@@ -756,6 +790,8 @@ class NexusICHook(JobApiHook):
         marker["seen"] = sorted({_job_digest(j["id"]) for j in jobs})
         return marker
 
+    astart_marker = start_marker.asynchronous
+
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], *, output_type: str = "json",
                          parameters: Mapping[str, Any] | list[Mapping[str, Any]] | None = None,
@@ -763,13 +799,21 @@ class NexusICHook(JobApiHook):
         """The server job that appeared in the user's job listing since `marker`, in whatever state it is now;
         None when there is none. More than one new job (another client of the same user started one) is an
         AmbiguousStartError naming them: the task cannot tell which is its own. Raises NotImplementedError
-        where the server has no job listing (IC-Web before 6.9)."""
+        where the server has no job listing (IC-Web before 6.9).
+
+        :param job: the report template
+        :param marker: what start_marker() returned just before the start
+        :param output_type: the report's output type, e.g. json, csv, pdf (default json)
+        :param parameters: report parameters: a dict of names to values, or the documented [{"parameterName",
+            "value"}] list
+        :param lookup_by_name: True when `template` is the template's name rather than its key
+        """
         seen = marker.get("seen")
         if marker.get("listing") is not True or not isinstance(seen, list):
             raise NotImplementedError(
                 f"{VENDOR} on {self.settings.host} gave no job listing just before the start (GET jobStatus "
                 "without an id exists from IC-Web 6.9): check the user's jobs in NEXUS IC by hand")
-        jobs = yield from self.list_jobs.describe(self)
+        jobs = yield from self.list_jobs.steps(self)
         if jobs is None:
             raise NotImplementedError(f"{VENDOR} on {self.settings.host} has no job listing (IC-Web 6.9+)")
         known = set(seen)
@@ -780,7 +824,7 @@ class NexusICHook(JobApiHook):
         params = report_parameters(parameters)
         details = self._report_details(output, params)
         if lookup_by_name:
-            key = yield from self.template_id.describe(self, job)
+            key = yield from self.template_id.steps(self, job)
             details["template_name"] = str(job).strip()
         else:
             key = require_template_id(job)
@@ -803,13 +847,20 @@ class NexusICHook(JobApiHook):
         seed = JobRun(VENDOR, key, job_id, JobState.QUEUED, details={**details, "adopted": True})
         return self.run_from_job(key, job_id, entry, seed)
 
+    afind_started_run = find_started_run.asynchronous
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """Read one run (a server job) again."""
+        """Read one run (a server job) again.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         if not run.run_id:
             raise ConfigurationError("run_id", "is empty", "Give the NEXUS IC server job id.")
-        fresh = yield from self.job_status.describe(self, run.run_id, run.job_id, run)
+        fresh = yield from self.job_status.steps(self, run.run_id, run.job_id, run)
         return fresh
+
+    aget_run = get_run.asynchronous
 
     def _job_not_found(self, job_id: str, exc: NotFoundError, endpoint: str) -> NotFoundError:
         said = f": {exc.body_excerpt}" if exc.body_excerpt else ""
@@ -827,6 +878,9 @@ class NexusICHook(JobApiHook):
         from Content-Disposition), or returned as JSON / text under "content".
 
         Returns `{job_id, has_content, content_type, file_name, size, path?, content?}`.
+
+        :param job_id: the finished server job's id
+        :param output_path: a file or directory to save the content to (default: return it)
         """
         jid = require_id("job_id", job_id, what="a NEXUS IC server job id")
         info: dict[str, Any] = {"job_id": jid, "has_content": False, "content_type": None, "file_name": None,
@@ -878,13 +932,15 @@ class NexusICHook(JobApiHook):
             if os.path.exists(partial):
                 os.remove(partial)
 
-    def describe_connection_test(self) -> Operation[str]:
+    ajob_content = job_content.asynchronous
+
+    def connection_test_steps(self) -> Operation[str]:
         credential = yield Login()
-        body = yield from self.licence.describe(self)
+        body = yield from self.licence.steps(self)
         saas = body.get("saas")
         user = credential.extra.get("username") or self.settings.login or "the API key's user"
-        jobs = {True: "allows server jobs", False: "does NOT allow server jobs (saas false)"}.get(
-            saas, "says nothing of server jobs")
+        jobs = ("allows server jobs" if saas is True else "does NOT allow server jobs (saas false)" if saas is False
+                else "says nothing of server jobs")
         st = self.settings
         return f"Connected to NEXUS IC at {st.host} (IC-Web {st.version_text}) as {user}; the licence {jobs}."
 

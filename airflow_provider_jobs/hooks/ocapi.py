@@ -10,6 +10,7 @@ deprecated. The hook keeps the API it talks to (`hook.backend`) and each run rec
 from __future__ import annotations
 
 import base64
+import enum
 import json
 import logging
 import re
@@ -46,6 +47,17 @@ from airflow_provider_jobs.core.inputs import is_templated, require_id
 from airflow_provider_jobs.core.runs import JobRun, JobState, StateVocabulary, id_text
 
 VENDOR = "ocapi"
+
+
+class OcapiBase(enum.StrEnum):
+    """Where a request goes besides the instance's own URL: the OCAPI Data API, the SCAPI Jobs API, Account
+    Manager's token endpoint, or the instance's Business Manager token endpoint."""
+
+    OCAPI = "ocapi"
+    SCAPI = "scapi"
+    TOKEN = "token"
+    BM_TOKEN = "bm_token"
+
 __all__ = [
     "CONNECTION_FORM",
     "OcapiDeprecatedError",
@@ -211,7 +223,6 @@ _RUN_KEYS = frozenset(
         "log_file",
         "is_restart",
         "message",
-        "summary",
         "parameters",
     }
 )
@@ -370,7 +381,7 @@ class OcapiSettings:
         return self.base_url.split("://", 1)[-1]
 
 
-class OcapiHook(JobApiHook):
+class OcapiHook(JobApiHook[OcapiSettings]):
     """Salesforce B2C Commerce jobs: execute, read, search and delete job executions.
 
     Talks to the OCAPI Data API, or to the SCAPI Jobs API when the connection says so or when the
@@ -523,9 +534,9 @@ class OcapiHook(JobApiHook):
         )
 
     def base_url(self, request: ApiRequest) -> str:
-        if request.base == "scapi":
+        if request.base == OcapiBase.SCAPI:
             return self.settings.scapi_url or self.settings.base_url
-        if request.base == "ocapi":
+        if request.base == OcapiBase.OCAPI:
             return self.settings.data_url
         return self.settings.base_url
 
@@ -553,7 +564,7 @@ class OcapiHook(JobApiHook):
             headers={"Authorization": _basic(s.client_id, s.client_secret)},
             authenticated=False,
             idempotent=True,
-            base="token",
+            base=OcapiBase.TOKEN,
         )
         return _credential(resp, scope)
 
@@ -569,7 +580,7 @@ class OcapiHook(JobApiHook):
             headers={"Authorization": _basic(s.bm_user or "", s.bm_password or "", s.client_secret)},
             authenticated=False,
             idempotent=True,
-            base="bm_token",
+            base=OcapiBase.BM_TOKEN,
         )
         return _credential(resp, None)
 
@@ -584,7 +595,7 @@ class OcapiHook(JobApiHook):
             body = json.loads(response.body) if response.body.strip() else None
         except ValueError:
             body = None
-        if request.base in ("token", "bm_token"):
+        if request.base in (OcapiBase.TOKEN, OcapiBase.BM_TOKEN):
             return self._token_error(response, body if isinstance(body, dict) else {})
         fault_type, message, arguments = _fault_of(body)
         secret = self._current_token()
@@ -592,10 +603,10 @@ class OcapiHook(JobApiHook):
         ids = _ids_from_path(request.path)
         job = arguments.get("jobId") or ids.get("job")
         execution = arguments.get("executionId") or ids.get("execution")
-        api = "SCAPI" if request.base == "scapi" else "OCAPI"
+        api = "SCAPI" if request.base == OcapiBase.SCAPI else "OCAPI"
         host = (
             urlsplit(self.settings.scapi_url).netloc
-            if request.base == "scapi" and self.settings.scapi_url
+            if request.base == OcapiBase.SCAPI and self.settings.scapi_url
             else self.settings.host
         )
         known = FAULTS.get(fault_type or "")
@@ -635,7 +646,7 @@ class OcapiHook(JobApiHook):
         request = response.request
         code = body.get("error") if isinstance(body.get("error"), str) else None
         description = scrub(str(body.get("error_description") or ""), self.settings.client_secret)
-        if request.base == "bm_token":
+        if request.base == OcapiBase.BM_TOKEN:
             fix = (
                 "Check the extra's bm_user and bm_password (password or access key), the client secret, and "
                 "that the Business Manager user may use this API client"
@@ -682,8 +693,8 @@ class OcapiHook(JobApiHook):
         return credential.secret if credential is not None else None
 
     # -- the backend switch ----------------------------------------------------------------------------
-    def _call(
-        self, build: Callable[[str], ApiRequest], prefer: str | None = None
+    def _via_backend(
+        self, build: Callable[[OcapiBase], ApiRequest], prefer: str | None = None
     ) -> Operation[tuple[str, ApiResponse]]:
         """One call, built by `build(api)` for 'ocapi' or 'scapi'. On OcapiDeprecatedException (and with
         backend auto and SCAPI configured) the hook switches to SCAPI for good and sends it there."""
@@ -691,7 +702,7 @@ class OcapiHook(JobApiHook):
             self._active_backend = "scapi"
         if self.backend == "ocapi":
             try:
-                resp = yield build("ocapi")
+                resp = yield build(OcapiBase.OCAPI)
                 return "ocapi", resp
             except OcapiDeprecatedError:
                 if self.settings.backend != "auto" or self.settings.scapi_url is None:
@@ -703,7 +714,7 @@ class OcapiHook(JobApiHook):
                     self.settings.organization_id,
                 )
                 self._active_backend = "scapi"
-        resp = yield build("scapi")
+        resp = yield build(OcapiBase.SCAPI)
         return "scapi", resp
 
     # -- parsing -------------------------------------------------------------------------------------
@@ -737,9 +748,6 @@ class OcapiHook(JobApiHook):
             "is_restart": doc.get("is_restart"),
             "parameters": [p.get("name") for p in doc.get("parameters") or [] if isinstance(p, dict)] or None,
         }
-        summary = _summary(steps, status_word, exit_status)
-        if summary:
-            details["summary"] = summary
         if state == JobState.FAILED:
             details["message"] = _failure(status_word, exit_status, steps)
         run = JobRun(
@@ -751,6 +759,7 @@ class OcapiHook(JobApiHook):
             doc.get("start_time"),
             doc.get("end_time"),
             details={k: v for k, v in details.items() if v is not None},
+            summary=_summary(steps, status_word, exit_status) or None,
         )
         return run.with_(url=self.run_url(run))
 
@@ -759,7 +768,7 @@ class OcapiHook(JobApiHook):
     ) -> Operation[tuple[str, list[Any], Any]]:
         """One page of job_execution_search: (the API that answered, its hits as they came, its `total`)."""
 
-        def build(api: str) -> ApiRequest:
+        def build(api: OcapiBase) -> ApiRequest:
             # The two APIs name the endpoint and the query types differently (bool_query / boolQuery).
             return ApiRequest(
                 "POST",
@@ -770,7 +779,7 @@ class OcapiHook(JobApiHook):
                 idempotent=True,
             )
 
-        backend, resp = yield from self._call(build)
+        backend, resp = yield from self._via_backend(build)
         body = resp.json_object()
         hits = body.get("hits") or []
         if not isinstance(hits, list):
@@ -782,27 +791,38 @@ class OcapiHook(JobApiHook):
     # -- calls -----------------------------------------------------------------------------------------
     @operation
     def start_run(self, job: str, parameters: Any = None) -> Operation[JobRun]:
-        """Execute a job (POST /jobs/{job_id}/executions), with parameters; returns the new execution."""
+        """Execute a job (POST /jobs/{job_id}/executions), with parameters; returns the new execution.
+
+        :param job: the job id as Business Manager names it
+        :param parameters: job parameters: a dict of names to values, or the documented [{"name", "value"}] list
+        """
         job_id = job_ref(job)
         params = parameter_list(parameters)
         path = f"jobs/{path_segment(job_id)}/executions"
         body = {"parameters": params} if params else None
-        backend, resp = yield from self._call(
+        backend, resp = yield from self._via_backend(
             lambda api: ApiRequest("POST", path, endpoint=f"execute job '{job_id}'", json=body, base=api)
         )
         return self.run_from_execution(resp.json_object(), backend, job_id)
 
+    astart_run = start_run.asynchronous
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """Read an execution (GET /jobs/{job_id}/executions/{id}) through the API that last answered."""
+        """Read an execution (GET /jobs/{job_id}/executions/{id}) through the API that last answered.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         job_id = job_ref(run.job_id)
         execution_id = require_id("execution_id", run.run_id)
         path = f"jobs/{path_segment(job_id)}/executions/{path_segment(execution_id)}"
         label = f"read execution {execution_id} of job '{job_id}'"
-        backend, resp = yield from self._call(
+        backend, resp = yield from self._via_backend(
             lambda api: ApiRequest("GET", path, endpoint=label, base=api), prefer=run.details.get("backend")
         )
         return _carry_details(run, self.run_from_execution(resp.json_object(), backend, job_id))
+
+    aget_run = get_run.asynchronous
 
     @operation
     def list_active_runs(self) -> Operation[dict[tuple[str, str], tuple[str, dict, str | None]]]:
@@ -823,6 +843,8 @@ class OcapiHook(JobApiHook):
                 break
         return listed
 
+    alist_active_runs = list_active_runs.asynchronous
+
     def listing_key(self, run: JobRun) -> tuple[str, str]:
         return (str(run.job_id), str(run.run_id))
 
@@ -841,7 +863,13 @@ class OcapiHook(JobApiHook):
         sort_order: str = "desc",
     ) -> Operation[list[JobRun]]:
         """Executions of a job (or of every job), filtered by job_execution `status` (e.g. RUNNING,
-        PENDING), sorted by start time."""
+        PENDING), sorted by start time.
+
+        :param job: a job id (default: every job)
+        :param statuses: execution statuses to keep, e.g. ["RUNNING", "PENDING"] (default: all)
+        :param count: executions at most (default 25)
+        :param sort_order: "desc" (newest first, default) or "asc"
+        """
         terms = []
         if job is not None:
             terms.append({"field": "job_id", "operator": "is", "values": [job_ref(job, "job")]})
@@ -861,12 +889,20 @@ class OcapiHook(JobApiHook):
         backend, hits, _ = yield from self._search_page(terms, count, sort_order)
         return [self.run_from_execution(h, backend) for h in hits if isinstance(h, dict)]
 
+    asearch_executions = search_executions.asynchronous
+
     @operation
     def find_active_run(self, job: str, parameters: Any = None) -> Operation[JobRun | None]:
-        """The job's execution that is pending or running now (job_execution_search), if any."""
-        runs = yield from self.search_executions.describe(self, job, ACTIVE_STATUSES, 10, "asc")
+        """The job's execution that is pending or running now (job_execution_search), if any.
+
+        :param job: the job id as Business Manager names it
+        :param parameters: ignored (any running execution counts)
+        """
+        runs = yield from self.search_executions.steps(self, job, ACTIVE_STATUSES, 10, "asc")
         active = [r for r in runs if not r.is_terminal and r.job_id == job_ref(job)]
         return active[0] if active else None
+
+    afind_active_run = find_active_run.asynchronous
 
     def _executions_of(self, job_id: str) -> Operation[list[JobRun]]:
         """The job's executions job_execution_search shows: the newest by start time, and every pending or
@@ -886,7 +922,10 @@ class OcapiHook(JobApiHook):
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
         """The job's executions just before a start: their ids, the highest numeric id and the newest start
-        time (all the vendor's own values: no clock of ours is compared with the instance's)."""
+        time (all the vendor's own values: no clock of ours is compared with the instance's).
+
+        :param job: the job id as Business Manager names it
+        """
         job_id = job_ref(job)
         at = time.time()
         try:
@@ -903,7 +942,7 @@ class OcapiHook(JobApiHook):
                 exc, job_id,
             )
             return {"at": at, "searchable": False}
-        numbers = [int(r.run_id) for r in runs if str(r.run_id).isdigit()]
+        numbers = [int(r.run_id) for r in runs if r.run_id is not None and r.run_id.isdigit()]
         starts = [r.started_at for r in runs if r.started_at]
         return {
             "at": at,
@@ -913,11 +952,17 @@ class OcapiHook(JobApiHook):
             "latest_start": max(starts) if starts else None,
         }
 
+    astart_marker = start_marker.asynchronous
+
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
         """The first execution of the job that the search shows as begun since `marker`, whatever its state
         (a short job may have finished): a higher execution id than any before it (ids count up), or, where
-        ids are not numbers, one the marker did not list that started no earlier than the newest it did."""
+        ids are not numbers, one the marker did not list that started no earlier than the newest it did.
+
+        :param job: the job id as Business Manager names it
+        :param marker: what start_marker() returned just before the start
+        """
         if marker.get("searchable") is False:
             raise NotImplementedError("job_execution_search is not allowed for this API client")
         job_id = job_ref(job)
@@ -929,7 +974,7 @@ class OcapiHook(JobApiHook):
         def began_since(run: JobRun) -> bool:
             if str(run.run_id) in known:
                 return False
-            if max_id is not None and str(run.run_id).isdigit() and str(max_id).isdigit():
+            if max_id is not None and run.run_id is not None and run.run_id.isdigit() and str(max_id).isdigit():
                 return int(run.run_id) > int(max_id)
             if latest_start and run.started_at:
                 return str(run.started_at) >= str(latest_start)
@@ -943,32 +988,43 @@ class OcapiHook(JobApiHook):
             )
         return new[0] if new else None
 
+    afind_started_run = find_started_run.asynchronous
+
     @operation
     def delete_execution(self, job: str, execution_id: str) -> Operation[bool]:
         """Delete a finished execution's record (DELETE /jobs/{job_id}/executions/{id}).
 
         A running execution cannot be deleted: OcapiExecutionNotFinishedError.
+
+        :param job: the job id as Business Manager names it
+        :param execution_id: the finished execution's id
         """
         job_id = job_ref(job)
         eid = require_id("execution_id", execution_id)
         path = f"jobs/{path_segment(job_id)}/executions/{path_segment(eid)}"
         label = f"delete execution {eid} of job '{job_id}'"
-        yield from self._call(lambda api: ApiRequest("DELETE", path, endpoint=label, base=api, read="none"))
+        yield from self._via_backend(lambda api: ApiRequest("DELETE", path, endpoint=label, base=api, read="none"))
         return True
+
+    adelete_execution = delete_execution.asynchronous
 
     def no_cancel_message(self, run: JobRun) -> str:
         text = f"{CANNOT_CANCEL}: execution {run.run_id} of job '{run.job_id}' goes on"
         return text + (f" ({run.url})" if run.url else "")
 
-    def cancel_run(self, run: JobRun) -> bool:
-        """B2C Commerce has no cancel call: always raises."""
+    @operation
+    def cancel_run(self, run: JobRun) -> Operation[bool]:
+        """B2C Commerce has no cancel call: always raises.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         raise JobProviderError(f"{CANNOT_CANCEL}: execution {run.run_id} of job '{run.job_id}' goes on.")
+        yield  # an operation
 
-    async def acancel_run(self, run: JobRun) -> bool:
-        return self.cancel_run(run)
+    acancel_run = cancel_run.asynchronous
 
-    def describe_connection_test(self) -> Operation[str]:
-        runs = yield from self.search_executions.describe(self, None, ACTIVE_STATUSES, 25)
+    def connection_test_steps(self) -> Operation[str]:
+        runs = yield from self.search_executions.steps(self, None, ACTIVE_STATUSES, 25)
         api = (
             f"OCAPI {self.settings.api_version}"
             if self.backend == "ocapi"
@@ -1045,7 +1101,7 @@ def _fault_of(body: Any) -> tuple[str | None, str, dict[str, Any]]:
         return None, "", {}
     fault = body.get("fault")
     if isinstance(fault, dict):
-        arguments = fault.get("arguments") if isinstance(fault.get("arguments"), dict) else {}
+        arguments: dict[str, Any] = v if isinstance(v := fault.get("arguments"), dict) else {}
         return (
             id_text(fault.get("type")),
             str(fault.get("message") or ""),
@@ -1110,7 +1166,7 @@ def _search_body(
             {"termQuery": {"fields": [t["field"]], "operator": t["operator"], "values": t["values"]}}
             for t in terms
         ]
-        query = (
+        query: dict[str, Any] = (
             (queries[0] if len(queries) == 1 else {"boolQuery": {"must": queries}})
             if queries
             else {"matchAllQuery": {}}
@@ -1140,7 +1196,7 @@ def _search_body(
 
 
 def _step(doc: dict[str, Any]) -> dict[str, Any]:
-    exit_status = doc.get("exit_status") if isinstance(doc.get("exit_status"), dict) else {}
+    exit_status: dict[str, Any] = v if isinstance(v := doc.get("exit_status"), dict) else {}
     step = {
         "step_id": doc.get("step_id"),
         "step_type_id": doc.get("step_type_id"),

@@ -145,7 +145,7 @@ class SpectrumSettings:
     start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
-class SpectrumHook(JobApiHook):
+class SpectrumHook(JobApiHook[SpectrumSettings]):
     """Datameer Spectrum REST API: start, read, stop and chain jobs (HTTP Basic on every call)."""
 
     default_conn_name = "spectrum_default"
@@ -263,19 +263,20 @@ class SpectrumHook(JobApiHook):
         progress = body.get("job-progress")
         details: dict[str, Any] = {"file_id": id_text(body.get("file-id")), "start_time_raw": body.get("start-time"),
                                    "stop_time_raw": body.get("stop-time")}
-        eta = parse_estimate(body.get("estimate-time"))
-        if eta is not None:
-            details["eta_seconds"] = eta
         run = JobRun(VENDOR, job, run_id, self.states(vendor_state), vendor_state,
                      self.spectrum_time(body.get("start-time")), self.spectrum_time(body.get("stop-time")),
-                     progress=float(progress) if _is_number(progress) else None,
-                     details={k: v for k, v in details.items() if v is not None})
+                     progress=float(progress) if progress is not None and _is_number(progress) else None,
+                     details={k: v for k, v in details.items() if v is not None},
+                     eta_seconds=parse_estimate(body.get("estimate-time")))
         return run.with_(url=self.run_url(run))
 
     # -- calls ----------------------------------------------------------------------------------------
     @operation
     def start_run(self, job: str) -> Operation[JobRun]:
-        """Trigger a file's job (by file id, uuid or path); returns the new run."""
+        """Trigger a file's job (by file id, uuid or path); returns the new run.
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         ref = file_ref(job, "file")
         resp = yield ApiRequest("POST", f"/api/job-execution/{ref}/trigger", endpoint="trigger job")
         body = resp.json_object()
@@ -288,34 +289,55 @@ class SpectrumHook(JobApiHook):
                               "trigger": body.get("job-execution-trigger")})
         return run.with_(url=self.run_url(run))
 
+    astart_run = start_run.asynchronous
+
     @operation
     def get_run(self, run: JobRun) -> Operation[JobRun]:
-        """Read one run by its execution id (job details), whoever ran the file since."""
+        """Read one run by its execution id (job details), whoever ran the file since.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         resp = yield ApiRequest("GET", f"/rest/job-execution/job-details/{path_segment(run.run_id)}",
                                 endpoint="job details")
         fresh = self.run_from_details(run.job_id, str(run.run_id), resp.json_object())
-        # job details carry no estimate: one read from the file's status earlier is stale by now
-        kept = {k: v for k, v in run.details.items() if k != "eta_seconds"}
-        return fresh.with_(details={**kept, **fresh.details})
+        # job details carry no estimate (fresh has none): one read from the file's status earlier is stale by now
+        return fresh.with_(details={**run.details, **fresh.details})
+
+    aget_run = get_run.asynchronous
 
     @operation
     def job_status(self, job: str) -> Operation[JobRun | None]:
-        """The file's latest run (None if it never ran)."""
+        """The file's latest run (None if it never ran).
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         resp = yield ApiRequest("GET", f"/api/job-execution/{file_ref(job, 'file')}/status", endpoint="job status")
         return self.run_from_status(str(job), resp.json_object())
 
+    ajob_status = job_status.asynchronous
+
     @operation
     def find_active_run(self, job: str) -> Operation[JobRun | None]:
-        """The file's run that is queued or running now, if any."""
-        latest = yield from self.job_status.describe(self, job)
+        """The file's run that is queued or running now, if any.
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
+        latest = yield from self.job_status.steps(self, job)
         return latest if latest is not None and not latest.is_terminal else None
+
+    afind_active_run = find_active_run.asynchronous
 
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
-        """The file's latest execution id just before a trigger (None when it never ran), and our clock."""
+        """The file's latest execution id just before a trigger (None when it never ran), and our clock.
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         at = time.time()
-        latest = yield from self.job_status.describe(self, job)
+        latest = yield from self.job_status.steps(self, job)
         return {"at": at, "execution_id": latest.run_id if latest is not None else None}
+
+    astart_marker = start_marker.asynchronous
 
     @operation
     def find_started_run(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
@@ -323,24 +345,28 @@ class SpectrumHook(JobApiHook):
 
         The file's status names its LATEST run only: when someone else triggered the file after us, the job
         history (newest first) leads back to the first run since the marker, which is ours. Each run is read
-        with job details, so a run that already ended is found with its final state."""
+        with job details, so a run that already ended is found with its final state.
+
+        :param job: the Spectrum file: its id, uuid or path
+        :param marker: what start_marker() returned just before the start
+        """
         before = marker.get("execution_id")
         before = None if before is None else str(before)
-        latest = yield from self.job_status.describe(self, job)
+        latest = yield from self.job_status.steps(self, job)
         if latest is None or latest.run_id == before:
             return None
         latest_order, before_order = _order(latest.run_id), _order(before)
         if latest_order is None or (before is not None and before_order is None):
             # ids that are not numbers cannot be ordered: the file's latest run is new since the marker
-            return (yield from self.get_run.describe(self, latest))
+            return (yield from self.get_run.steps(self, latest))
         if before_order is not None and latest_order <= before_order:
             return None
-        newest = yield from self.get_run.describe(self, latest)
+        newest = yield from self.get_run.steps(self, latest)
         since = {latest_order}
         configuration = newest.details.get("configuration_id")
         if configuration is not None:
             for page in range(HISTORY_PAGES):
-                items = yield from self.job_history.describe(self, configuration, page * HISTORY_PAGE, HISTORY_PAGE)
+                items = yield from self.job_history.steps(self, configuration, page * HISTORY_PAGE, HISTORY_PAGE)
                 orders = [o for o in (_order(item.get("id")) for item in items) if o is not None]
                 since.update(o for o in orders if before_order is None or o > before_order)
                 if len(items) < HISTORY_PAGE or (before_order is not None and any(o <= before_order for o in orders)):
@@ -353,13 +379,18 @@ class SpectrumHook(JobApiHook):
         if first == latest_order:
             return newest
         ours = JobRun(VENDOR, str(job), str(first), JobState.QUEUED, "QUEUED")
-        return (yield from self.get_run.describe(self, ours))
+        return (yield from self.get_run.steps(self, ours))
+
+    afind_started_run = find_started_run.asynchronous
 
     @operation
     def cancel_run(self, run: JobRun) -> Operation[bool]:
-        """Stop the run. Spectrum stops a FILE's current run: stop only if that run is ours."""
+        """Stop the run. Spectrum stops a FILE's current run: stop only if that run is ours.
+
+        :param run: the run to act on, as start_run() or get_run() returned it (its ids and details)
+        """
         ref = run.details.get("file_id") or run.job_id
-        latest = yield from self.job_status.describe(self, ref)
+        latest = yield from self.job_status.steps(self, ref)
         if latest is None or latest.run_id != run.run_id:
             self.log.warning("Not stopping %s: the file's current run is %s.", run.describe(),
                              latest.run_id if latest else "none")
@@ -370,9 +401,16 @@ class SpectrumHook(JobApiHook):
                          read="none", idempotent=True)
         return True
 
+    acancel_run = cancel_run.asynchronous
+
     @operation
     def job_history(self, configuration_id: str, start: int = 0, length: int = 10) -> Operation[list[dict]]:
-        """Recent runs of a job configuration: [{"id", "jobStatus"}, ...] with ids as strings."""
+        """Recent runs of a job configuration: [{"id", "jobStatus"}, ...] with ids as strings.
+
+        :param configuration_id: the job configuration's id
+        :param start: entries to skip (newest first)
+        :param length: entries at most (default 10)
+        """
         cid = require_id("configuration_id", configuration_id)
         resp = yield ApiRequest("GET", f"/rest/job-configuration/job-history/{path_segment(cid)}",
                                 params={"start": int(start), "length": int(length)}, endpoint="job history")
@@ -381,12 +419,16 @@ class SpectrumHook(JobApiHook):
             raise MalformedResponseError(f"{VENDOR} job history is not a list", vendor=VENDOR)
         return [{**item, "id": id_text(item.get("id"))} for item in items]
 
+    ajob_history = job_history.asynchronous
+
     @operation
     def list_running(self) -> Operation[list[dict]]:
         """Every active job on the server (ids as strings)."""
         items = yield from self._running_items()
         id_keys = ("fileId", "jobExecutionId", "dapJobConfigurationId")
         return [{k: (id_text(v) if k in id_keys else v) for k, v in item.items()} for item in items]
+
+    alist_running = list_running.asynchronous
 
     def _running_items(self) -> Operation[list]:
         """list-running's answer as it came (a list, checked)."""
@@ -408,6 +450,8 @@ class SpectrumHook(JobApiHook):
                     listed[run_id] = item
         return listed
 
+    alist_active_runs = list_active_runs.asynchronous
+
     def run_from_listing(self, run: JobRun, entry: dict[str, Any]) -> JobRun | None:
         """The run as list-running shows it (its state; the details it had are kept)."""
         vendor_state = entry.get("jobStatus")
@@ -428,6 +472,9 @@ class SpectrumHook(JobApiHook):
         """Trigger files and their data-driven downstream jobs in plan order, with variables.
 
         Returns Spectrum's answer with ids as strings: {"status", "execution-plan": [...]}.
+
+        :param file_ids: numeric file ids, in plan order
+        :param variables: names to values, given to every job of the plan
         """
         if not isinstance(file_ids, (list, tuple)) or not file_ids:
             raise ConfigurationError("file_ids", f"is {file_ids!r}", "Give a non-empty list of Spectrum file ids.")
@@ -454,22 +501,34 @@ class SpectrumHook(JobApiHook):
             entries.append(entry)
         return {"status": body.get("status", "success"), "execution-plan": entries}
 
+    asequential_trigger = sequential_trigger.asynchronous
+
     @operation
     def stop_job(self, job: str) -> Operation[None]:
-        """Stop whatever run the file has going (no check of whose run it is)."""
+        """Stop whatever run the file has going (no check of whose run it is).
+
+        :param job: the Spectrum file: its id, uuid or path
+        """
         yield ApiRequest("POST", f"/api/job-execution/{file_ref(job, 'file')}/stop", endpoint="stop job",
                          read="none", idempotent=True)
 
+    astop_job = stop_job.asynchronous
+
     @operation
     def delete_data(self, data_id: str) -> Operation[bool]:
-        """Mark a job's data for deletion: True if marked now, False if it already was."""
+        """Mark a job's data for deletion: True if marked now, False if it already was.
+
+        :param data_id: the job data's id
+        """
         did = require_id("data_id", data_id)
         resp = yield ApiRequest("DELETE", f"/rest/data/{path_segment(did)}", endpoint="delete data")
         body = resp.json_object()
         return body.get("status") is True
 
-    def describe_connection_test(self) -> Operation[str]:
-        running = yield from self.list_running.describe(self)
+    adelete_data = delete_data.asynchronous
+
+    def connection_test_steps(self) -> Operation[str]:
+        running = yield from self.list_running.steps(self)
         return f"Connected to Datameer Spectrum at {self.settings.base_url}; {len(running)} job(s) running."
 
     def plan_runs(self, plan: dict[str, Any]) -> list[JobRun]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderError, RunFailedError
-from airflow_provider_jobs.core.inputs import is_templated, optional_seconds, require_id
+from airflow_provider_jobs.core.inputs import is_templated, optional_seconds, require_conn_id, require_id
 from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun
@@ -150,7 +150,9 @@ class CDataSyncRunJobOperator(BaseJobOperator):
     def _job_connections(self, run: JobRun) -> tuple[str | None, str | None]:
         """The job's source and destination connection names, from its definition (None where it names none)."""
         name = run.details.get("job_name")
-        for job in self.hook.list_jobs():
+        hook = self.hook
+        assert isinstance(hook, CDataSyncHook)
+        for job in hook.list_jobs():
             if str(field_of(job, "id", "job_id", default="")) == run.job_id or (
                     name and str(field_of(job, "name", "job_name", default="")) == name):
                 src = field_of(job, "source", "source_connection", "source_connection_id")
@@ -176,10 +178,14 @@ class CDataSyncCancelJobOperator(compat.BaseOperator):
     Returns ``{"job_id", "job_name", "cancelled", "status"}``: ``cancelled`` is False when the job was
     not running (the task then fails only if `fail_if_not_running`).
 
-    :param job_id: the job's id; or :param job_name: its name.
+    :param job_id: the job's id; or
+    :param job_name: its name.
     :param wait_for_termination: wait until Sync reports the job no longer running.
     :param poll_interval: seconds between status reads while waiting.
     :param timeout: seconds to wait for the job to stop (None: no limit).
+    :param conn_id: the Airflow connection (default cdata_sync_default)
+    :param workspace: the CData Sync workspace (default: the connection's)
+    :param fail_if_not_running: fail the task when the job had no run going
     """
 
     template_fields: Sequence[str] = ("conn_id", "job_id", "job_name", "workspace")
@@ -199,11 +205,7 @@ class CDataSyncCancelJobOperator(compat.BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        conn_id = CDataSyncHook.default_conn_name if conn_id is None else conn_id
-        if not isinstance(conn_id, str) or not conn_id.strip():
-            raise ConfigurationError("conn_id", f"is {conn_id!r}", "Give a connection id, or leave it out to use "
-                                     f"'{CDataSyncHook.default_conn_name}'.")
-        self.conn_id = conn_id
+        self.conn_id = require_conn_id(conn_id, CDataSyncHook.default_conn_name)
         self.job_id = job_id
         self.job_name = job_name
         self.workspace = workspace

@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError
-from airflow_provider_jobs.core.inputs import is_templated, require_choice, require_id, require_mapping
+from airflow_provider_jobs.core.inputs import is_templated, require_choice, require_conn_id, require_id, require_mapping
 from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun, JobState
@@ -33,14 +33,6 @@ TASK_ID_KEY = "informatica_task_id"
 #: The operator arguments that name a task, by the kind of reference each is.
 REFERENCE_ARGS = {"informatica_task_id": "id", "task_federated_id": "federated_id", "task_name": "name",
                   "task_path": "path"}
-
-
-def check_conn_id(conn_id: Any) -> str:
-    value = InformaticaCloudHook.default_conn_name if conn_id is None else conn_id
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError("conn_id", f"is {conn_id!r}", "Give a connection id, or leave it out to use "
-                                 f"'{InformaticaCloudHook.default_conn_name}'.")
-    return value
 
 
 def check_clean_stop(value: Any) -> bool:
@@ -228,7 +220,9 @@ class InformaticaRunTaskOperator(_TaskReference, BaseJobOperator):
     def report(self, context: Any, outcome: WaitOutcome) -> None:
         super().report(context, outcome)
         for run in outcome.runs:
-            for key in ("summary", "warning", "error_message"):
+            if run.summary:
+                self.log.info("Informatica run %s summary: %s", run.run_id, run.summary)
+            for key in ("warning", "error_message"):
                 if run.details.get(key):
                     self.log.info("Informatica run %s %s: %s", run.run_id, key.replace("_", " "), run.details[key])
 
@@ -238,14 +232,18 @@ class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
     of a taskflow published as a service (`PUT <pod>/active-bpel/services/tf/terminate`, keyed by run id).
 
     :param informatica_task_type: DMASK, DRS, DSS, MTT, PCS, WORKFLOW, or TASKFLOW_SERVICE.
-    :param informatica_task_id / task_federated_id / task_name / task_path: the task (exactly one); for a
-        TASKFLOW_SERVICE only run_id is needed (task_name, if given, names it in the log).
+    :param informatica_task_id: the task's id; or
+    :param task_federated_id: its federated id; or
+    :param task_name: its name; or
+    :param task_path: its path. Give exactly one of the four; for a TASKFLOW_SERVICE only run_id is needed
+        (task_name, if given, names it in the log).
     :param run_id: stop only if this run of the task is running (needs informatica_task_id, the id the run
         operator pushes as `informatica_task_id`); without it, whatever the task runs is stopped. Required for a
         TASKFLOW_SERVICE (the run operator pushes it as `run_id`): a running or suspended run is terminated.
     :param clean_stop: send cleanStop=true (tasks only).
 
     Returns {"task", "task_type", "run_id", "clean_stop", "stopped"}; `stopped` is False when nothing ran.
+    :param conn_id: the Airflow connection (default informatica_cloud_default)
     """
 
     template_fields: Sequence[str] = (
@@ -268,7 +266,7 @@ class InformaticaStopTaskOperator(_TaskReference, compat.BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = check_conn_id(conn_id)
+        self.conn_id = require_conn_id(conn_id, InformaticaCloudHook.default_conn_name)
         self.informatica_task_type = informatica_task_type
         self.informatica_task_id = informatica_task_id
         self.task_federated_id = task_federated_id
@@ -341,6 +339,7 @@ class InformaticaResumeTaskflowOperator(compat.BaseOperator):
     Fails, saying so, when the run is not suspended. Returns {"run_id", "mode", "state", "vendor_state"} as the
     taskflow's status shows it just after the resume; follow it with InformaticaTaskRunSensor
     (informatica_task_type="TASKFLOW_SERVICE").
+    :param conn_id: the Airflow connection (default informatica_cloud_default)
     """
 
     template_fields: Sequence[str] = ("conn_id", "run_id", "mode")
@@ -349,7 +348,7 @@ class InformaticaResumeTaskflowOperator(compat.BaseOperator):
     def __init__(self, *, run_id: str | int, mode: str = "retry", conn_id: str | None = None, **kwargs: Any
                  ) -> None:
         super().__init__(**kwargs)
-        self.conn_id = check_conn_id(conn_id)
+        self.conn_id = require_conn_id(conn_id, InformaticaCloudHook.default_conn_name)
         self.run_id = run_id
         self.mode = mode
         self._check(construction=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_provider_jobs.core import compat
 from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderError, RunFailedError
-from airflow_provider_jobs.core.inputs import is_templated, require_id, require_mapping
+from airflow_provider_jobs.core.inputs import is_templated, require_conn_id, require_id, require_mapping
 from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
 from airflow_provider_jobs.core.runs import JobRun
@@ -177,7 +177,7 @@ class NexusICRunReportOperator(BaseJobOperator):
             return
         hook = self.hook
         assert isinstance(hook, NexusICHook)
-        info = hook.job_content(outcome.runs[0].run_id, check_output_path(self.output_path))
+        info = hook.job_content(str(outcome.runs[0].run_id), check_output_path(self.output_path))
         _log_content(self.log, info)
         if "content" in info and context is not None:
             context["ti"].xcom_push(key=CONTENT_KEY, value=info["content"])
@@ -212,6 +212,7 @@ class NexusICJobContentOperator(compat.BaseOperator):
 
     Returns `{job_id, has_content, content_type, file_name, size, path?}`. Fails if the job has not
     completed, or failed.
+    :param conn_id: the Airflow connection (default nexus_ic_default)
     """
 
     template_fields: Sequence[str] = ("conn_id", "job_id", "output_path")
@@ -220,11 +221,7 @@ class NexusICJobContentOperator(compat.BaseOperator):
     def __init__(self, *, job_id: str, output_path: str | None = None, conn_id: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.conn_id = NexusICHook.default_conn_name if conn_id is None else conn_id
-        if not isinstance(self.conn_id, str) or not self.conn_id.strip():
-            raise ConfigurationError(
-                "conn_id", f"is {conn_id!r}",
-                f"Give a connection id, or leave it out to use '{NexusICHook.default_conn_name}'.")
+        self.conn_id = require_conn_id(conn_id, NexusICHook.default_conn_name)
         self.job_id = job_id
         self.output_path = output_path
         if not is_templated(job_id):

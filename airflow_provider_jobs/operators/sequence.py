@@ -25,6 +25,9 @@ class ExecutionPlanOperator(compat.BaseOperator):
     Returns ``{"status": "success" | "failed", "execution-plan": [{name, vendor, task_id, trigger, run_id,
     state, vendor_state, variables}, ...]}``. Steps never reached are marked ``trigger: false``; a Spectrum
     sequential trigger contributes one entry per execution in its own plan.
+
+    :param steps: the chain's steps in plan order, as sequential_trigger() builds them (each with its
+        ``task_id``, ``name``, ``vendor`` and ``variables``)
     """
 
     ui_color = "#fff4d6"

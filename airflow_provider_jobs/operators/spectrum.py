@@ -147,5 +147,5 @@ def final_plan(plan: dict[str, Any], runs: list[JobRun]) -> dict[str, Any]:
 def spectrum_counters(run: JobRun) -> dict[str, Any]:
     """Job details' successCount / failureCount as rows written / failed; its counters by their own names."""
     d = run.details
-    counters = d.get("counters") if isinstance(d.get("counters"), dict) else {}
+    counters: dict[str, Any] = d["counters"] if isinstance(d.get("counters"), dict) else {}
     return {**counters, "rowsWritten": d.get("success_count"), "rowsFailed": d.get("failure_count")}

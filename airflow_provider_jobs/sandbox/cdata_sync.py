@@ -17,12 +17,11 @@ or JobId, GET /api.rsc/jobs and GET /api.rsc/history with OData $filter / $order
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -30,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response
+from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, decoded_authorization, json_response
 
 USER = "airflow"
 TOKEN = "cdata-sandbox-token-7Hq2pX"
@@ -214,7 +213,7 @@ class Site:
     def add_job(
         self,
         name: str,
-        tasks: list[str | dict[str, Any]] = ("REPLICATE [Accounts]",),
+        tasks: Sequence[str | dict[str, Any]] = ("REPLICATE [Accounts]",),
         *,
         workspace: str = "default",
         job_type: str = "Standard",
@@ -297,13 +296,10 @@ class Site:
         token = request.headers.get("x-cdata-authtoken")
         if token is not None:
             return token in self.tokens.values()
-        header = request.headers.get("Authorization", "")
-        if not header.lower().startswith("basic "):
+        basic = decoded_authorization(request)
+        if basic is None:
             return False
-        try:
-            user, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-        except Exception:
-            return False
+        user, _, secret = basic.partition(":")
         return self.tokens.get(user) == secret
 
     @staticmethod

@@ -6,6 +6,7 @@ The sandbox is "the other side": it imports nothing of the provider.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import re
@@ -294,6 +295,32 @@ class SandboxState:
         ]
 
 
+def decoded_authorization(request: web.Request, scheme: str = "basic") -> str | None:
+    """The base64 value of an `Authorization: <scheme> <base64>` header, decoded (e.g. "user:password");
+    None when the header is absent, of another scheme, or not base64 text."""
+    kind, _, value = request.headers.get("Authorization", "").partition(" ")
+    if kind.lower() != scheme.lower():
+        return None
+    try:
+        return base64.b64decode(value.strip()).decode()
+    except Exception:
+        return None
+
+
+def session_user(sessions: dict[str, dict[str, Any]], token: str | None, idle_timeout: float) -> str | None:
+    """The user of a live session, its use recorded; None for an unknown token or a session that was idle
+    longer than `idle_timeout` or is past its hard `expires` (either is dropped)."""
+    session = sessions.get(token or "")
+    if session is None:
+        return None
+    now = time.time()
+    if now - session["last_used"] > idle_timeout or now >= session.get("expires", float("inf")):
+        sessions.pop(token or "", None)
+        return None
+    session["last_used"] = now
+    return session["user"]
+
+
 def json_response(data: Any, status: int = 200, **kwargs: Any) -> web.Response:
     return web.Response(
         text=json.dumps(data), status=status, content_type="application/json", **kwargs
@@ -359,12 +386,12 @@ def fault_middleware(state: SandboxState, vendor: str, on_expire: Callable[[], N
                     return web.Response(text='{"status": "succ', status=200, content_type="application/json")
                 elif fault.kind == "truncate":
                     answer = await handler(request)
-                    body = answer.body if isinstance(answer.body, bytes) else b""
+                    cut_body = answer.body if isinstance(answer.body, bytes) else b""
                     served.status = answer.status
                     cut = web.StreamResponse(status=answer.status, headers={"Content-Type": answer.content_type})
-                    cut.content_length = max(2, len(body))
+                    cut.content_length = max(2, len(cut_body))
                     await cut.prepare(request)
-                    await cut.write(body[: len(body) // 2])
+                    await cut.write(cut_body[: len(cut_body) // 2])
                     if request.transport is not None:
                         request.transport.abort()
                     raise ConnectionResetError("injected truncation")

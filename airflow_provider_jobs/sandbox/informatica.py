@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response
+from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response, session_user
 
 USER = "integration.user"
 PASSWORD = "iics-sandbox-password"
@@ -42,7 +42,6 @@ USER_ID = "0100000300000000000A"
 DEFAULT_POD = "na4"
 TASK_TYPES = ("DMASK", "DRS", "DSS", "MTT", "PCS", "WORKFLOW")
 MONITOR_WORDS = {"1": "COMPLETED", "2": "COMPLETED", "3": "FAILED"}
-TASKFLOW_FINAL = ("SUCCESS", "WARNING", "FAILED", "SUSPENDED", "STOPPED")
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -132,7 +131,7 @@ class TaskRun(SimRun):
         self.stop_requested_at: float | None = None
         self.clean_stop: bool | None = None
         self.log_id = uuid.uuid4().hex[:20]
-        runtime = self.body.get("runtime") if isinstance(self.body.get("runtime"), dict) else {}
+        runtime = given if isinstance(given := self.body.get("runtime"), dict) else {}
         #: (parameterFileName, parameterFileDir) the run was started with, as the job's runtime gave them
         self.parameter_file = (runtime.get("parameterFileName"), runtime.get("parameterFileDir"))
 
@@ -375,15 +374,7 @@ class Site:
         return f"{request.scheme}://{request.host}/{self.vendor}/{self.pod}/saas"
 
     def _session(self, token: str | None) -> str | None:
-        session = self.sessions.get(token or "")
-        if session is None:
-            return None
-        now = time.time()
-        if now - session["last_used"] > self.idle_timeout or now >= session.get("expires", float("inf")):
-            del self.sessions[token]
-            return None
-        session["last_used"] = now
-        return session["user"]
+        return session_user(self.sessions, token, self.idle_timeout)
 
     def _new_session(self, user: str) -> str:
         """A session id; with `jwt_lifetime` set (an org that uses JWT session tokens), a JWT whose `exp` is a
@@ -515,8 +506,8 @@ class Site:
         if self._v2_user(request) is None:
             return self._v2_deny()
         body, problem = await self._job_body(request)
-        if problem is not None:
-            return problem
+        if problem is not None or body is None:
+            return problem or web.Response(status=400)
         callback = body.get("callbackURL")
         if callback is not None and not str(callback).startswith(("http://", "https://")):
             return v2_error(400, "UI_10000", f"Invalid callbackURL '{callback}'.")
@@ -545,8 +536,8 @@ class Site:
         if self._v2_user(request) is None:
             return self._v2_deny()
         body, problem = await self._job_body(request)
-        if problem is not None:
-            return problem
+        if problem is not None or body is None:
+            return problem or web.Response(status=400)
         task = self._find_task(body)
         if task is None:
             ref = body.get("taskId") or body.get("taskFederatedId") or body.get("taskName")
@@ -735,6 +726,7 @@ class Site:
             return v3_error(400, "AE_10003", f"The run ID(s) {', '.join(unknown)} do not exist or are not valid.")
         results = []
         for run_id, run in runs.items():
+            assert run is not None  # the unknown ones were answered above
             word = run.state()[0]
             if word in ("RUNNING", "SUSPENDED"):
                 run.terminated_at = time.time()

@@ -14,7 +14,6 @@ The bodies of report starts and the X-NEXUS-Filter headers are recorded (`report
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import secrets
@@ -26,7 +25,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response
+from airflow_provider_jobs.sandbox.core import (
+    Life,
+    SandboxState,
+    SimRun,
+    decoded_authorization,
+    json_response,
+    session_user,
+)
 
 USER = "inspector"
 PASSWORD = "nexus-sandbox-password"
@@ -242,16 +248,7 @@ class Site:
             r.add_route("*", f"{p}/jobDismiss/{{job_id:[^/]+}}", self.job_dismiss)
 
     def _user(self, request: web.Request) -> str | None:
-        token = request.query.get("hash")
-        session = self.sessions.get(token or "")
-        if session is None:
-            return None
-        now = time.time()
-        if now - session["last_used"] > self.idle_timeout:
-            del self.sessions[token]
-            return None
-        session["last_used"] = now
-        return session["user"]
+        return session_user(self.sessions, request.query.get("hash"), self.idle_timeout)
 
     @staticmethod
     def _deny() -> web.Response:
@@ -261,17 +258,13 @@ class Site:
         wanted = "POST" if self.post_login else "GET"
         if request.method != wanted:
             return _text(f"Method {request.method} not allowed", 405)
-        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except Exception:
-            decoded = None
         user = None
-        if decoded is not None and scheme.upper() == "BASIC":
-            name, _, password = decoded.partition(":")
+        basic, api_key = decoded_authorization(request), decoded_authorization(request, "apikey")
+        if basic is not None:
+            name, _, password = basic.partition(":")
             user = name if self.users.get(name) == password else None
-        elif decoded is not None and scheme.upper() == "APIKEY":
-            user = self.api_keys.get(decoded)
+        elif api_key is not None:
+            user = self.api_keys.get(api_key)
         if user is None:
             return _text("An attempt was made to validate an invalid token/apiKey/username and password.",
                          401)

@@ -8,6 +8,7 @@ retired instance does), immediately or after a number of Data API calls.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import itertools
 import json
@@ -19,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response
+from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, decoded_authorization, json_response
 
 CLIENT_ID = "5f2c7a1e-9b4d-4e8a-a6c3-sandbox0cap1"
 CLIENT_SECRET = "ocapi-sandbox-client-secret-7Qx2"
@@ -442,13 +443,8 @@ class Site:
 
     @staticmethod
     def _basic(request: web.Request) -> list[str] | None:
-        header = request.headers.get("Authorization", "")
-        if not header.lower().startswith("basic "):
-            return None
-        try:
-            return base64.b64decode(header[6:]).decode().split(":")
-        except Exception:
-            return None
+        basic = decoded_authorization(request)
+        return None if basic is None else basic.split(":")
 
     @staticmethod
     def _oauth_error(status: int, error: str, description: str) -> web.Response:
@@ -585,7 +581,7 @@ class Site:
         if problem is not None:
             return self._fault(400, "MalformedDocumentException", problem, version)
         job_id = request.match_info["job_id"]
-        outcome, value = self._execute(job_id, parameters)
+        outcome, value = self._execute(job_id, parameters or [])
         if outcome != "ok":
             status, message = value
             return self._fault(status, outcome, message, version, jobId=job_id)
@@ -683,7 +679,7 @@ class Site:
         ]
         for sort in reversed(sorts):
             key = sort.get("field", "start_time")
-            found.sort(key=lambda de, k=key: str(de[0].get(k) or ""), reverse=sort.get(order_key, "asc") == "desc")
+            found.sort(key=functools.partial(_sort_key, key), reverse=sort.get(order_key, "asc") == "desc")
         return [e.document(version) for _, e in found[start : start + count]], len(found)
 
     # SCAPI Jobs API
@@ -728,7 +724,7 @@ class Site:
         if problem is not None:
             return self._problem(400, "malformed-document", "Malformed Document", problem)
         job_id = request.match_info["job_id"]
-        outcome, value = self._execute(job_id, parameters)
+        outcome, value = self._execute(job_id, parameters or [])
         if outcome != "ok":
             status, message = value
             slug = kebab(outcome.removesuffix("Exception"))
@@ -893,3 +889,8 @@ def load_demo_jobs(site: Site) -> None:
         exit_message="No changes since last run",
         steps=[{"step_id": "ExportCatalog", "step_type_id": "ExportCatalog"}],
     )
+
+
+def _sort_key(field: str, entry: tuple[dict[str, Any], Any]) -> str:
+    """A search hit's sort value: its document's `field` as text."""
+    return str(entry[0].get(field) or "")

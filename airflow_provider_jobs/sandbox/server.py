@@ -167,7 +167,8 @@ class Sandbox:
             return
         self._ready.set()
         loop.run_forever()
-        loop.run_until_complete(self._runner.cleanup())
+        if self._runner is not None:
+            loop.run_until_complete(self._runner.cleanup())
         loop.close()
 
     async def _start_site(self) -> None:
@@ -200,7 +201,8 @@ class Sandbox:
         return self.state.sites[vendor]
 
     def __getattr__(self, name: str) -> Any:
-        sites = self.__dict__.get("state").sites if "state" in self.__dict__ else {}
+        state = self.__dict__.get("state")
+        sites = state.sites if state is not None else {}
         if name in sites:
             return sites[name]
         raise AttributeError(name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import itertools
 import time
 import uuid as uuidlib
@@ -12,7 +11,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, json_response
+from airflow_provider_jobs.sandbox.core import Life, SandboxState, SimRun, decoded_authorization, json_response
 
 USER = "airflow"
 PASSWORD = "spectrum-sandbox-password"
@@ -145,13 +144,10 @@ class Site:
         r.add_delete("/rest/data/{data_id}", self.delete_data)
 
     def _authorised(self, request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        if not header.lower().startswith("basic "):
+        basic = decoded_authorization(request)
+        if basic is None:
             return False
-        try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except Exception:
-            return False
+        user, _, password = basic.partition(":")
         return self.users.get(user) == password
 
     @staticmethod

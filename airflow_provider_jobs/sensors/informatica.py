@@ -67,10 +67,10 @@ class InformaticaTaskRunSensor(BaseJobSensor):
         self._check()
 
     def run_reference(self) -> JobRun:
-        kind, task_id = self._check()  # type: ignore[misc]
+        kind, task_id = self._check() or (None, None)
         run_id = require_id("run_id", self.run_id, what="the run id")
         if kind == TASKFLOW_SERVICE:
             return JobRun(VENDOR, run_id, run_id, JobState.RUNNING,
                           details={"kind": "taskflow_service", "task_type": kind})
-        return JobRun(VENDOR, task_id, run_id, JobState.RUNNING,
+        return JobRun(VENDOR, str(task_id), run_id, JobState.RUNNING,
                       details={"kind": "task", "task_id": task_id, "task_type": kind})

@@ -15,7 +15,7 @@ from airflow_provider_jobs.operators.sequence import sequential_trigger
 from airflow_provider_jobs.sandbox.cdata_sync import FIRST_HISTORY_ID, FIRST_JOB_ID, TOKEN
 from airflow_provider_jobs.sensors.cdata_sync import CDataSyncJobSensor
 from tests.cdata_sync.conftest import five_tasks
-from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom
+from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom, wait_until
 
 FAST = {"poll_interval": 0.1}
 
@@ -177,13 +177,20 @@ def test_64_bit_ids_round_trip_through_xcom(sandbox, sync, deferrable):
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
-def test_sensor_by_name_waits_for_the_latest_run_and_fails_with_it(sync, deferrable):
+def test_sensor_by_name_waits_for_the_latest_run_and_fails_with_it(sync, deferrable, output):
     job = sync.add_job("Nightly", five_tasks(failing=(2, 3), seconds=0.1))
-    sync.start(job)  # started by the scheduler, not by Airflow
+    # an earlier run of only the healthy tasks, which succeeded: a sensor that read it would succeed
+    earlier = sync.start(job, [t for t in job.tasks if t.outcome == "Successful"])
+    wait_until(lambda: earlier.state()[2], "the earlier run ended")
+    latest = sync.start(job)  # started by the scheduler, not by Airflow
     dag = make_dag(f"cdata_sensor_{deferrable}")
     with dag:
         CDataSyncJobSensor(task_id="sense", job_name="Nightly", deferrable=deferrable, **FAST)
-    assert run_dag(dag) == {"sense": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"sense": "failed"}
+    text = "\n".join(logs.records) + output()
+    assert f"run {latest.history_id} is FAILED" in text and "2 of 5 tasks failed" in text
+    assert f"run {earlier.history_id} " not in text
 
 
 def test_cancel_operator(sandbox, sync):

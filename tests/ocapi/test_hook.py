@@ -20,6 +20,7 @@ from airflow_provider_jobs.core.errors import (
 from airflow_provider_jobs.core.http import ApiRequest, ApiResponse
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.hooks.ocapi import (
+    OcapiBase,
     OcapiDeprecatedError,
     OcapiExecutionNotFinishedError,
     OcapiExecutionNotFoundError,
@@ -65,13 +66,13 @@ def test_reference_sample_bodies_parse_to_the_right_runs(sandbox, hook):
     assert started.details["backend"] == "ocapi" and started.details["log_file"].endswith(".log")
 
     sandbox.fault("ocapi", r"/executions/90$", _sample(samples.READ_FINISHED), _sample(samples.READ_FINISHED))
-    reference = JobRun("ocapi", "CustomerImportJob", "90", JobState.RUNNING, details={"submitted_at": 1.0})
+    reference = JobRun("ocapi", "CustomerImportJob", "90", JobState.RUNNING, details={"caller_note": 1.0})
     for run in (hook.get_run(reference), asyncio.run(hook.aget_run(reference))):
         assert (run.run_id, run.state, run.vendor_state) == ("90", JobState.SUCCESS, "finished")
         assert (run.started_at, run.ended_at) == ("2016-05-20T11:54:46.035000+00:00",
                                                   "2016-05-20T11:54:46.220000+00:00")
         assert run.details["exit_code"] == "OK" and run.details["duration_ms"] == 185
-        assert run.details["submitted_at"] == 1.0  # the caller's own details are kept
+        assert run.details["caller_note"] == 1.0  # the caller's own details are kept
         steps = run.details["steps"]
         assert [s["step_id"] for s in steps] == [
             "Step1",
@@ -414,7 +415,7 @@ def test_invalid_token_message_is_scrubbed_from_errors(sandbox, hook):
             },
         }
     ).encode()
-    request = ApiRequest("GET", "jobs/Quick/executions/1", endpoint="read", base="ocapi")
+    request = ApiRequest("GET", "jobs/Quick/executions/1", endpoint="read", base=OcapiBase.OCAPI)
     error = hook.error_from(ApiResponse(401, {}, body, request, vendor="ocapi"))
     assert isinstance(error, AuthenticationError) and "the access token '<redacted>' is invalid" in str(error)
     assert_no_secret(token, str(error), error.body_excerpt)

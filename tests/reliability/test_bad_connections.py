@@ -35,7 +35,7 @@ def test_connection_without_host(profile, sandbox, monkeypatch, output):
     conn = sandbox.connection(profile.vendor, host="")
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn['conn_type'].upper()}_DEFAULT", json.dumps(conn))
     state, text = _run(profile, sandbox, output)
-    assert state == "failed" and "host" in text and "is empty" in text
+    assert state == "failed" and f"connection '{conn['conn_type']}_default' host: is empty" in text
     assert sandbox.requests(profile.vendor) == []
 
 

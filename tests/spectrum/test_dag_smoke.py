@@ -17,7 +17,7 @@ def test_deferrable_operator_runs_to_success(sandbox, monkeypatch):
     assert result["run_id"] == task_xcom(dag, states, "run", "run_id")
 
 
-def test_worker_wait_and_sensor_to_failure(sandbox, monkeypatch):
+def test_sensor_follows_a_started_run_and_a_worker_wait_fails_with_a_broken_one(sandbox, monkeypatch):
     from airflow_provider_jobs.sensors.spectrum import SpectrumJobSensor
 
     use_connection(monkeypatch, sandbox, "spectrum")

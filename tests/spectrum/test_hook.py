@@ -92,9 +92,9 @@ def test_estimate_from_the_file_status_is_not_carried_past_the_next_poll(sandbox
     sandbox.spectrum.add_file("/Ops/Estimate", queued=0, running=30)
     hook.start_run("/Ops/Estimate")
     attached = hook.find_active_run("/Ops/Estimate")  # read through the file's status: with an estimate
-    assert attached.details["eta_seconds"] > 0
+    assert attached.eta_seconds is not None and attached.eta_seconds > 0
     polled = hook.get_run(attached)  # job details: no estimate, so none is kept
-    assert "eta_seconds" not in polled.details and polled.details["file_id"]
+    assert polled.eta_seconds is None and polled.details["file_id"]
 
 
 def test_cancel_does_not_stop_someone_elses_newer_run(sandbox, hook):

@@ -64,12 +64,16 @@ def test_unknown_state_keeps_waiting_then_finishes(sandbox, deferrable, output):
     assert len(unknown) == 1  # logged once, not per poll
 
 
-def test_unknown_state_until_deadline_fails(sandbox):
+def test_unknown_state_until_deadline_fails(sandbox, output):
     sandbox.spectrum.add_file("/Odd", steps=[("REINDEXING", 30)], final="COMPLETED")
     dag = make_dag("spectrum_unknown_deadline")
     with dag:
         SpectrumTriggerJobOperator(task_id="odd", file="/Odd", deferrable=True, timeout=0.6, **FAST)
-    assert run_dag(dag) == {"odd": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"odd": "failed"}
+    text = "\n".join(logs.records) + output()
+    # it failed at the deadline, still seeing the unknown word, not for another reason
+    assert "Deadline reached while waiting for spectrum job '/Odd' run" in text and "(last seen REINDEXING)" in text
 
 
 def test_retry_reattaches_instead_of_triggering_again(sandbox, output):
