@@ -32,6 +32,8 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
     :param fail_on_warnings: fail when the run ends SUCCESS_WITH_WARNINGS
     :param not_found_grace: seconds a run may be invisible to the vendor (since it was last seen) before the wait
         fails
+    :param poke_interval: Airflow's name for poll_interval (either may come from default_args; one named on the
+        task wins)
     """
 
     template_fields: Sequence[str] = ("conn_id",)

@@ -953,7 +953,11 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     @operation
     def list_recent_runs(self, job: str, *, lookup: str = "id", **options: Any) -> Operation[list[JobRun]]:
-        """The job's history (v2 every entry, v1 the newest page) as JobRuns, oldest first."""
+        """The job's history (v2 every entry, v1 the newest page) as JobRuns, oldest first.
+
+        :param job: the job's id, or its name with lookup="name"
+        :param lookup: "id" or "name": how `job` names the job
+        """
         job_id, job_name = yield from self._resolve(job, lookup)
         _, entries = yield from self._history_page(job_id)
         runs = []

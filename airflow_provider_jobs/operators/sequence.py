@@ -28,6 +28,7 @@ class ExecutionPlanOperator(compat.BaseOperator):
 
     :param steps: the chain's steps in plan order, as sequential_trigger() builds them (each with its
         ``task_id``, ``name``, ``vendor`` and ``variables``)
+    :param chain_name: the chain's name (its TaskGroup id), which each step's lineage names as its parent
     """
 
     ui_color = "#fff4d6"
