@@ -552,8 +552,8 @@ class Cluster:
                          + ", ".join(f"{v} {k}" for v, k in sorted(seen.items()))
                          + (f"; {shared} tasks followed a run another DAG run had started (their job was already "
                             f"running: {self.refused} start calls refused by the vendor as such)" if shared else ""))
-        self.figure("a", f"waits seen in the trigger table: {sum(len(h) for h in holders.values())} of "
-                         f"{deferring} deferrals sampled; per triggerer: "
+        self.figure("a", f"run tasks seen deferred in the trigger table (sampled every 0.5 s): {len(holders)} of "
+                         f"{deferring}; tasks each triggerer held (a task deferred twice may count for both): "
                          + ", ".join(f"{k} {v}" for k, v in sorted(per_triggerer.items())))
         self.figure("a", "triggerer status calls per run task: " + ", ".join(
             f"{v} {polls[v] / (runs_per_vendor[v] * n):.1f}" for v in sorted(runs_per_vendor)))
