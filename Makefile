@@ -22,8 +22,14 @@ $(STAMP): pyproject.toml
 lint: venv
 	$(VENV)/bin/ruff check airflow_provider_jobs tests example_dags $(wildcard benchmarks)
 
+# mypy checks the package against Airflow 3's own types (the Airflow 2 branches of core/compat.py are the
+# untyped fallback): on an Airflow 2 virtualenv there is nothing to check it against.
 typecheck: venv
+ifeq ($(firstword $(subst ., ,$(AIRFLOW_VERSION))),2)
+	@echo "typecheck: mypy runs against Airflow 3; skipped on Airflow $(AIRFLOW_VERSION)"
+else
 	$(VENV)/bin/mypy airflow_provider_jobs
+endif
 
 test: venv lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
