@@ -350,7 +350,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
                 return self._recover_lost_start(context, starting)
             return None
         try:
-            fresh = [r if r.is_terminal else self.hook.get_run(r) for r in runs]
+            fresh = [r if r.is_terminal else self._read_recorded(r) for r in runs]
         except NotFoundError as exc:
             # Reported once and forgotten: the next start is a new run, and no later try trips over it again.
             compat.forget_run(context)
@@ -366,6 +366,19 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         self.log.info("Reattaching to the run a previous try started: %s", "; ".join(r.describe() for r in fresh))
         self._announce(context, fresh, owned=owned)
         return fresh
+
+    def _read_recorded(self, run: JobRun) -> JobRun:
+        """A recorded run as the vendor shows it now. A run the vendor does not show is read again for up to the
+        hook's visibility lag (a vendor may hide a run briefly, e.g. between two listings) before it counts as
+        vanished: forgetting a run that was only out of sight would start a second one."""
+        give_up = time.time() + self.hook.start_visibility_lag
+        while True:
+            try:
+                return self.hook.get_run(run)
+            except NotFoundError:
+                if time.time() >= give_up:
+                    raise
+                time.sleep(min(2.0, max(0.0, give_up - time.time())))
 
     def _recover_lost_start(self, context: Any, starting: dict[str, Any]) -> list[JobRun] | None:
         """An earlier try sent a start and was lost before it recorded the run: adopt the run the vendor shows

@@ -261,6 +261,23 @@ def test_a_vanished_recorded_run_is_forgotten_and_a_later_try_starts_anew(sandbo
     assert len(sandbox.requests("spectrum", "POST", "/trigger$")) == 2
 
 
+def test_a_recorded_run_briefly_out_of_sight_is_reattached_not_forgotten(sandbox, monkeypatch, output):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    monkeypatch.setattr(SpectrumHook, "start_visibility_lag", 5.0)
+    sandbox.spectrum.add_file("/R", running=0.5)
+    # try 1: the wait fails (a 400); try 2: the recorded run is not shown once (404), then is again
+    sandbox.fault("spectrum", "/job-details/", 400, 404)
+    dag = make_dag("trust_out_of_sight")
+    with dag:
+        SpectrumTriggerJobOperator(task_id="t", file="/R", retries=1, retry_delay=0, deferrable=False, **FAST)
+    with captured_logs() as logs:
+        states = run_dag(dag)
+    text = "\n".join(logs.records) + output()
+    assert states == {"t": "success"}
+    assert "Reattaching to the run a previous try started" in text and "no longer known" not in text
+    assert len(sandbox.requests("spectrum", "POST", "/trigger$")) == 1
+
+
 # --- 11. ids never change the endpoint ----------------------------------------------------------------
 @pytest.mark.parametrize("bad", ["..", ".", ""])
 def test_an_id_that_would_name_another_endpoint_is_refused_before_any_request(sandbox, monkeypatch, bad):
