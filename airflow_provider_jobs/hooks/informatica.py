@@ -287,6 +287,17 @@ class InformaticaSettings:
     start_visibility_lag: float = DEFAULT_START_VISIBILITY_LAG
 
 
+
+def _entries(resp: ApiResponse, what: str, *, one_allowed: bool = False) -> list[dict[str, Any]]:
+    """The JSON objects of a list answer (activity monitor, activity log; the log may answer one entry bare)."""
+    entries = resp.json()
+    if one_allowed and isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise MalformedResponseError(f"{VENDOR} {what} is not a list: {excerpt(resp.body)!r}",
+                                     vendor=VENDOR, endpoint=what)
+    return [e for e in entries if isinstance(e, dict)]
+
 class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     """Informatica Intelligent Cloud Services: start, follow and stop tasks, linear taskflows and taskflows
     published as services (session login; the login answer names the server every call goes to).
@@ -829,11 +840,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         """Every running job of the org (the monitor cannot be filtered)."""
         resp = yield self._request("GET", "/api/v2/activity/activityMonitor", "activity monitor",
                                 params={"details": "false"})
-        entries = resp.json()
-        if not isinstance(entries, list):
-            raise MalformedResponseError(f"{VENDOR} activity monitor is not a list: {excerpt(resp.body)!r}",
-                                         vendor=VENDOR, endpoint="activity monitor")
-        return [e for e in entries if isinstance(e, dict)]
+        return _entries(resp, "activity monitor")
 
     aactivity_monitor = activity_monitor.asynchronous
 
@@ -846,14 +853,8 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         """
         resp = yield self._request("GET", "/api/v2/activity/activityLog", "activity log",
                                 params={"runId": run_id, "taskId": task_id})
-        entries = resp.json()
-        if isinstance(entries, dict):
-            entries = [entries]
-        if not isinstance(entries, list):
-            raise MalformedResponseError(f"{VENDOR} activity log is not a list: {excerpt(resp.body)!r}",
-                                         vendor=VENDOR, endpoint="activity log")
-        for entry in entries:
-            if not isinstance(entry, dict) or id_text(entry.get("runId")) != run_id:
+        for entry in _entries(resp, "activity log", one_allowed=True):
+            if id_text(entry.get("runId")) != run_id:
                 continue
             owner = id_text(entry.get("objectId")) or id_text(entry.get("taskId"))
             if owner in (None, task_id):
@@ -1010,13 +1011,7 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         if key[0] == "taskId":
             params["taskId"] = key[1]
         resp = yield self._request("GET", "/api/v2/activity/activityLog", "activity log", params=params)
-        entries = resp.json()
-        if isinstance(entries, dict):
-            entries = [entries]
-        if not isinstance(entries, list):
-            raise MalformedResponseError(f"{VENDOR} activity log is not a list: {excerpt(resp.body)!r}",
-                                         vendor=VENDOR, endpoint="activity log")
-        return [e for e in entries if isinstance(e, dict)]
+        return _entries(resp, "activity log", one_allowed=True)
 
     atask_log = task_log.asynchronous
 
