@@ -100,20 +100,27 @@ def lose_worker_once(monkeypatch):
 @pytest.mark.timeout(900)  # one test runs all of a vendor's schedules
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.vendor for p in PROFILES])
 def test_fault_schedules_keep_the_rules(profile, sandbox, monkeypatch, output, elsewhere, lose_worker_once):
+    run_schedules(profile, sandbox, monkeypatch, elsewhere, "worker", 0, draw,
+                  lambda s: check_schedule(profile, sandbox, elsewhere, output, s, lose_worker_once))
+
+
+def run_schedules(profile, sandbox, monkeypatch, elsewhere, side: str, seed_base: int, drawer, check) -> None:
+    """SCHEDULES_PER_VENDOR seeded schedules of one side for one vendor; every violation is recorded and named."""
+    tag = f"{profile.vendor} {side}"
     for index in range(SCHEDULES_PER_VENDOR):
-        seed = 1000 * PROFILES.index(profile) + index
-        schedule = draw(seed, elsewhere.url)
+        seed = seed_base + 1000 * PROFILES.index(profile) + index
+        schedule = drawer(seed, elsewhere.url)
         sandbox.reset()
         elsewhere.reset()
         use_connection(monkeypatch, sandbox, profile.vendor,
                        extra={"request_timeout": REQUEST_TIMEOUT, "retry_initial_delay": 0.01,
                               "retry_max_delay": 0.05})
         try:
-            check_schedule(profile, sandbox, elsewhere, output, schedule, lose_worker_once)
+            check(schedule)
         except AssertionError as exc:
-            VIOLATIONS.append(f"{profile.vendor} seed {seed} ({schedule}): {exc}")
+            VIOLATIONS.append(f"{tag} seed {seed} ({schedule}): {exc}")
         TRIED[profile.vendor] = TRIED.get(profile.vendor, 0) + 1
-    mine = [v for v in VIOLATIONS if v.startswith(profile.vendor + " ")]
+    mine = [v for v in VIOLATIONS if v.startswith(tag + " ")]
     assert not mine, "\n".join(mine)
 
 
@@ -186,21 +193,8 @@ def draw_trigger(seed: int, elsewhere: str) -> TriggerSchedule:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.vendor for p in PROFILES])
 def test_trigger_schedules_keep_the_rules(profile, sandbox, monkeypatch, elsewhere):
-    for index in range(SCHEDULES_PER_VENDOR):
-        seed = 50_000 + 1000 * PROFILES.index(profile) + index
-        schedule = draw_trigger(seed, elsewhere.url)
-        sandbox.reset()
-        elsewhere.reset()
-        use_connection(monkeypatch, sandbox, profile.vendor,
-                       extra={"request_timeout": REQUEST_TIMEOUT, "retry_initial_delay": 0.01,
-                              "retry_max_delay": 0.05})
-        try:
-            check_trigger_schedule(profile, sandbox, elsewhere, schedule)
-        except AssertionError as exc:
-            VIOLATIONS.append(f"{profile.vendor} trigger seed {seed} ({schedule}): {exc}")
-        TRIED[profile.vendor] = TRIED.get(profile.vendor, 0) + 1
-    mine = [v for v in VIOLATIONS if v.startswith(profile.vendor + " trigger")]
-    assert not mine, "\n".join(mine)
+    run_schedules(profile, sandbox, monkeypatch, elsewhere, "trigger", 50_000, draw_trigger,
+                  lambda s: check_trigger_schedule(profile, sandbox, elsewhere, s))
 
 
 def check_trigger_schedule(profile, sandbox, elsewhere, s: TriggerSchedule) -> None:
