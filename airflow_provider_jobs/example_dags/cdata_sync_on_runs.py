@@ -1,7 +1,8 @@
 """Airflow 3: a DAG that runs whenever a run of a CData Sync job (on Sync's own schedule) succeeds.
 
 No sensor holds anything: an AssetWatcher's JobRunFinishedTrigger lists the job's history in the triggerer and
-records an asset event per run that ends; the event's extra carries the run's JobRun (run id, records affected,
+records an asset event per run that ends; the event's extra carries the trigger's payload under "payload" (as
+Airflow stores a watcher's event), whose "run" is the run's JobRun (run id, records affected,
 each task's result). On Airflow 2 this file defines no DAG (event-driven scheduling is Airflow 3 only).
 """
 
@@ -35,7 +36,7 @@ if AIRFLOW_V3:
         @task
         def after_sync(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
             """The runs that triggered this DAG run (one per asset event)."""
-            runs = [event.extra.get("run", {}) for events in (triggering_asset_events or {}).values()
+            runs = [event.extra.get("payload", {}).get("run", {}) for events in (triggering_asset_events or {}).values()
                     for event in events]
             for run in runs:
                 print(f"CData Sync run {run.get('run_id')} of job {run.get('job_id')} ended {run.get('state')}: "

@@ -1016,6 +1016,35 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     atask_log = task_log.asynchronous
 
     @operation
+    def list_recent_runs(self, job: str, *, task_type: str, by: str = "id", limit: int = 50,
+                         **_start_options: Any) -> Operation[list[JobRun]]:
+        """The task's newest ended runs from the activity log, oldest first: what an event trigger watches.
+
+        A task named by id is read with `taskId`; by name, path or federated id the log cannot be filtered (it
+        shows no paths), so the org's newest `limit` entries are read and the task's kept by name. The log holds
+        ended runs only, each with its final state, row counts and UTC times.
+
+        :param job: the task: its id, federated id, name or path (as `by` says)
+        :param task_type: DMASK, DRS, DSS, MTT, PCS or WORKFLOW
+        :param by: how `job` names the task: "id" (default), "federated_id", "name" or "path"
+        :param limit: log entries read (rowLimit; default 50)
+        """
+        kind = require_task_type(task_type)
+        if kind == TASKFLOW_SERVICE:
+            raise ConfigurationError("task_type", f"a {TASKFLOW_SERVICE}'s runs are not in the activity log",
+                                     "Watch a task (DMASK, DRS, DSS, MTT, PCS or WORKFLOW).")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ConfigurationError("limit", f"is {limit!r}", "Give a whole number of log entries, e.g. 50.")
+        key = yield from self._task_key(job, kind, by)
+        entries = yield from self.task_log.steps(self, key, limit=limit)
+        server = yield from self._server_url()
+        runs = [self.run_from_log(self._seed(job, kind, by, e, server), e, server) for e in entries
+                if self._of_task(e, key, kind) and id_text(e.get("runId")) is not None]
+        return sorted(runs, key=lambda r: (_int(r.run_id) or 0, r.started_at or ""))
+
+    alist_recent_runs = list_recent_runs.asynchronous
+
+    @operation
     def start_marker(self, job: str, *, task_type: str, by: str = "id", **_options: Any
                      ) -> Operation[dict[str, Any]]:
         """What Informatica shows of the task just before a start: its highest run id in the activity monitor

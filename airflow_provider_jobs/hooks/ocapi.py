@@ -892,6 +892,22 @@ class OcapiHook(JobApiHook[OcapiSettings]):
     asearch_executions = search_executions.asynchronous
 
     @operation
+    def list_recent_runs(self, job: str, *, count: int = 25, **_start_options: Any) -> Operation[list[JobRun]]:
+        """The job's newest executions (job_execution_search on job_id, by start time descending, one page),
+        oldest first: what an event trigger watches. Each hit is the whole execution document (status, exit
+        status, steps), read as get_run reads it.
+
+        :param job: the job id as Business Manager names it
+        :param count: executions read (default 25, at most 200)
+        """
+        job_id = job_ref(job)
+        runs = yield from self.search_executions.steps(self, job_id, None, count, "desc")
+        mine = [r for r in runs if r.job_id == job_id]  # the search matches ids without regard to case
+        return sorted(mine, key=_start_order)
+
+    alist_recent_runs = list_recent_runs.asynchronous
+
+    @operation
     def find_active_run(self, job: str, parameters: Any = None) -> Operation[JobRun | None]:
         """The job's execution that is pending or running now (job_execution_search), if any.
 

@@ -422,6 +422,58 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
     ajob_history = job_history.asynchronous
 
     @operation
+    def list_recent_runs(self, job: str, *, configuration_id: str | None = None,
+                         length: int = HISTORY_PAGE, **_options: Any) -> Operation[list[JobRun]]:
+        """The file's newest runs from its Job History, oldest first: what an event trigger watches.
+
+        The history names each run's id and state only: a run that ended is read once with job details (its
+        start and stop times, counts), then kept while the history shows it; a running one is taken as listed.
+        The file's job configuration is found from its latest run (status, then job details) once per hook.
+
+        :param job: the Spectrum file: its id, uuid or path
+        :param configuration_id: the file's job configuration id, when known (skips finding it)
+        :param length: history entries read (newest first; default 10)
+        """
+        ref = file_ref(job, "file")
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ConfigurationError("length", f"is {length!r}", "Give a whole number of history entries, e.g. 10.")
+        configurations: dict[str, str] = self.__dict__.setdefault("_configurations", {})
+        cid = id_text(configuration_id) or configurations.get(ref)
+        if cid is None:
+            latest = yield from self.job_status.steps(self, job)
+            if latest is None:
+                return []  # never ran: no history yet
+            read = yield from self.get_run.steps(self, latest)
+            cid = read.details.get("configuration_id")
+            if cid is None:
+                raise MalformedResponseError(f"{VENDOR} job details of run {latest.run_id} of file '{job}' name no "
+                                             "jobConfigurationId: give configuration_id", vendor=VENDOR,
+                                             endpoint="job details")
+            configurations[ref] = str(cid)
+        items = yield from self.job_history.steps(self, cid, 0, length)
+        ended: dict[str, JobRun] = self.__dict__.get("_ended_runs", {})
+        kept: dict[str, JobRun] = {}
+        runs = []
+        for item in items:
+            run_id, word = item.get("id"), item.get("jobStatus")
+            if run_id is None or not word:
+                continue
+            run = JobRun(VENDOR, str(job), run_id, self.states(word), word,
+                         details={"configuration_id": str(cid)})
+            if run.is_terminal:
+                done = ended.get(run_id)
+                if done is None:
+                    done = yield from self.get_run.steps(self, run)
+                if done.is_terminal:
+                    kept[run_id] = done
+                run = done
+            runs.append(run.with_(url=self.run_url(run)) if run.url is None else run)
+        self.__dict__["_ended_runs"] = kept  # only what the history still shows
+        return sorted(runs, key=lambda r: (_order(r.run_id) is None, _order(r.run_id) or 0, r.started_at or ""))
+
+    alist_recent_runs = list_recent_runs.asynchronous
+
+    @operation
     def list_running(self) -> Operation[list[dict]]:
         """Every active job on the server (ids as strings)."""
         items = yield from self._running_items()

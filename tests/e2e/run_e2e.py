@@ -13,6 +13,9 @@ as separate processes, every one with an AIRFLOW_CONN_* variable per sandbox ven
                 new one: the DAG still succeeds and no job is started twice.
   c. cancel     marks deferred tasks waiting on long vendor runs failed through the REST API: the
                 trigger's on_kill (Airflow 3.3+) must cancel each remote run (the vendor's stop call).
+  e. events     a DAG scheduled on a CData Sync job's runs (AssetWatcher + JobRunFinishedTrigger): a run
+                started through the sandbox's CData API, outside Airflow, makes exactly one DAG run, whose
+                triggering asset event carries that run's id.
   d. ui         headless Chromium (Debian's, driven by Playwright): the add-connection form offers
                 every connection type of the provider with its own extra fields (screenshot), and a
                 finished run task's "Vendor job run" extra link is the run's URL.
@@ -108,6 +111,10 @@ LONG_RUNS: dict[str, Callable[[Any], tuple[str, dict[str, Any]]]] = {
     "informatica": _informatica_long_run,
     "cdata_sync": _cdata_sync_long_run,
 }
+
+#: Scenario e: the CData Sync job the DAG e2e_on_runs (tests/e2e/dags/) is scheduled on.
+EVENTS_DAG = "e2e_on_runs"
+EVENTS_JOB = "E2E Events"
 
 #: A client's User-Agent tells the triggerer (aiohttp) from a worker (requests).
 AIOHTTP_AGENT = re.compile(r"aiohttp/")
@@ -644,6 +651,50 @@ class E2E:
         check(all(states.get(t) == "failed" for t in task_ids), f"task states after the PATCH: {states}")
         return f"marked {', '.join(task_ids)} failed while deferred; remote runs cancelled: {'; '.join(details)}"
 
+    # -- e. events ------------------------------------------------------------------------------------------
+    def events(self) -> str:
+        """A run of a CData Sync job started outside Airflow (the vendor's scheduler, here an HTTP call to the
+        sandbox) schedules exactly one run of the DAG watching that job, and the run's id reaches it."""
+        site = self.sandbox.cdata_sync
+        job = next(j for j in site.jobs.values() if j.name == EVENTS_JOB)
+        history = re.compile(rf"/jobs/{job.job_id}/history$")
+
+        def listings() -> int:
+            return sum(1 for s in self.sandbox.requests("cdata_sync", "GET")
+                       if history.search(s.path) and AIOHTTP_AGENT.search(s.agent))
+
+        def dag_runs() -> list[dict[str, Any]]:
+            self.deployment.check_alive()
+            return self.deployment.api("GET", f"/api/v2/dags/{EVENTS_DAG}/dagRuns")["dag_runs"]
+
+        # The watcher's baseline: the triggerer listed the job's history twice (the first listing is kept).
+        wait_for("the triggerer's watcher to list the job's history", lambda: listings() >= 2, DEFERRED_TIMEOUT, 0.5)
+        check(dag_runs() == [], f"DAG {EVENTS_DAG} ran before any run of {EVENTS_JOB!r} ended: {dag_runs()}")
+        connection = self.sandbox.connection("cdata_sync")
+        resp = requests.post(f"{connection['host']}/v2/jobs/{job.job_id}/execute", json={}, timeout=HTTP_TIMEOUT,
+                             headers={"x-cdata-authtoken": connection["password"]})
+        check(resp.ok, f"starting {EVENTS_JOB!r} in the sandbox: HTTP {resp.status_code} {resp.text[:300]}")
+        run = next(r for r in reversed(site.runs) if r.job is job)
+        wait_for(f"the sandbox run of {EVENTS_JOB!r} to end", lambda: run.state()[2], 60, 0.5)
+        first = wait_for(f"a run of DAG {EVENTS_DAG}", dag_runs, DAG_RUN_TIMEOUT, 1.0)[0]["dag_run_id"]
+        state = self.deployment.wait_run(EVENTS_DAG, first)
+        check(state == "success", f"DAG run {first} ended {state}")
+        # Later listings show the same ended run: no second DAG run.
+        seen = listings()
+        wait_for("two more listings", lambda: listings() >= seen + 2, 60, 0.5)
+        runs = dag_runs()
+        check(len(runs) == 1, f"expected exactly one run of {EVENTS_DAG}, got {[r['dag_run_id'] for r in runs]}")
+        events = self.deployment.api(
+            "GET", f"/api/v2/dags/{EVENTS_DAG}/dagRuns/{quote(first, safe='')}/upstreamAssetEvents")["asset_events"]
+        carried = [((e.get("extra") or {}).get("payload") or {}).get("run", {}) for e in events]  # as Airflow stores it
+        check([r.get("run_id") for r in carried] == [str(run.history_id)],
+              f"the triggering asset events carry runs {carried}, expected run {run.history_id}")
+        check(carried[0].get("state") == "SUCCESS", f"the asset event's run is {carried[0].get('state')}")
+        pushed = self.deployment.xcom(EVENTS_DAG, first, "run_ids", "return_value")
+        check(pushed == [str(run.history_id)], f"the DAG's task saw run ids {pushed}")
+        return (f"run {run.history_id} of {EVENTS_JOB!r} started outside Airflow -> exactly one DAG run ({first}); "
+                "its asset event and task carry the run")
+
     # -- d. UI -----------------------------------------------------------------------------------------------
     def ui(self) -> str:
         from playwright.sync_api import sync_playwright
@@ -775,8 +826,8 @@ def print_summary(results: list[Result], total: float, home: Path, dag_id: str) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dag", default=None, help=f"the DAG of scenarios a, b, d (default: {default_dag()})")
-    parser.add_argument("--only", default="deferred,triggerer,cancel,ui",
-                        help="comma-separated scenarios to run (deferred, triggerer, cancel, ui)")
+    parser.add_argument("--only", default="deferred,triggerer,cancel,events,ui",
+                        help="comma-separated scenarios to run (deferred, triggerer, cancel, events, ui)")
     parser.add_argument("--extra-dags", type=Path, action="append", default=[], metavar="PATH",
                         help="a DAG file or folder to deploy besides example_dags (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the Airflow home (logs) after the run")
@@ -800,6 +851,8 @@ def main(argv: list[str] | None = None) -> int:
         deployment = Deployment(home, sandbox)
         try:
             load_demo_jobs(sandbox)
+            if "cdata_sync" in sandbox.state.sites:  # scenario e's job: a run of it schedules e2e_on_runs
+                sandbox.cdata_sync.add_job(EVENTS_JOB, [{"query": "REPLICATE [Accounts]", "records": 5, "seconds": 1}])
             cases = []
             for vendor, make in LONG_RUNS.items():
                 if vendor in sandbox.state.sites:
@@ -816,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"DAG {dag_id}: run tasks " + ", ".join(
                 f"{t.task_id} ({t.operator}{'' if t.defers else ', does not defer'})" for t in tasks), flush=True)
             deployment.start_all()
-            deployment.wait_ready([dag_id, "e2e_cancel"])
+            deployment.wait_ready([dag_id, "e2e_cancel", *([EVENTS_DAG] if "events" in only else [])])
             results.append(Result("deployment up (migrate + 4 components)", True, time.monotonic() - t0, ""))
             print(f"deployment up in {time.monotonic() - t0:.0f}s "
                   f"(db migrate, api-server, scheduler, dag-processor, triggerer)", flush=True)
@@ -828,6 +881,8 @@ def main(argv: list[str] | None = None) -> int:
                 e2e.scenario("b. triggerer restart mid-wait", e2e.triggerer_restart)
             if "cancel" in only:
                 e2e.scenario("c. mark failed -> remote cancel", lambda: e2e.cancel(cases))
+            if "events" in only:
+                e2e.scenario("e. vendor run outside Airflow -> one DAG run", e2e.events)
             if "ui" in only:
                 e2e.scenario("d. UI: connection forms, extra link", e2e.ui)
         except ScenarioFailed as exc:
