@@ -109,7 +109,8 @@ def test_every_documented_connection_setting_is_in_every_form():
     assert documented == set(COMMON_FIELDS)
     vendor_extras = {"spectrum": {"start_visibility_lag", "run_url_template", "share_status_reads"},
                      "ocapi": {"bm_token_url", "scapi_scope", "start_visibility_lag", "share_status_reads"},
-                     "nexus_ic": {"session_max_age"}, "informatica_cloud": {"start_visibility_lag"},
+                     "nexus_ic": {"session_max_age", "share_status_reads"},
+                     "informatica_cloud": {"start_visibility_lag", "share_status_reads"},
                      "cdata_sync": {"clock_skew_tolerance"}}
     for conn in get_provider_info()["connection-types"]:
         fields = conn["conn-fields"]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from airflow_provider_jobs.connection_forms import COMMON_FIELDS
+from airflow_provider_jobs.connection_forms import COMMON_FIELDS, SHARE_STATUS_READS_FIELD
 
 DEFAULT_API_VERSION = "v2"
 DEFAULT_SESSION_IDLE_TIMEOUT = 1800
@@ -48,6 +48,7 @@ CONNECTION_FORM: dict[str, Any] = {
             "{task_type} and {job} are filled in.",
             "schema": {"type": ["string", "null"]},
         },
+        "share_status_reads": SHARE_STATUS_READS_FIELD,
         **COMMON_FIELDS,
     },
     "ui-field-behaviour": {

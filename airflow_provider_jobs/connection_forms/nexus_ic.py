@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from airflow_provider_jobs.connection_forms import COMMON_FIELDS
+from airflow_provider_jobs.connection_forms import COMMON_FIELDS, SHARE_STATUS_READS_FIELD
 
 DEFAULT_API_VERSION = "6.9"
 DEFAULT_MAX_PAUSED_SECONDS = 3600
@@ -61,6 +61,7 @@ CONNECTION_FORM: dict[str, Any] = {
             f"template by name; default {DEFAULT_TEMPLATE_KEY_FIELD}).",
             "schema": {"type": ["string", "null"], "default": DEFAULT_TEMPLATE_KEY_FIELD},
         },
+        "share_status_reads": SHARE_STATUS_READS_FIELD,
         **COMMON_FIELDS,
     },
     "ui-field-behaviour": {

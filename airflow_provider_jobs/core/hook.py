@@ -610,7 +610,7 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
     alist_active_runs = list_active_runs.asynchronous
 
     def listing_key(self, run: JobRun) -> Hashable:
-        """The key of `run` in list_active_runs()."""
+        """The key of `run` in list_active_runs(); None for a run no listing shows (it is read on its own)."""
         return run.run_id
 
     def run_from_listing(self, run: JobRun, entry: Any) -> JobRun | None:  # pragma: no cover
@@ -627,10 +627,11 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         """The run's state: in the triggerer, from the connection's shared listing of active runs where
         the vendor has one (no older than `max_age` seconds); else, and for a run the listing does not
         show, from get_run."""
-        if max_age > 0 and self.lists_active_runs and self.share_status_reads:
+        key = self.listing_key(run) if max_age > 0 and self.lists_active_runs and self.share_status_reads else None
+        if key is not None:
             entries = yield SharedListing(max_age)
             if entries is not None:
-                entry = entries.get(self.listing_key(run))
+                entry = entries.get(key)
                 if entry is not None:
                     fresh = self.run_from_listing(run, entry)
                     if fresh is not None:

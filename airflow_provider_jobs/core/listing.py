@@ -7,7 +7,8 @@ more than `max_age` seconds ago, and only a run missing from it (it ended, or is
 read on its own, with get_run. The listing is used only while it pays for itself: when the reads one
 listing answers (the measured read rate times `max_age`) are at least MIN_SHARED_READS and outweigh
 the entries it returns, each costing the hook's `listing_entry_cost` (a share of one status call). A
-handful of waits read their runs one by one, as before.
+handful of waits read their runs one by one, as before. A hook whose server turns out to have no listing
+(list_active_runs raises NotImplementedError) is not asked again in that event loop.
 
 Nothing here knows a vendor: the hook says what a listing is and how an entry becomes a JobRun.
 """
@@ -116,6 +117,11 @@ async def _refresh(board: ListingBoard, hook: JobApiHook, started: float) -> Map
     loop = asyncio.get_running_loop()
     try:
         entries = await hook.arun_operation(hook.list_active_runs.steps(hook))
+    except NotImplementedError as exc:  # this server has no such listing (e.g. an older version): never ask again
+        board.entries, board.unavailable_until = None, math.inf
+        log.info("%s: connection '%s' has no listing of active runs (%s); each run is read on its own.",
+                 hook.vendor, hook.conn_id, exc)
+        return None
     except Exception as exc:  # the reads fall back to get_run, which reports its own errors
         board.entries, board.unavailable_until = None, loop.time() + UNAVAILABLE_SECONDS
         log.warning(

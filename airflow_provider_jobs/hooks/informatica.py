@@ -312,6 +312,10 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
     states = INFORMATICA_STATES
     can_cancel = True
     default_poll_interval = 15.0
+    lists_active_runs = True  # the activity monitor: the triggerer's waits on one connection share it
+    # every status read parses the whole monitor already (it cannot be filtered): its entries cost a listing nothing
+    # that the reads it answers would not have cost
+    listing_entry_cost = 0.0
 
     def __init__(self, conn_id: str | None = None, *, clean_stop: bool = False, **kwargs: Any) -> None:
         super().__init__(conn_id, **kwargs)
@@ -910,6 +914,33 @@ class InformaticaCloudHook(JobApiHook[InformaticaSettings]):
         # It has left the monitor, so it ran; its final state is not known until the log has it.
         return run.with_(state=JobState.RUNNING, vendor_state=None, details=details, eta_seconds=None,
                          summary="between the activity monitor and the activity log")
+
+    # -- shared status reads: the org's activity monitor answers the triggerer's waits on one connection ---------
+    @operation
+    def list_active_runs(self) -> Operation[dict[tuple[str, str], dict[str, Any]]]:
+        """Every job of the org in the activity monitor, by (task id, run id): one call."""
+        entries = yield from self.activity_monitor.steps(self)
+        listed: dict[tuple[str, str], dict[str, Any]] = {}
+        for entry in entries:
+            task_id, run_id = id_text(entry.get("taskId")), id_text(entry.get("runId"))
+            if task_id is not None and run_id is not None:
+                listed[(task_id, run_id)] = entry
+        return listed
+
+    alist_active_runs = list_active_runs.asynchronous
+
+    def listing_key(self, run: JobRun) -> tuple[str, str] | None:
+        """(task id, run id) as the monitor shows them; None for a taskflow service run (read by its status)."""
+        if run.details.get("kind") == "taskflow_service" or not run.run_id:
+            return None
+        return str(run.details.get("task_id") or run.job_id), str(run.run_id)
+
+    def run_from_listing(self, run: JobRun, entry: dict[str, Any]) -> JobRun | None:
+        """The run as the monitor shows it while it runs; None once it ended (get_run reads the activity log)."""
+        word = str(entry.get("executionState") or "").upper()
+        if not word or word in ("COMPLETED", "FAILED"):
+            return None
+        return self.run_from_monitor(run, entry, run.details.get("server_url"))
 
     @operation
     def taskflow_status(self, run: JobRun) -> Operation[JobRun]:

@@ -281,6 +281,8 @@ class NexusICHook(JobApiHook[NexusICSettings]):
     states = NEXUS_IC_STATES
     can_cancel = False
     default_poll_interval = 10.0
+    lists_active_runs = True  # GET /jobStatus (IC-Web 6.9+): the triggerer's waits on one connection share it
+    listing_entry_cost = 0.02  # a flat Server Job of ~200 bytes, as jobStatus/{id} answers it
     #: POST /report/ answers the server job it created, and IC-Web 6.9 lists a user's jobs from memory: the
     #: docs name no lag. 10 s covers a gateway (502/504) that answered before the server had made the job.
     start_visibility_lag = 10.0
@@ -765,6 +767,34 @@ class NexusICHook(JobApiHook[NexusICSettings]):
         return [j for j in jobs if isinstance(j, dict) and j.get("id") not in (None, "")]
 
     alist_jobs = list_jobs.asynchronous
+
+    # -- shared status reads: the user's job listing answers the triggerer's waits on one connection ------------
+    @property
+    def share_status_reads(self) -> bool:
+        """As the connection says, and only from IC-Web 6.9 (earlier servers have no job listing)."""
+        return super().share_status_reads and self.settings.api_version >= (6, 9)
+
+    @operation
+    def list_active_runs(self) -> Operation[dict[str, dict[str, Any]]]:
+        """Every server job of the connection's user by its id (upper case), running or ended, as `GET /jobStatus`
+        lists them (the same Server Job objects jobStatus/{id} answers). Raises NotImplementedError where the server
+        has no such listing (before 6.9)."""
+        jobs = yield from self.list_jobs.steps(self)
+        if jobs is None:
+            raise NotImplementedError(
+                f"{VENDOR} on {self.settings.host} has no job listing (GET jobStatus without an id, IC-Web 6.9+)")
+        return {str(j["id"]).strip().upper(): j for j in jobs}
+
+    alist_active_runs = list_active_runs.asynchronous
+
+    def listing_key(self, run: JobRun) -> str | None:
+        return str(run.run_id).strip().upper() if run.run_id else None
+
+    def run_from_listing(self, run: JobRun, entry: dict[str, Any]) -> JobRun | None:
+        """The run as its Server Job in the listing shows it (an ended one too: the object is jobStatus/{id}'s)."""
+        if entry.get("status") is None:
+            return None
+        return self.run_from_job(run.job_id, str(run.run_id), entry, run)
 
     @operation
     def start_marker(self, job: str, **options: Any) -> Operation[dict[str, Any]]:
