@@ -15,6 +15,9 @@ AIRFLOW_VERSION = Version(Version(AIRFLOW_VERSION_STRING).base_version)
 AIRFLOW_V3 = AIRFLOW_VERSION >= Version("3.0.0")
 #: Airflow 3.3 keeps a per-task-instance state store that survives retries.
 TASK_STATE_STORE = AIRFLOW_VERSION >= Version("3.3.0")
+#: Airflow 3.3 renders a start-from-trigger task's templated trigger kwargs in the triggerer (3.0-3.2 did not, and
+#: 2.x ran such triggers without the task's context): the run operators start from the trigger only from 3.3 on.
+START_FROM_TRIGGER = AIRFLOW_VERSION >= Version("3.3.0")
 #: Before Airflow 3.2 the UI builds connection forms from hook methods, not provider metadata.
 LEGACY_CONNECTION_FORMS = AIRFLOW_VERSION < Version("3.2.0")
 
@@ -130,8 +133,7 @@ def default_deferrable() -> bool:
 # ---------------------------------------------------------------------------------------------
 def _ledger_variable_key(context: Any) -> str:
     ti = context["ti"]
-    map_index = getattr(ti, "map_index", -1)
-    return f"airflow_provider_jobs.run::{ti.dag_id}::{ti.run_id}::{ti.task_id}::{map_index}"
+    return ledger_key(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
 
 
 _LEDGER_KEY = "airflow_provider_jobs.run"
@@ -197,6 +199,44 @@ def _variable_delete(key: str) -> None:
         _variable_cls().delete(key)
     except Exception:
         pass
+
+
+# The ledger and XComs of a task that starts from the trigger (Airflow 3.3+). The triggerer's supervisor serves
+# Variables and XComs to a trigger but not the task state store (GetTaskStateStore is not among the messages it
+# takes: airflow/jobs/triggerer_job_runner.py, ToTriggerSupervisor), so a trigger keeps the ledger in the same
+# Variable a task uses before 3.3; recall_run() on a worker reads it too.
+def ledger_key(dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str:
+    """The Variable that holds the ledger of one task instance."""
+    return f"airflow_provider_jobs.run::{dag_id}::{run_id}::{task_id}::{map_index}"
+
+
+async def aledger_get(key: str) -> dict[str, Any] | None:
+    """Read a ledger Variable from a trigger (a thread: the sync call goes through the triggerer's comms)."""
+    return await asyncio.to_thread(_variable_get, key)
+
+
+async def aledger_set(key: str, value: dict[str, Any]) -> None:
+    """Write a ledger Variable from a trigger; raises if it cannot (a start must not go out unrecorded)."""
+    await asyncio.to_thread(_variable_set, key, value)
+
+
+async def aledger_delete(key: str) -> None:
+    await asyncio.to_thread(_variable_delete, key)
+
+
+async def axcom_push(ti: Any, key: str, value: Any) -> None:
+    """Push an XCom of the task instance a trigger runs for (Airflow 3.3+ triggerer)."""
+    from airflow.sdk.execution_time.xcom import XCom
+
+    await XCom.aset(key, value, dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id,
+                    map_index=getattr(ti, "map_index", -1))
+
+
+def task_end_event(success: bool, xcoms: dict[str, Any]) -> TriggerEvent:
+    """An event that ends the task in the triggerer, without a worker (Airflow 2.10+)."""
+    from airflow.triggers.base import TaskFailedEvent, TaskSuccessEvent
+
+    return (TaskSuccessEvent if success else TaskFailedEvent)(xcoms=xcoms)
 
 
 def xcom_value(ti_key: Any, key: str) -> Any:

@@ -187,6 +187,26 @@ class JobWaitMixin:
         return self.hook.run_operation(watch(self.hook, runs, policy, log_progress(self.log)))
 
 
+class _StartFromTrigger:
+    """Airflow's `start_trigger_args` / `start_from_trigger` of a run operator, computed per task when the DAG is
+    serialized (core/start_trigger.py: trigger_args). Read on the class (a mapped task), they are None / False:
+    a mapped task runs on a worker."""
+
+    def __init__(self, *, args: bool) -> None:
+        self.args = args
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None or not getattr(obj, "_start_in_trigger", False):
+            return None if self.args else False
+        from airflow_provider_jobs.core.start_trigger import trigger_args
+
+        computed = trigger_args(obj)
+        return computed if self.args else computed is not None
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        """Airflow may assign its defaults; the value is computed."""
+
+
 class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
     """Start a vendor job and wait for it (in this worker, or deferred to the triggerer).
 
@@ -210,6 +230,9 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         only)
     :param if_running: when the job already has a run going: "wait" for it then start, "attach" to it, "fail", or
         "start" regardless
+    :param start_from_trigger: on Airflow 3.3+, start the run in the triggerer as well as wait there, so the task
+        uses no worker slot (see docs/deployment.md); needs deferrable. Where it cannot (Airflow < 3.3, an XComArg
+        input, a mapped task) the task runs on a worker as usual.
     """
 
     template_fields: Sequence[str] = ("conn_id",)
@@ -228,6 +251,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         cancel_on_kill: bool = True,
         if_running: str = "wait",
         not_found_grace: float = 60.0,
+        start_from_trigger: bool = False,
         **kwargs: Any,
     ) -> None:
         # `timeout` (seconds; at the deadline the remote run is cancelled) counts only when named on the operator.
@@ -253,6 +277,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         self.wait_for_completion = require_bool("wait_for_completion", wait_for_completion)
         self.cancel_on_kill = require_bool("cancel_on_kill", cancel_on_kill)
         self.if_running = require_choice("if_running", if_running, IF_RUNNING_CHOICES)
+        self._start_in_trigger = require_bool("start_from_trigger", start_from_trigger)
         self._runs: list[JobRun] = []
         #: Whether this task started self._runs (only then may it cancel them).
         self._owned = True
@@ -294,6 +319,30 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
     def publish(self, context: Any, runs: list[JobRun]) -> None:
         """Push the vendor's own XComs for runs that became known (started, adopted after an ambiguous start,
         or reattached): a subclass overrides this; the default pushes nothing more."""
+
+    # -- starting from the trigger (Airflow 3.3+; core/start_trigger.py) --------------------------------------
+    #: False where the trigger cannot start the run (an operator whose start() is its own, several runs at once).
+    can_start_from_trigger: ClassVar[bool] = True
+
+    async def astart(self, hook: JobApiHook, marker: dict[str, Any]) -> JobRun:
+        """The start, in the triggerer (`marker`: what start_marker() read just before)."""
+        return await hook.astart_run(self.job(), **self.start_options())
+
+    def finishes_in_trigger(self) -> bool:
+        """Whether the trigger may end the task (True), or a worker must conclude (execute_complete), e.g. to
+        download what the run produced."""
+        return True
+
+    start_trigger_args = _StartFromTrigger(args=True)
+    start_from_trigger = _StartFromTrigger(args=False)
+
+    def execute_from_trigger(self, context: Any, event: Any = None, **kwargs: Any) -> Any:
+        """Where a task that started from the trigger resumes on a worker: the trigger handed it over (run it as
+        usual), or the wait ended and this operator concludes on a worker (execute_complete)."""
+        if isinstance(event, dict) and "handoff" in event:
+            self.log.info("The triggerer hands this task to a worker: %s", event["handoff"])
+            return self.execute(context)
+        return self.execute_complete(context, event, **kwargs)
 
     # -- execution --------------------------------------------------------------------------------
     def execute(self, context: Any) -> Any:

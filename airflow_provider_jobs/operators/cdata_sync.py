@@ -110,6 +110,9 @@ class CDataSyncRunJobOperator(BaseJobOperator):
         marker, self._fresh_marker = getattr(self, "_fresh_marker", None), None  # a second start takes its own
         return [hook.start_run(self.job(), marker=marker, **self.start_options())]
 
+    async def astart(self, hook: Any, marker: dict[str, Any]) -> JobRun:
+        return await hook.astart_run(self.job(), marker=marker, **self.start_options())
+
     def apply_shared_variables(self, variables: dict[str, Any]) -> bool:
         """A Sync job takes no variables through the API (execute takes task ids only): False."""
         return False

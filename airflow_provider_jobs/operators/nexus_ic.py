@@ -171,6 +171,11 @@ class NexusICRunReportOperator(BaseJobOperator):
         return {"output_type": require_output_type(self.output_type), "parameters": shared + own,
                 "lookup_by_name": self.template_name is not None}
 
+    def finishes_in_trigger(self) -> bool:
+        """The content is downloaded on a worker (to output_path, or XCom): with fetch_content the triggerer starts
+        and waits, and a worker concludes."""
+        return not self.fetch_content
+
     def report(self, context: Any, outcome: WaitOutcome) -> None:
         super().report(context, outcome)
         if outcome.status != SUCCESS or not self.fetch_content or not outcome.runs:

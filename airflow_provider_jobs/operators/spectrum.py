@@ -62,6 +62,8 @@ class SpectrumSequentialTriggerOperator(BaseJobOperator):
 
     hook_class = SpectrumHook
     template_fields: Sequence[str] = ("conn_id", "file_ids", "variables")
+    #: Several runs from one start, and a start of its own: it starts on a worker (start_from_trigger is ignored).
+    can_start_from_trigger = False
 
     def __init__(self, *, file_ids: list[int | str] | str, variables: dict[str, Any] | None = None,
                  **kwargs: Any) -> None:

@@ -785,6 +785,49 @@ class E2E:
 
 
 # --- main ---------------------------------------------------------------------------------------------------
+# --- e. start from the trigger (Airflow 3.3+) ------------------------------------------------------------------
+START_FROM_TRIGGER_DAG = "e2e_start_from_trigger"  # tests/e2e/dags/e2e_start_from_trigger.py
+START_FROM_TRIGGER_TASKS = {"load_customers": "informatica", "import_customers": "ocapi",
+                            "replicate_crm": "cdata_sync", "inspection_summary": "nexus_ic", "weblogs": "spectrum"}
+
+
+def start_from_trigger(e2e: E2E) -> str:
+    """Five vendors' run tasks with start_from_trigger: no worker ran them. Airflow records a task process on the
+    task instance (hostname, pid); a task deferred straight from the scheduler to its trigger has neither, and its
+    one try went from scheduled to deferred to success. The start calls came from aiohttp (the triggerer), one
+    per task, and each task's return_value names the run its run_id XCom announced."""
+    dag_id, deployment = START_FROM_TRIGGER_DAG, e2e.deployment
+    mark = len(e2e.sandbox.requests())
+    run_id = deployment.trigger(dag_id)
+    state = deployment.wait_run(dag_id, run_id)
+    if state != "success":
+        raise ScenarioFailed(f"run {run_id} ended {state}: {deployment.task_states(dag_id, run_id)}"
+                             f"{deployment.diagnose()}")
+    problems = []
+    for task_id in START_FROM_TRIGGER_TASKS:
+        ti = deployment.task_instance(dag_id, run_id, task_id)
+        if ti.get("hostname") or ti.get("pid"):
+            problems.append(f"{task_id}: ran on a worker (hostname {ti.get('hostname')!r}, pid {ti.get('pid')})")
+        if ti.get("try_number") != 1:
+            problems.append(f"{task_id}: try_number {ti.get('try_number')}")
+        result = deployment.xcom(dag_id, run_id, task_id, "return_value")
+        announced = deployment.xcom(dag_id, run_id, task_id, "run_id")
+        if not isinstance(result, dict) or result.get("state") != "SUCCESS" or str(result.get("run_id")) != str(
+                announced):
+            problems.append(f"{task_id}: return_value {result!r} does not match run_id XCom {announced!r}")
+    served = e2e.sandbox.requests()[mark:]
+    starts = {v: matching([s for s in served if s.vendor == v], START_CALLS[v])
+              for v in set(START_FROM_TRIGGER_TASKS.values())}
+    for vendor, calls in sorted(starts.items()):
+        if len(calls) != 1:
+            problems.append(f"{vendor}: {len(calls)} start calls, expected 1")
+        elif not AIOHTTP_AGENT.search(calls[0].agent):
+            problems.append(f"{vendor}: the start came from {calls[0].agent!r}, not the triggerer (aiohttp)")
+    check(not problems, "; ".join(problems))
+    return (f"run {run_id} succeeded; {len(START_FROM_TRIGGER_TASKS)} run tasks with no hostname/pid (no task "
+            "process), try 1; one start each from aiohttp (the triggerer); return_value matches run_id XCom")
+
+
 def default_dag() -> str:
     return "chained_vendor_jobs" if (EXAMPLE_DAGS / "chained_vendor_jobs.py").exists() else "spectrum_example"
 
@@ -826,8 +869,9 @@ def print_summary(results: list[Result], total: float, home: Path, dag_id: str) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dag", default=None, help=f"the DAG of scenarios a, b, d (default: {default_dag()})")
-    parser.add_argument("--only", default="deferred,triggerer,cancel,events,ui",
-                        help="comma-separated scenarios to run (deferred, triggerer, cancel, events, ui)")
+    parser.add_argument("--only", default="deferred,triggerer,cancel,events,ui,start_from_trigger",
+                        help="comma-separated scenarios to run (deferred, triggerer, cancel, events, ui, "
+                             "start_from_trigger)")
     parser.add_argument("--extra-dags", type=Path, action="append", default=[], metavar="PATH",
                         help="a DAG file or folder to deploy besides example_dags (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the Airflow home (logs) after the run")
@@ -869,7 +913,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"DAG {dag_id}: run tasks " + ", ".join(
                 f"{t.task_id} ({t.operator}{'' if t.defers else ', does not defer'})" for t in tasks), flush=True)
             deployment.start_all()
-            deployment.wait_ready([dag_id, "e2e_cancel", *([EVENTS_DAG] if "events" in only else [])])
+            deployment.wait_ready([dag_id, "e2e_cancel", *([EVENTS_DAG] if "events" in only else []),
+                                   *([START_FROM_TRIGGER_DAG] if "start_from_trigger" in only else [])])
             results.append(Result("deployment up (migrate + 4 components)", True, time.monotonic() - t0, ""))
             print(f"deployment up in {time.monotonic() - t0:.0f}s "
                   f"(db migrate, api-server, scheduler, dag-processor, triggerer)", flush=True)
@@ -885,6 +930,8 @@ def main(argv: list[str] | None = None) -> int:
                 e2e.scenario("e. vendor run outside Airflow -> one DAG run", e2e.events)
             if "ui" in only:
                 e2e.scenario("d. UI: connection forms, extra link", e2e.ui)
+            if "start_from_trigger" in only:
+                e2e.scenario("f. five vendors start from the trigger, no worker", lambda: start_from_trigger(e2e))
         except ScenarioFailed as exc:
             results.append(Result("deployment", False, time.monotonic() - started, str(exc)))
             print(f"FAIL deployment: {exc}", flush=True)

@@ -1,0 +1,150 @@
+"""start_from_trigger (Airflow 3.3+): the start and the wait in the triggerer, one run per task across a restart.
+
+dag.test() runs every task in-process (it never defers a task straight to a trigger), so JobStartTrigger runs here
+on its own against the sandbox; `make e2e` (scenario start_from_trigger) runs it in a real triggerer. The ledger
+and XComs, which a triggerer keeps in Airflow's DB, are a dict here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from airflow_provider_jobs.core import compat
+from airflow_provider_jobs.core.start_trigger import JobStartTrigger
+from airflow_provider_jobs.hooks.spectrum import SpectrumHook
+from airflow_provider_jobs.operators.nexus_ic import NexusICRunReportOperator
+from airflow_provider_jobs.operators.spectrum import SpectrumSequentialTriggerOperator, SpectrumTriggerJobOperator
+from tests.support import use_connection
+
+pytestmark = pytest.mark.skipif(not compat.START_FROM_TRIGGER, reason="start_from_trigger needs Airflow 3.3+")
+TI = SimpleNamespace(dag_id="d", run_id="r", task_id="t", map_index=-1, try_number=1)
+KEY = compat.ledger_key("d", "r", "t", -1)
+
+
+@pytest.fixture
+def airflow_db(monkeypatch) -> dict[str, Any]:
+    """The Variables and XComs a triggerer would write to Airflow's DB."""
+    db: dict[str, Any] = {"ledger": {}, "xcom": {}, "ledger_writes": []}
+
+    async def get(key):
+        return db["ledger"].get(key)
+
+    async def put(key, value):
+        db["ledger"][key] = json.loads(json.dumps(value))
+        db["ledger_writes"].append(db["ledger"][key])
+
+    async def delete(key):
+        db["ledger"].pop(key, None)
+
+    async def push(ti, key, value):
+        db["xcom"][key] = value
+
+    monkeypatch.setattr(compat, "aledger_get", get)
+    monkeypatch.setattr(compat, "aledger_set", put)
+    monkeypatch.setattr(compat, "aledger_delete", delete)
+    monkeypatch.setattr(compat, "axcom_push", push)
+    return db
+
+
+def start_trigger(op: Any) -> JobStartTrigger:
+    """The trigger as a triggerer makes it: from the serialized kwargs (rendering is Airflow's)."""
+    args = op.start_trigger_args
+    assert args is not None and op.start_from_trigger
+    trigger = JobStartTrigger(**json.loads(json.dumps(args.trigger_kwargs)))
+    trigger.task_instance = TI
+    return trigger
+
+
+def end_event(trigger: JobStartTrigger) -> Any:
+    async def first():
+        async for event in trigger.run():
+            return event
+    return asyncio.run(asyncio.wait_for(first(), 30))
+
+
+def spectrum_op(**kw: Any) -> SpectrumTriggerJobOperator:
+    return SpectrumTriggerJobOperator(task_id="t", file="/Start/Job", deferrable=True, start_from_trigger=True,
+                                      poll_interval=0.05, **kw)
+
+
+def test_starts_waits_and_ends_the_task_in_the_trigger(sandbox, monkeypatch, airflow_db):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    sandbox.spectrum.add_file("/Start/Job", running=0.2)
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.task_instance_state == "success"
+    result = event.xcoms["return_value"]
+    assert result["state"] == "SUCCESS" and event.xcoms["job_runs"][0]["run_id"] == result["run_id"]
+    assert airflow_db["xcom"]["run_id"] == result["run_id"]
+    assert airflow_db["ledger_writes"][0]["starting"]["marker"]  # the intent, recorded before the start
+    assert KEY not in airflow_db["ledger"]  # forgotten once the run ended
+    assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 1
+
+
+def test_a_restart_during_the_start_adopts_the_run_instead_of_starting_again(sandbox, monkeypatch, airflow_db):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    sandbox.spectrum.add_file("/Start/Job", running=0.2)
+    hook = SpectrumHook()
+    # The trigger that was lost: it recorded the intent, sent the start, and its triggerer stopped.
+    airflow_db["ledger"][KEY] = {"starting": {"at": 0, "marker": hook.start_marker("/Start/Job")}, "deadline": None}
+    lost = hook.start_run("/Start/Job")
+
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.task_instance_state == "success"
+    assert event.xcoms["return_value"]["run_id"] == lost.run_id
+    assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 1  # no second start
+
+
+def test_a_restart_after_the_record_waits_for_the_recorded_run(sandbox, monkeypatch, airflow_db):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    sandbox.spectrum.add_file("/Start/Job", running=0.2)
+    run = SpectrumHook().start_run("/Start/Job")
+    airflow_db["ledger"][KEY] = {"runs": [run.to_dict()], "owned": True, "deadline": None}
+
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.xcoms["return_value"]["run_id"] == run.run_id
+    assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 1
+
+
+def test_a_failed_run_fails_the_task_in_the_trigger(sandbox, monkeypatch, airflow_db):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    sandbox.spectrum.add_file("/Start/Job", running=0.1, final="ERROR")
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.task_instance_state == "failed"
+    assert event.xcoms["job_runs"][0]["state"] == "FAILED"
+    assert KEY not in airflow_db["ledger"]  # a retry starts a new run
+
+
+def test_secrets_never_reach_the_trigger_kwargs(sandbox, monkeypatch):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    conn = sandbox.connection("spectrum")
+    kwargs = json.dumps(spectrum_op().start_trigger_args.trigger_kwargs)
+    assert conn["password"] and conn["password"] not in kwargs
+    assert '"conn_id": "spectrum_default"' in kwargs
+
+
+def test_where_it_cannot_start_from_the_trigger_the_task_runs_on_a_worker():
+    assert SpectrumTriggerJobOperator(task_id="a", file="/x", start_from_trigger=True, deferrable=False
+                                      ).start_trigger_args is None  # deferrable off
+    assert SpectrumSequentialTriggerOperator(task_id="b", file_ids=[1], deferrable=True, start_from_trigger=True
+                                             ).start_from_trigger is False  # several runs, a start of its own
+    from airflow.sdk import DAG
+    from airflow.sdk.bases.operator import BaseOperator
+
+    with DAG("xcomarg", schedule=None):
+        up = BaseOperator(task_id="up")
+        op = SpectrumTriggerJobOperator(task_id="c", file="/x", deferrable=True, start_from_trigger=True)
+        assert op.start_from_trigger
+        op.file = up.output
+    assert op.start_from_trigger is False  # an XComArg input is known only once "up" ran
+    assert SpectrumTriggerJobOperator.start_from_trigger is False  # a mapped task reads the class: a worker
+    report = NexusICRunReportOperator(task_id="n", template_id=1, deferrable=True, start_from_trigger=True)
+    assert report.start_from_trigger and not report.finishes_in_trigger()  # a worker downloads the content
