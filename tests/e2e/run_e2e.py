@@ -823,9 +823,16 @@ def start_from_trigger(e2e: E2E) -> str:
             problems.append(f"{vendor}: {len(calls)} start calls, expected 1")
         elif not AIOHTTP_AGENT.search(calls[0].agent):
             problems.append(f"{vendor}: the start came from {calls[0].agent!r}, not the triggerer (aiohttp)")
+    # The OCAPI task's parameter is a template: the triggerer renders it (3.3+), so the vendor gets the file name.
+    ocapi_run = str(deployment.xcom(dag_id, run_id, "import_customers", "run_id"))
+    execution = e2e.sandbox.state.sites["ocapi"].executions.get(ocapi_run)
+    sent = [p.get("value", "") for p in (execution.parameters if execution else [])]
+    if not any(re.fullmatch(r"customers_\d{8}\.xml", v) for v in sent):
+        problems.append(f"import_customers: the vendor got parameters {sent!r}, not a rendered customers_<date>.xml")
     check(not problems, "; ".join(problems))
     return (f"run {run_id} succeeded; {len(START_FROM_TRIGGER_TASKS)} run tasks with no hostname/pid (no task "
-            "process), try 1; one start each from aiohttp (the triggerer); return_value matches run_id XCom")
+            "process), try 1; one start each from aiohttp (the triggerer); templates rendered by the triggerer; "
+            "return_value matches run_id XCom")
 
 
 def default_dag() -> str:
