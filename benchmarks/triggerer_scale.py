@@ -37,12 +37,16 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 KINDS = ("ours", "peer", "ideal")
+#: The peer pattern re-implemented over our vendors' routes (plain HTTP; see bench_clients.py).
+PATTERN = "pattern"
 #: Ours with the connection extra share_status_reads off: every status check an HTTP call of its own.
 OWN_CALLS = "ours, own calls"
 #: The vendors the benchmark knows how to drive (hook, operator, and a hand-written wire for the
 #: reference clients); each takes part when the sandbox and the provider both have it.
-MIX = {"spectrum": 0.5, "ocapi": 0.25, "nexus_ic": 0.25}
-LOGIN_VENDORS = {"ocapi", "nexus_ic"}
+MIX = {"spectrum": 0.2, "ocapi": 0.2, "nexus_ic": 0.2, "informatica": 0.2, "cdata_sync": 0.2}
+LOGIN_VENDORS = {"ocapi", "nexus_ic", "informatica"}
+#: Where `make bench` installs apache-airflow-providers-dbt-cloud (the peer), apart from the virtualenv.
+PEER_SITE = os.path.abspath(os.environ.get("BENCH_PEER_SITE") or os.path.join(ROOT, ".venv", "bench-peer"))
 
 
 @dataclass
@@ -54,12 +58,14 @@ class Phase:
     max_interval: float | None = None
     target: bool = False  # issue 9 item 2 sets targets for this phase
     kinds: tuple[str, ...] = KINDS
+    scale_target: bool = False  # issue 20 item 5 sets targets for this phase
 
 
 FULL = [
-    Phase("N=1,000 / 1 s", 1000, 1.0, (3.0, 12.0), kinds=(*KINDS, OWN_CALLS)),
+    Phase("N=1,000 / 1 s", 1000, 1.0, (3.0, 12.0), kinds=(*KINDS, PATTERN, OWN_CALLS)),
     Phase("N=3,000 / 1 s", 3000, 1.0, (4.0, 16.0), target=True),
-    Phase("N=10,000 / 10 s", 10000, 10.0, (10.0, 40.0), target=True),
+    # issue 20 item 5; the peer is left out (at 1 s it already cannot keep up with 3,000 waits)
+    Phase("N=30,000 / 30 s", 30000, 30.0, (15.0, 45.0), kinds=("ours", "ideal"), scale_target=True),
 ]
 QUICK = [
     Phase("N=300 / 1 s", 300, 1.0, (2.0, 6.0)),
@@ -126,6 +132,17 @@ def provider_vendors(available: list[str]) -> dict[str, Any]:
                 from airflow_provider_jobs.operators.nexus_ic import NexusICRunReportOperator as op
 
                 found[vendor] = (hook, lambda ref, op=op, **kw: op(template_id=int(ref), **kw))
+            elif vendor == "informatica":  # taskflows published as services: a status call per run
+                from airflow_provider_jobs.hooks.informatica import InformaticaCloudHook as hook
+                from airflow_provider_jobs.operators.informatica import InformaticaRunTaskOperator as op
+
+                found[vendor] = (hook, lambda ref, op=op, **kw: op(informatica_task_type="TASKFLOW_SERVICE",
+                                                                   task_name=ref, **kw))
+            elif vendor == "cdata_sync":
+                from airflow_provider_jobs.hooks.cdata_sync import CDataSyncHook as hook
+                from airflow_provider_jobs.operators.cdata_sync import CDataSyncRunJobOperator as op
+
+                found[vendor] = (hook, lambda ref, op=op, **kw: op(job_id=ref, **kw))
         except ImportError as exc:
             print(f"  {vendor}: left out ({exc})", flush=True)
     return found
@@ -133,7 +150,8 @@ def provider_vendors(available: list[str]) -> dict[str, Any]:
 
 #: Jobs are defined with this long a life; each run's real end is set when its client is ready.
 LONG_LIFE = 3600.0
-FAILED_STATE = {"spectrum": "ERROR", "ocapi": "error", "nexus_ic": "5"}
+FAILED_STATE = {"spectrum": "ERROR", "ocapi": "error", "nexus_ic": "5", "informatica": "FAILED",
+                "cdata_sync": "Failed", "dbt": "20"}
 
 
 def lives_for(phase: Phase, seed: int) -> list[tuple[str, str | None, float]]:
@@ -158,9 +176,11 @@ def prepare(sandbox: SandboxProcess, phase: Phase, kind: str, seed: int, tmp: st
     The same seed gives the same lives (vendor, duration, outcome); `tag` keeps job names apart when
     two sets of jobs live on the sandbox at once."""
     lives = lives_for(phase, seed)
+    if kind == "peer":  # the dbt Cloud provider's trigger waits for dbt runs with the same lives
+        lives = [("dbt", FAILED_STATE["dbt"] if final else None, end) for _, final, end in lives]
     refs: list[str] = [""] * len(lives)
     run_ids: list[str] = [""] * len(lives)
-    for vendor in ACTIVE:
+    for vendor in (["dbt"] if kind == "peer" else ACTIVE):
         idx = [i for i, life in enumerate(lives) if life[0] == vendor]
         if not idx:
             continue
@@ -190,8 +210,10 @@ def prepare(sandbox: SandboxProcess, phase: Phase, kind: str, seed: int, tmp: st
     connections = {v: c for v, c in CONNECTIONS.items() if v in ACTIVE}
     if kind == OWN_CALLS:
         connections = {v: {**c, "extra": {**_extra(c), "share_status_reads": False}} for v, c in connections.items()}
-    spec = {"kind": kind, "base": sandbox.url, "interval": phase.interval, "pool": pool_size(), "limit_s": limit,
-            "connections": connections, "waits": waits}
+    if kind == "peer":
+        connections = {}
+    spec = {"kind": kind, "base": sandbox.url, "dbt": DBT, "interval": phase.interval, "pool": pool_size(),
+            "limit_s": limit, "connections": connections, "conn_env": CONN_ENV, "waits": waits}
     path = os.path.join(tmp, f"spec-{seed}-{tag}-{kind.replace(', ', '-').replace(' ', '-')}.json")
     with open(path, "w") as fh:
         json.dump(spec, fh)
@@ -199,6 +221,10 @@ def prepare(sandbox: SandboxProcess, phase: Phase, kind: str, seed: int, tmp: st
 
 
 CONNECTIONS: dict[str, Any] = {}
+#: vendor -> the environment variable of its hook's default connection
+CONN_ENV: dict[str, str] = {}
+#: The sandbox's dbt Cloud connection, account and TLS certificate (for the peer).
+DBT: dict[str, Any] = {}
 
 
 def _extra(conn: dict[str, Any]) -> dict[str, Any]:
@@ -211,6 +237,7 @@ def reset(sandbox: SandboxProcess) -> None:
     from airflow_provider_jobs.core.auth import credential_cache
 
     sandbox.post("/_admin/reset", {})
+    sandbox.post("/_bench/dbt/reset", {})
     credential_cache.clear()
 
 
@@ -226,6 +253,8 @@ async def start_runs(items: list[tuple[str, str]]) -> list[Any]:
 
     async def one(vendor: str, ref: str) -> Any:
         async with gate:
+            if vendor == "informatica":
+                return await hooks[vendor].astart_taskflow(ref)
             return await hooks[vendor].astart_run(ref)
 
     return await asyncio.gather(*(one(v, r) for v, r in items))
@@ -234,6 +263,9 @@ async def start_runs(items: list[tuple[str, str]]) -> list[Any]:
 def measure(sandbox: SandboxProcess, spec_path: str, tmp: str, env: dict[str, str]) -> dict[str, Any]:
     """Run one client; add what the sandbox counted meanwhile (requests, logins, TCP connections)."""
     before, server_cpu = sandbox.get("/_bench/stats"), sandbox.cpu_seconds()
+    if spec_path.endswith("-peer.json"):  # the dbt provider (its own directory) and the sandbox's certificate
+        env = dict(env, PYTHONPATH=os.pathsep.join(x for x in (PEER_SITE, env.get("PYTHONPATH")) if x),
+                   SSL_CERT_FILE=DBT["cert"])
     r = run_client(spec_path, tmp, env)
     after = sandbox.get("/_bench/stats")
     r["sandbox_cpu_s"] = sandbox.cpu_seconds() - server_cpu
@@ -247,6 +279,11 @@ def measure(sandbox: SandboxProcess, spec_path: str, tmp: str, env: dict[str, st
     # status checks: a wait learning its run's state (ours: counted by each trigger, from a call of its own
     # or from a listing shared with other waits; the references make one HTTP call per check)
     r["checks"] = r["event_polls"] if r["kind"].startswith("ours") else r["polls"]
+    # by vendor (ours): HTTP status calls per status check, i.e. how much of a vendor's checks a shared read answers
+    r["calls_per_check"] = {
+        v: (after["requests"].get(v, 0) - before["requests"].get(v, 0)
+            - after["logins"].get(v, 0) + before["logins"].get(v, 0)) / checks
+        for v, checks in (r.get("vendor_polls") or {}).items() if checks}
     r["polls_per_run"] = r["checks"] / r["n"]
     r["cpu_ms_per_poll"] = 1000.0 * r["cpu_s"] / max(1, r["checks"])
     # minus the client's anchor call and this stats call
@@ -267,7 +304,10 @@ def run_client(spec_path: str, tmp: str, env: dict[str, str]) -> dict[str, Any]:
         with open(log.name) as fh:
             raise RuntimeError(f"client {spec_path} failed:\n{fh.read()[-3000:]}")
     with open(out) as fh:
-        return json.load(fh)
+        result = json.load(fh)
+    with open(log.name) as fh:  # the provider's log lines (the client logs nothing else of ours)
+        result["log_lines_per_run"] = sum("airflow_provider_jobs" in line for line in fh) / max(1, result["n"])
+    return result
 
 
 # -- reporting -----------------------------------------------------------------------------------------
@@ -322,7 +362,7 @@ def table(results: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     for phase, by_kind in results.items():
         for kind, r in by_kind.items():
             lines.append(f"| {phase} | {kind} | " + " | ".join(fmt(r.get(k), p) for k, _, p in COLUMNS) + " |")
-        for mine, refs in (("ours", ("ideal", "peer")), (OWN_CALLS, ("ideal",))):
+        for mine, refs in (("ours", ("ideal", "peer", PATTERN)), (OWN_CALLS, ("ideal",))):
             for ref in refs:
                 if mine in by_kind and ref in by_kind:
                     cells = []
@@ -503,7 +543,9 @@ ANALYSIS = [
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Triggerer-scale benchmark (issue 9)")
     parser.add_argument("--quick", action="store_true", help="small phases: a smoke run")
-    parser.add_argument("--only", choices=KINDS, action="append", help="run only these client kinds")
+    parser.add_argument("--only", choices=(*KINDS, PATTERN), action="append", help="run only these client kinds")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply every phase's N by this (e.g. 0.1 while developing; the report is not written)")
     parser.add_argument("--phase", action="append", help="run only phases whose name starts with this")
     parser.add_argument("--no-growth", action="store_true", help="skip the calls-per-run phase (item 3)")
     parser.add_argument("--no-sync", action="store_true", help="skip the sync throughput (item 4)")
@@ -519,7 +561,10 @@ def main(argv: list[str] | None = None) -> int:
     phases = QUICK if args.quick else FULL
     if args.phase:
         phases = [p for p in phases if any(p.name.startswith(x) for x in args.phase)]
-    kinds = tuple(args.only or KINDS)
+    if args.scale != 1.0:
+        phases = [Phase(p.name + f" (x{args.scale:g})", max(10, int(p.n * args.scale)), p.interval, p.ends,
+                        p.max_interval, p.target, p.kinds, p.scale_target) for p in phases]
+    kinds = tuple(args.only or (*KINDS, PATTERN))
 
     tmp = tempfile.mkdtemp(prefix="apj-bench-")
     home = os.path.join(tmp, "airflow-home")
@@ -533,17 +578,23 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({k: env[k] for k in ("AIRFLOW_HOME", "AIRFLOW__CORE__LOAD_EXAMPLES",
                                            "AIRFLOW__CORE__UNIT_TEST_MODE", "AIRFLOW__LOGGING__LOGGING_LEVEL")})
     sys.path.insert(0, ROOT)
-    logging.getLogger("airflow_provider_jobs").setLevel(logging.WARNING)  # the setup's own chatter
+    for name in ("airflow_provider_jobs", "airflow.task.hooks.airflow_provider_jobs"):  # the setup's own chatter
+        logging.getLogger(name).setLevel(logging.WARNING)
     sandbox = SandboxProcess()
     notes: list[str] = []
     try:
         available = sandbox.get("/")["vendors"]
         CONNECTIONS.update(sandbox.get("/_bench/connections"))
-        for vendor, conn in CONNECTIONS.items():
-            name = f"AIRFLOW_CONN_{vendor.upper()}_DEFAULT"
-            os.environ[name] = env[name] = json.dumps(conn)
+        DBT.update(sandbox.get("/_bench/dbt"))
+        if "peer" in kinds and not os.path.isdir(os.path.join(PEER_SITE, "airflow", "providers", "dbt", "cloud")):
+            print(f"  peer: left out (apache-airflow-providers-dbt-cloud is not installed in {PEER_SITE}; "
+                  "`make bench` installs it)", flush=True)
+            kinds = tuple(k for k in kinds if k != "peer")
         wanted = args.vendors.split(",") if args.vendors else list(MIX)
         ACTIVE.update({v: x for v, x in provider_vendors([v for v in available if v in wanted]).items()})
+        for vendor, (hook, _) in ACTIVE.items():
+            name = CONN_ENV[vendor] = f"AIRFLOW_CONN_{hook.default_conn_name.upper()}"
+            os.environ[name] = env[name] = json.dumps(CONNECTIONS[vendor])
         total = sum(MIX[v] for v in ACTIVE)
         mix = {v: MIX[v] / total for v in ACTIVE}
         others = sorted(set(available) - set(ACTIVE))
@@ -571,7 +622,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r['lag_p99_ms']:.0f}/{r['lag_max_ms']:.0f} ms, detect p50/p99 {r['detect_p50_s']:.2f}/"
                       f"{r['detect_p99_s']:.2f} s, calls {r['polls']} checks {r['checks']}, ramp {r['ramp_s']:.1f}s, "
                       f"events {r['events']}/{r['n']} {r['statuses']}, sandbox cpu {r['sandbox_cpu_s']:.1f}s, "
-                      f"gc {r['gc_s']:.1f}s {r['gc_collections']}",
+                      f"gc {r['gc_s']:.1f}s {r['gc_collections']}, log lines/run {r.get('log_lines_per_run', 0):.1f}, "
+                      f"calls/check {json.dumps({v: round(x, 2) for v, x in r['calls_per_check'].items()})}",
                       flush=True)
 
         growth = None
@@ -589,13 +641,14 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for line in table(results):
         print(line)
-    checks = targets(results, phases, logins_allowed) if set(kinds) == set(KINDS) else []
+    checks = targets(results, phases, logins_allowed) if set(KINDS) <= set(kinds) else []
     print()
     for p, t, ok, fig in checks:
         print(f"{'MET    ' if ok else 'NOT MET'} {p}: {t}: {fig}")
     wall = time.time() - started
     print(f"\nbenchmark wall time {wall:.0f} s")
-    partial = args.quick or args.only or args.phase or args.no_growth or args.no_sync or args.vendors
+    partial = (args.quick or args.only or args.phase or args.no_growth or args.no_sync or args.vendors
+               or args.scale != 1.0 or not set(KINDS) <= set(kinds))
     if not args.no_write and not partial:  # RESULTS.md only ever shows a whole run
         with open(os.path.join(HERE, "results.json"), "w") as fh:
             json.dump({"machine": info, "results": results, "targets": checks, "growth": growth, "sync": sync,
