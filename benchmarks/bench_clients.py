@@ -205,8 +205,8 @@ class Measure:
 async def harness(m: Measure, spec: dict[str, Any], start: Any) -> dict[str, Any]:
     """Start one wait per entry as the triggerer's create_triggers() does (one at a time, yielding to
     the loop around each), let them all poll for an interval, then give the runs their scripted ends
-    (anchor) and wait for every wait to finish, or for the phase's time limit. Returns the anchor's
-    answer."""
+    (anchor) and wait for every wait to finish, or for the phase's time limit (from the anchor; the
+    start of the waits has the same limit). Returns the anchor's answer."""
     m.t0 = time.perf_counter()
     cutoff = m.t0 + spec["limit_s"]
     tick = asyncio.create_task(m.ticker())
@@ -225,6 +225,7 @@ async def harness(m: Measure, spec: dict[str, Any], start: Any) -> dict[str, Any
         body.setdefault(w["vendor"], {})[w["run_id"]] = w["seconds"]
     anchored = await asyncio.to_thread(post_json, spec["base"] + "/_bench/anchor", {"runs": body})
     m.anchored_at = time.perf_counter() - m.t0
+    cutoff = time.perf_counter() + spec["limit_s"]  # the runs' ends are due within the limit from now
     done, pending = await asyncio.wait(tasks, timeout=max(1.0, cutoff - time.perf_counter()))
     for task in pending:
         task.cancel()
