@@ -262,6 +262,7 @@ accepted = [0]
 
 def build_bench_app(state: SandboxState, dbt: DbtSite, tls: dict[str, Any]) -> web.Application:
     app = build_app(state)
+    app._client_max_size = 64 * 2**20  # an anchor or a job list of 30,000 runs is a few MB of JSON
     index_status_routes(state)
     sites = {**state.sites, "dbt": dbt}
     counts: collections.Counter[str] = collections.Counter()
