@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import logging
 import os
 import platform
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -305,9 +307,28 @@ def run_client(spec_path: str, tmp: str, env: dict[str, str]) -> dict[str, Any]:
             raise RuntimeError(f"client {spec_path} failed:\n{fh.read()[-3000:]}")
     with open(out) as fh:
         result = json.load(fh)
-    with open(log.name) as fh:  # the provider's log lines (the client logs nothing else of ours)
-        result["log_lines_per_run"] = sum("airflow_provider_jobs" in line for line in fh) / max(1, result["n"])
+    result.update(count_log_lines(log.name, result["n"]))
     return result
+
+
+RUN_LINE = re.compile(r"(\w+) job '([^']*)' run (\S+)")
+
+
+def count_log_lines(path: str, n: int) -> dict[str, Any]:
+    """The provider's log lines in a client's log (the client logs nothing else of ours): per run on average,
+    and the most any one run logged (its lines name "<vendor> job '<job>' run <id>"), by vendor."""
+    total, per_run = 0, collections.Counter()
+    with open(path) as fh:
+        for line in fh:
+            if "airflow_provider_jobs" in line:
+                total += 1
+                found = RUN_LINE.search(line)
+                if found:
+                    per_run[found.groups()] += 1
+    worst: dict[str, int] = {}
+    for (vendor, *_), count in per_run.items():
+        worst[vendor] = max(worst.get(vendor, 0), count)
+    return {"log_lines_per_run": total / max(1, n), "log_lines_max_by_vendor": worst}
 
 
 # -- reporting -----------------------------------------------------------------------------------------
@@ -434,10 +455,12 @@ def issue20(results: dict[str, dict[str, dict[str, Any]]], mix: dict[str, float]
     small = next((r for name, r in results.items() if name.startswith("N=1,000")), {}).get("ours")
     if small:
         lines = small.get("log_lines_per_run", float("nan"))
+        worst = small.get("log_lines_max_by_vendor") or {}
         rows.append(("3", "progress logging: <= 1 progress line per 25% step or minute (runs of 4-13 s: at most 1) "
-                          "plus state changes (<= 3): <= 4 log lines per run (N=1,000 / 1 s)", lines <= 4.0,
-                     f"{lines:.1f} lines per run (N=30,000: {ours.get('log_lines_per_run', float('nan')):.1f})"
-                     if ours else f"{lines:.1f} lines per run"))
+                          "plus state changes (<= 3): <= 4 log lines for any run (N=1,000 / 1 s)",
+                     bool(worst) and max(worst.values()) <= 4,
+                     "most for one run: " + ", ".join(f"{v} {x}" for v, x in sorted(worst.items()))
+                     + f"; {lines:.1f} lines per run on average"))
     rows.append(("4", "worker-free runs (start_from_trigger)", None, "not a benchmark figure: the e2e scenario"))
     if big and ours:
         ideal = big.get("ideal", {})
@@ -463,7 +486,27 @@ def issue20(results: dict[str, dict[str, dict[str, Any]]], mix: dict[str, float]
 
 
 #: What limits each issue-20 figure (from the profiles of the runs behind RESULTS.md; not re-measured).
-LIMITS: dict[str, str] = {}
+LIMITS: dict[str, str] = {
+    "shared reads": "Spectrum and B2C Commerce share (core/listing.py); NEXUS IC, Informatica and CData Sync "
+                    "read run by run on this branch (item 2 is another change). The Informatica waits are "
+                    "taskflows published as services (one status call per run): a mapping-task wait reads the "
+                    "whole activity monitor on every poll today (a list of every running job of the org), which "
+                    "a 30,000-wait phase cannot carry until that read is shared.",
+    "progress logging": "Counted in the clients' logs (lines naming a run; state changes, progress). NEXUS IC's "
+                        "waits log a progress line whenever its percentage changes between polls (up to 10 for "
+                        "a 12 s run polled every second); the other vendors log one line per run here. The "
+                        "throttle is item 3, another change.",
+    "N=30,000 / 30 s: all events": "",
+    "N=30,000 / 30 s: event-loop lag": "Poll bursts (a ramp of ~40 s, then rounds spread by +-10% jitter over "
+                                       "6 s: thousands of checks a second for seconds) and full GC collections "
+                                       "(~22, 25 s of CPU) on a machine loaded 3-5 on 2 cores; the ideal client "
+                                       "misses it too. See Reading the figures.",
+    "N=30,000 / 30 s: detection": "The lag above (polls slip behind in each burst); and the jitter alone: with "
+                                  "gaps uniform in 27-33 s, P(detection > 31 s) is (33-31)^2/2/180 = 1.1%, so "
+                                  "even an idle loop's p99 is ~31.1 s: the target needs jitter under ~9% at 30 s "
+                                  "(WaitPolicy.jitter, core/wait.py).",
+    "N=30,000 / 30 s: RSS": "The trigger objects, their hooks and JobRuns, kept for the whole wait.",
+}
 
 
 def limit_text(target: str) -> str:
@@ -586,7 +629,9 @@ def write_results(path: str, info: dict[str, str], results: dict, checks: list, 
     lines += ["", "## Reading the figures", ""]
     own = [r[OWN_CALLS]["cpu_ms_per_poll"] / r["ideal"]["cpu_ms_per_poll"] for r in results.values()
            if OWN_CALLS in r and "ideal" in r]
+    pattern = [r[PATTERN]["cpu_ms_per_poll"] for r in results.values() if PATTERN in r]
     lines += [text.format(peer_ms=f"{min(peer):.1f}-{max(peer):.1f}" if peer else "?",
+                          pattern_ms=f"{min(pattern):.2f}" if pattern else "?",
                           ideal_peer=f"{min(ideal_peer):.2f}-{max(ideal_peer):.2f}" if ideal_peer else "?",
                           own_ratio=", ".join(f"{x:.2f}" for x in own) if own else "?")
               for text in ANALYSIS]
@@ -597,32 +642,42 @@ def write_results(path: str, info: dict[str, str], results: dict, checks: list, 
         fh.write("\n".join(lines))
 
 
-#: What the profiles behind these figures showed (py-spy on the N=1,000 and N=10,000 phases, 2026-11-23);
+#: What the runs behind these figures showed (2026-12-02: the full run, its GC counters, and the clients' logs);
 #: the figures in braces are re-measured on every run, the rest of this text is not.
 ANALYSIS = [
-    "- **Shared status reads.** The waits of Spectrum and B2C Commerce runs take most of their status "
-    "checks from a listing shared by the waits of the loop on one connection (one `list-running` call, "
-    "or one search page of 200, answers hundreds of checks; see `calls/run` beside `checks/run`). NEXUS IC "
-    "has no such listing and reads each run; every run's end is read on its own, in full. The ideal "
-    "client reads each run with a call of its own: it is the floor for that way of polling, and ours "
-    "goes below it per check where the listing is shared. The row `ours, own calls` is ours with the "
-    "connection extra `share_status_reads` off: every check a call, at {own_ratio} x the ideal client's "
-    "CPU per call.",
-    "- **Where our CPU goes.** A py-spy profile of our client at N=10,000 put about 40% of its samples in "
-    "aiohttp and the event loop for the calls that remain (NEXUS IC, B2C Commerce while its listing does "
-    "not pay for itself, and the runs' ends), about 12% in parsing the listings, about 8% in the log lines "
-    "for state and progress changes, and the rest in the wait loop, the hook drivers and JobRun parsing.",
-    "- **The peer pattern** does per poll what the dbt Cloud provider's async hook does (a log line, a "
-    "tenacity retry object, a new ClientSession and TCP connection); it measures {peer_ms} ms per check "
-    "here (the issue quotes 1.1-2.3 ms), and the ideal client {ideal_peer} x that.",
-    "- **N=3,000 at a 1 s interval** asks for 3,000 checks per second from one event loop, i.e. one "
-    "core: more than one call per check allows (see `ours, own calls` and the capacity table), so it "
-    "needs the shared reads. Its lag p99 is set by the garbage collector's full collections: a few in "
-    "the phase, each pausing the loop while it walks the objects of 3,000 waits (the ideal client's "
-    "pauses too).",
-    "- Figures vary by about 15% between runs of the same phase on this 2-core VM: a target met by less "
-    "than that (the CPU ratios at N=10,000 / 10 s, where B2C Commerce's listing is at the edge of paying "
-    "for itself and NEXUS IC reads every run) may be missed by the next run.",
+    "- **Shared status reads.** Spectrum and B2C Commerce waits take most of their status checks from a "
+    "listing shared per connection (see `calls/check` by vendor in the issue-20 table). NEXUS IC, "
+    "Informatica and CData Sync waits read their runs one call per check on this branch, so with the five "
+    "vendors mixed evenly ours makes more calls per check than with the old mix (Spectrum 50%, B2C Commerce "
+    "25%, NEXUS IC 25%), and its CPU per check is nearer a per-call client's. The ideal client reads each "
+    "run with a call of its own.",
+    "- **The peer** is the dbt Cloud provider's own trigger: per poll a log line, a connection lookup, a "
+    "tenacity retry object, a new aiohttp session and so a new TCP connection and TLS handshake. It measures "
+    "{peer_ms} ms per check here; the ideal client {ideal_peer} x that. The `pattern` row (N=1,000) is the "
+    "same design over our vendors' routes in plain HTTP ({pattern_ms} ms per check): it stays because it "
+    "separates the cost of the design (a session and connection per poll) from that of TLS, and shows the "
+    "memory of the real trigger's waits (hundreds of kB each, against tens for the pattern) comes from the "
+    "TLS connections it holds open at once.",
+    "- **N=3,000 at a 1 s interval** asks for 3,000 checks per second from one event loop, i.e. one core. "
+    "With only two of the five vendors sharing, ours makes about 0.7 calls per check, and each call costs "
+    "it more CPU than the bare client's (issue 20 item 1, PER_CALL.md), so its CPU per check is above the "
+    "issue-9 target of 1.5 x the ideal client's, which the old mix (75% of the waits sharing) met. Its lag "
+    "p99 is set by the garbage collector's full collections (`gc` in the run's log: seconds of CPU, a dozen "
+    "full collections), each pausing the loop while it walks the objects of 3,000 waits; the ideal client's "
+    "pauses too.",
+    "- **N=30,000 at a 30 s interval** asks for 1,000 checks per second on average, within one core's "
+    "capacity for ours and the ideal client alike (the capacity table), and still neither meets the lag and "
+    "detection targets. Two things, both measured: (1) the polls come in bursts, not at the average rate: "
+    "all 30,000 waits are started within the ramp (ours about 40 s, the ideal client about 10 s, triggers "
+    "polling at once as they start) and the +-10% jitter of the interval spreads each later round over only "
+    "6 s, so each round asks for several thousand checks per second for a few seconds, and the loop falls "
+    "behind (lag, then detection, slip); (2) the cyclic garbage collector: about 22 full (generation 2) "
+    "collections in the phase, 25 s of ours' CPU (16 s of the ideal client's), each walking every object of "
+    "30,000 waits while the loop stands still (the lag max of seconds). The machine was also shared: its load "
+    "average (see Machine) was 3-5 on 2 cores during the run, so the client and the sandbox each had less "
+    "than a core.",
+    "- Figures vary by about 15% between runs of the same phase on this 2-core VM, more when the other "
+    "engineers' jobs load it: a target met or missed by less than that may go the other way in the next run.",
 ]
 
 
@@ -757,7 +812,7 @@ def report() -> None:
     with open(os.path.join(HERE, "results.json")) as fh:
         saved = json.load(fh)
     phases = [p for p in FULL if p.name in saved["phases"]]
-    complete = all(set(KINDS) <= set(saved["results"][p.name]) for p in phases)
+    complete = all(set(KINDS) <= set(saved["results"][p.name]) for p in phases if p.target)
     logins_allowed = len(LOGIN_VENDORS & set(saved["mix"]))
     checks = targets(saved["results"], phases, logins_allowed) if complete else []
     peer = saved.get("peer_version")
