@@ -6,16 +6,21 @@ default loop, as the triggerer's), and writes its figures to OUT.json. Kinds:
 
 ours   JobRunTriggers inflated from the kwargs the operators serialized, each iterated for its first
        event, as the triggerer runs them (one task per trigger).
-peer   the common pattern of peer providers: each wait creates its hook (a login, for a vendor with
-       one) and opens a new aiohttp.ClientSession for every poll.
-       Per poll it also does what the dbt Cloud provider's async hook does: logs a line through
-       Airflow's logging and builds a tenacity AsyncRetrying around the request.
+peer   the real dbt Cloud provider trigger (DbtCloudRunJobTrigger of apache-airflow-providers-dbt-cloud,
+       installed by `make bench` into a directory of its own, on this process's PYTHONPATH only),
+       inflated from its serialized kwargs and iterated for its first event, polling the sandbox's
+       dbt-Cloud-shaped route over TLS (its hook always builds https:// URLs; SSL_CERT_FILE names the
+       sandbox's certificate). Its waits are dbt runs with the same lives as the others' vendor runs.
+pattern  the same pattern re-implemented over our vendors' own routes, in plain HTTP: each wait creates
+       its hook (a login, for a vendor with one) and per poll logs a line through Airflow's logging,
+       builds a tenacity AsyncRetrying and opens a new aiohttp.ClientSession, as dbt's async hook does.
 ideal  the floor: bare coroutines sharing one keep-alive aiohttp session (same pool size as ours),
        one login per vendor, a precomputed URL, json.loads and a state check per poll; no
        provider code.
 
-All three are started the way the triggerer's create_triggers() starts triggers, poll on the same
-schedule (first poll at once, then every interval with +-10% jitter, as WaitPolicy does) and are
+All are started the way the triggerer's create_triggers() starts triggers, poll on the same
+schedule (first poll at once, then every interval with +-10% jitter, as WaitPolicy does; the dbt
+trigger sleeps its exact interval, as it does) and are
 measured the same way: CPU with time.process_time(), memory from /proc/self/statm, event-loop lag
 from a 50 ms ticker, detection latency against each run's scripted end (from the sandbox). Requests,
 logins and TCP connections are counted by the sandbox, not here: an aiohttp TraceConfig would add
@@ -132,7 +137,41 @@ class NexusWire(VendorWire):
         return body.get("status") in self.terminal
 
 
-WIRES = {"spectrum": SpectrumWire, "ocapi": OcapiWire, "nexus_ic": NexusWire}
+class InformaticaWire(VendorWire):
+    """A taskflow published as a service: v3 login, then its status by run id on the POD."""
+
+    has_login = True
+    terminal = frozenset({"SUCCESS", "WARNING", "FAILED", "STOPPED", "SUSPENDED"})
+
+    async def login(self, session):
+        async with session.post(f"{self.host}/saas/public/core/v3/login",
+                                json={"username": self.conn["login"], "password": self.conn["password"]}) as resp:
+            body = await resp.json()
+        return body["userInfo"]["sessionId"], body["products"][0]["baseApiUrl"].removesuffix("/saas")
+
+    def poll(self, auth, job, run_id):
+        session_id, pod = auth
+        return f"{pod}/active-bpel/services/tf/status/{quote(run_id, safe='')}", {"INFA-SESSION-ID": session_id}
+
+    def done(self, body):
+        return str(body.get("status")).upper() in self.terminal
+
+
+class CDataWire(VendorWire):
+    """API v2: the run's history entry, with the static auth token."""
+
+    terminal = frozenset({"successful", "failed", "cancelled"})
+
+    def poll(self, auth, job, run_id):
+        return (f"{self.host}/v2/jobs/{quote(job, safe='')}/history/{quote(run_id, safe='')}",
+                {"x-cdata-authtoken": self.conn["password"]})
+
+    def done(self, body):
+        return str(body.get("status")).lower() in self.terminal
+
+
+WIRES = {"spectrum": SpectrumWire, "ocapi": OcapiWire, "nexus_ic": NexusWire, "informatica": InformaticaWire,
+         "cdata_sync": CDataWire}
 
 
 # -- the measurement -------------------------------------------------------------------------------
@@ -149,6 +188,7 @@ class Measure:
         self.anchored_at = float("nan")
         self.unfinished = 0
         self.event_polls = 0  # ours: the status reads each trigger's event reports
+        self.vendor_polls: dict[str, int] = {}  # ours: the same, by vendor
 
     async def ticker(self) -> None:
         loop = asyncio.get_running_loop()
@@ -165,8 +205,8 @@ class Measure:
 async def harness(m: Measure, spec: dict[str, Any], start: Any) -> dict[str, Any]:
     """Start one wait per entry as the triggerer's create_triggers() does (one at a time, yielding to
     the loop around each), let them all poll for an interval, then give the runs their scripted ends
-    (anchor) and wait for every wait to finish, or for the phase's time limit. Returns the anchor's
-    answer."""
+    (anchor) and wait for every wait to finish, or for the phase's time limit (from the anchor; the
+    start of the waits has the same limit). Returns the anchor's answer."""
     m.t0 = time.perf_counter()
     cutoff = m.t0 + spec["limit_s"]
     tick = asyncio.create_task(m.ticker())
@@ -185,6 +225,7 @@ async def harness(m: Measure, spec: dict[str, Any], start: Any) -> dict[str, Any
         body.setdefault(w["vendor"], {})[w["run_id"]] = w["seconds"]
     anchored = await asyncio.to_thread(post_json, spec["base"] + "/_bench/anchor", {"runs": body})
     m.anchored_at = time.perf_counter() - m.t0
+    cutoff = time.perf_counter() + spec["limit_s"]  # the runs' ends are due within the limit from now
     done, pending = await asyncio.wait(tasks, timeout=max(1.0, cutoff - time.perf_counter()))
     for task in pending:
         task.cancel()
@@ -212,7 +253,7 @@ def profiled(call: Any) -> Any:
 
 def run_ours(spec: dict[str, Any], m: Measure) -> dict[str, Any]:
     for vendor, conn in spec["connections"].items():
-        os.environ[f"AIRFLOW_CONN_{vendor.upper()}_DEFAULT"] = json.dumps(conn)
+        os.environ[spec["conn_env"][vendor]] = json.dumps(conn)
     from airflow_provider_jobs.core.auth import credential_cache
     from airflow_provider_jobs.core.trigger import JobRunTrigger
 
@@ -225,6 +266,7 @@ def run_ours(spec: dict[str, Any], m: Measure) -> dict[str, Any]:
         async for event in trigger.run():
             m.fired.append((w["vendor"], w["run_id"], time.time(), event.payload["status"]))
             m.event_polls += event.payload["polls"]
+            m.vendor_polls[w["vendor"]] = m.vendor_polls.get(w["vendor"], 0) + event.payload["polls"]
             return
 
     cpu, wall = time.process_time(), time.perf_counter()
@@ -261,7 +303,7 @@ PEER_RETRY: dict[str, Any] = {}
 def run_hand(spec: dict[str, Any], m: Measure, kind: str) -> dict[str, Any]:
     import aiohttp
 
-    if kind == "peer":
+    if kind == "pattern":
         # The peer runs in a triggerer too: its log lines go through Airflow's logging, as ours do.
         import airflow  # noqa: F401 - configures logging as in the triggerer
 
@@ -292,7 +334,7 @@ def run_hand(spec: dict[str, Any], m: Measure, kind: str) -> dict[str, Any]:
                 return
             await asyncio.sleep(m.sleep_for())
 
-    async def peer_wait(w: dict[str, Any]) -> None:
+    async def pattern_wait(w: dict[str, Any]) -> None:
         nonlocal logins
         vendor = w["vendor"]
         wire = wires[vendor]
@@ -323,7 +365,7 @@ def run_hand(spec: dict[str, Any], m: Measure, kind: str) -> dict[str, Any]:
             connector = aiohttp.TCPConnector(limit=spec["pool"], keepalive_timeout=30)
             session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         try:
-            return await harness(m, spec, ideal_wait if kind == "ideal" else peer_wait)
+            return await harness(m, spec, ideal_wait if kind == "ideal" else pattern_wait)
         finally:
             if session is not None:
                 await session.close()
@@ -332,6 +374,32 @@ def run_hand(spec: dict[str, Any], m: Measure, kind: str) -> dict[str, Any]:
     anchored = profiled(lambda: asyncio.run(main()))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return summarize(spec, m, anchored, base, cpu, wall, logins)
+
+
+def run_dbt(spec: dict[str, Any], m: Measure) -> dict[str, Any]:
+    """The dbt Cloud provider's own trigger, as the triggerer runs it (inflated from its serialized kwargs)."""
+    dbt = spec["dbt"]
+    os.environ["AIRFLOW_CONN_DBT_CLOUD_DEFAULT"] = json.dumps(dbt["connection"])
+    from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
+
+    def kwargs(run_id: str) -> dict[str, Any]:
+        trigger = DbtCloudRunJobTrigger(conn_id="dbt_cloud_default", run_id=int(run_id), account_id=dbt["account_id"],
+                                        end_time=time.time() + 7200, poll_interval=m.interval)
+        return json.loads(json.dumps(trigger.serialize()[1]))
+
+    gc.collect()
+    base = rss()
+
+    async def one(w: dict[str, Any]) -> None:
+        trigger = DbtCloudRunJobTrigger(**kwargs(w["run_id"]))
+        async for event in trigger.run():
+            m.fired.append((w["vendor"], w["run_id"], time.time(), event.payload["status"]))
+            return
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    anchored = profiled(lambda: asyncio.run(harness(m, spec, one)))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return summarize(spec, m, anchored, base, cpu, wall, 0)
 
 
 def summarize(spec: dict[str, Any], m: Measure, anchored: dict[str, Any], base_rss: int, cpu: float, wall: float,
@@ -365,6 +433,7 @@ def summarize(spec: dict[str, Any], m: Measure, anchored: dict[str, Any], base_r
         "events": len(m.fired),
         "unfinished": m.unfinished,
         "event_polls": m.event_polls,
+        "vendor_polls": m.vendor_polls,
         "ramp_s": m.ramp_s,
         "anchored_at_s": m.anchored_at,
         "statuses": statuses,
@@ -396,6 +465,8 @@ def main(argv: list[str]) -> int:
     clock = GcClock()
     if spec["kind"].startswith("ours"):
         result = run_ours(spec, m)
+    elif spec["kind"] == "peer":
+        result = run_dbt(spec, m)
     else:
         result = run_hand(spec, m, spec["kind"])
     result["gc_s"], result["gc_collections"] = clock.seconds, clock.collections
