@@ -835,6 +835,92 @@ def start_from_trigger(e2e: E2E) -> str:
             "return_value matches run_id XCom")
 
 
+# --- g. a triggerer restart while a start from the trigger is in flight (Airflow 3.3+) ---------------------------
+RESTART_DAG = "e2e_start_from_trigger_restart"  # tests/e2e/dags/e2e_start_from_trigger_restart.py
+RESTART_OCAPI_JOB, RESTART_CDATA_JOB = "E2ERestartJob", "E2E Restart"  # the DAG names them
+#: Seconds the sandbox holds each start before processing it: the triggerer is stopped inside this window.
+START_HOLD = 8.0
+LEDGER_PREFIX = "airflow_provider_jobs.run::"  # core.compat.ledger_key
+
+
+def start_from_trigger_restart(e2e: E2E) -> str:
+    """Two start_from_trigger tasks (OCAPI, CData Sync: both find a lost start by the vendor's run ids) whose start
+    calls the sandbox holds: with both held (the ledger says "starting"), the triggerer is stopped, then a new one
+    started. The held starts are processed after the first triggerer is gone; the new triggers find only the
+    "starting" record, look for the run and adopt it. Exactly one start call per task reached the vendor, exactly one
+    run of each job exists, each task's return_value names it, the ledger is gone, and no task process ran."""
+    dag_id, deployment, sandbox = RESTART_DAG, e2e.deployment, e2e.sandbox
+    sandbox.ocapi.add_job(RESTART_OCAPI_JOB, running=2)
+    cdata_job = sandbox.cdata_sync.add_job(RESTART_CDATA_JOB, [{"query": "REPLICATE [Accounts]", "seconds": 2}])
+    routes = {"ocapi": rf"/jobs/{RESTART_OCAPI_JOB}/executions$", "cdata_sync": rf"/jobs/{cdata_job.job_id}/execute$"}
+    tasks = {"import_restart": "ocapi", "replicate_restart": "cdata_sync"}
+    for vendor, route in routes.items():
+        sandbox.fault(vendor, route, f"delay:{START_HOLD:g}", method="POST")
+    mark = len(sandbox.requests())
+
+    def starts() -> dict[str, list[Any]]:
+        served = sandbox.requests()[mark:]
+        return {v: [s for s in served if s.vendor == v and s.method == "POST" and re.search(r, s.path)]
+                for v, r in routes.items()}
+
+    run_id = deployment.trigger(dag_id)
+
+    def held() -> dict[str, list[Any]]:
+        deployment.check_alive()
+        seen = starts()
+        answered = {v: s[0].status for v, s in seen.items() if s and s[0].status is not None}
+        check(not answered, f"inconclusive: a start was answered before the triggerer could be stopped: {answered}")
+        return seen if all(seen.values()) else {}
+
+    wait_for("both start calls to reach the sandbox (held there)", held, DEFERRED_TIMEOUT, 0.2)
+    ledgers = {}
+    for task_id in tasks:
+        key = f"{LEDGER_PREFIX}{dag_id}::{run_id}::{task_id}::-1"
+        entry = deployment.api("GET", f"/api/v2/variables/{quote(key, safe='')}", missing_ok=True)
+        ledgers[task_id] = json.loads(entry["value"]) if entry else None
+    how = deployment.stop("triggerer")
+    unanswered = [v for v, s in starts().items() if s[0].status is None]  # the old triggerer got no answer
+    deployment.start("triggerer", "--skip-serve-logs")
+    state = deployment.wait_run(dag_id, run_id)
+    if state != "success":
+        raise ScenarioFailed(f"run {run_id} ended {state}: {deployment.task_states(dag_id, run_id)}"
+                             f"{deployment.diagnose()}")
+    problems = []
+    if sorted(unanswered) != sorted(routes):
+        problems.append(f"inconclusive: only {unanswered} were still held when the triggerer had stopped ({how})")
+    for task_id, ledger in ledgers.items():
+        if not (isinstance(ledger, dict) and "starting" in ledger and not ledger.get("runs")):
+            problems.append(f"{task_id}: its ledger while the start was held was {ledger!r}, not 'starting'")
+    calls = starts()
+    runs = {"ocapi": [e.run_id for e in sandbox.ocapi.executions.values() if e.job.job_id == RESTART_OCAPI_JOB],
+            "cdata_sync": [str(r.history_id) for r in sandbox.cdata_sync.runs_of(cdata_job)]}
+    for task_id, vendor in tasks.items():
+        if len(calls[vendor]) != 1:
+            problems.append(f"{task_id}: {len(calls[vendor])} start calls reached {vendor}, expected 1")
+        if len(runs[vendor]) != 1:
+            problems.append(f"{task_id}: {vendor} has {len(runs[vendor])} runs of the job ({runs[vendor]}), expected 1")
+        ti = deployment.task_instance(dag_id, run_id, task_id)
+        if ti.get("hostname") or ti.get("pid"):
+            problems.append(f"{task_id}: ran on a worker (hostname {ti.get('hostname')!r}, pid {ti.get('pid')})")
+        if ti.get("try_number") != 1:
+            problems.append(f"{task_id}: try_number {ti.get('try_number')}")
+        result = deployment.xcom(dag_id, run_id, task_id, "return_value")
+        if not isinstance(result, dict) or result.get("state") != "SUCCESS" or [str(result.get("run_id"))] != runs[
+                vendor]:
+            problems.append(f"{task_id}: return_value {result!r} does not name the one run {runs[vendor]}")
+        log = deployment.task_log(dag_id, run_id, task_id, ti.get("try_number") or 1)
+        if "Adopting the run the earlier start made" not in log:
+            problems.append(f"{task_id}: its log does not show the new trigger adopting the run")
+        key = f"{LEDGER_PREFIX}{dag_id}::{run_id}::{task_id}::-1"
+        if deployment.api("GET", f"/api/v2/variables/{quote(key, safe='')}", missing_ok=True) is not None:
+            problems.append(f"{task_id}: its ledger Variable outlived the task")
+    check(not problems, "; ".join(problems))
+    return (f"stopped the triggerer ({how}) while both starts were held by the sandbox (ledger 'starting'); the new "
+            f"triggerer adopted the runs the held starts made; run {run_id} succeeded; one start call and one run "
+            f"per task ({', '.join(f'{v} {runs[v][0]}' for v in tasks.values())}), return_value names it, ledger "
+            "gone, no task process")
+
+
 def default_dag() -> str:
     return "chained_vendor_jobs" if (EXAMPLE_DAGS / "chained_vendor_jobs.py").exists() else "spectrum_example"
 
@@ -876,9 +962,10 @@ def print_summary(results: list[Result], total: float, home: Path, dag_id: str) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dag", default=None, help=f"the DAG of scenarios a, b, d (default: {default_dag()})")
-    parser.add_argument("--only", default="deferred,triggerer,cancel,events,ui,start_from_trigger",
+    parser.add_argument("--only", default="deferred,triggerer,cancel,events,ui,start_from_trigger,"
+                        "start_from_trigger_restart",
                         help="comma-separated scenarios to run (deferred, triggerer, cancel, events, ui, "
-                             "start_from_trigger)")
+                             "start_from_trigger, start_from_trigger_restart)")
     parser.add_argument("--extra-dags", type=Path, action="append", default=[], metavar="PATH",
                         help="a DAG file or folder to deploy besides example_dags (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the Airflow home (logs) after the run")
@@ -921,7 +1008,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{t.task_id} ({t.operator}{'' if t.defers else ', does not defer'})" for t in tasks), flush=True)
             deployment.start_all()
             deployment.wait_ready([dag_id, "e2e_cancel", *([EVENTS_DAG] if "events" in only else []),
-                                   *([START_FROM_TRIGGER_DAG] if "start_from_trigger" in only else [])])
+                                   *([START_FROM_TRIGGER_DAG] if "start_from_trigger" in only else []),
+                                   *([RESTART_DAG] if "start_from_trigger_restart" in only else [])])
             results.append(Result("deployment up (migrate + 4 components)", True, time.monotonic() - t0, ""))
             print(f"deployment up in {time.monotonic() - t0:.0f}s "
                   f"(db migrate, api-server, scheduler, dag-processor, triggerer)", flush=True)
@@ -939,6 +1027,9 @@ def main(argv: list[str] | None = None) -> int:
                 e2e.scenario("d. UI: connection forms, extra link", e2e.ui)
             if "start_from_trigger" in only:
                 e2e.scenario("f. five vendors start from the trigger, no worker", lambda: start_from_trigger(e2e))
+            if "start_from_trigger_restart" in only:
+                e2e.scenario("g. triggerer restart during a start from the trigger",
+                             lambda: start_from_trigger_restart(e2e))
         except ScenarioFailed as exc:
             results.append(Result("deployment", False, time.monotonic() - started, str(exc)))
             print(f"FAIL deployment: {exc}", flush=True)
