@@ -16,6 +16,10 @@ as separate processes, every one with an AIRFLOW_CONN_* variable per sandbox ven
   e. events     a DAG scheduled on a CData Sync job's runs (AssetWatcher + JobRunFinishedTrigger): a run
                 started through the sandbox's CData API, outside Airflow, makes exactly one DAG run, whose
                 triggering asset event carries that run's id.
+  f. start_from_trigger  five vendors' run tasks start and wait in the triggerer (Airflow 3.3+): no task process.
+  g. start_from_trigger_restart  the triggerer is stopped while the sandbox holds two such tasks' start calls: the
+                new triggerer adopts the runs those starts made (one start, one run per task).
+  h. start_from_trigger_kill  such a task marked failed while it waits: the start trigger's on_kill cancels the run.
   d. ui         headless Chromium (Debian's, driven by Playwright): the add-connection form offers
                 every connection type of the provider with its own extra fields (screenshot), and a
                 finished run task's "Vendor job run" extra link is the run's URL.
@@ -921,6 +925,52 @@ def start_from_trigger_restart(e2e: E2E) -> str:
             "gone, no task process")
 
 
+# --- h. mark failed while a start trigger waits -> its on_kill cancels the run (Airflow 3.3+) ------------------
+KILL_DAG, KILL_TASK, KILL_JOB = "e2e_start_from_trigger_kill", "replicate_long", "E2E Kill Long"
+
+
+def start_from_trigger_kill(e2e: E2E) -> str:
+    """A start_from_trigger task waiting on a long CData Sync run is marked failed through the REST API: the start
+    trigger's on_kill cancels the run it started (the vendor's cancel call, from aiohttp: no worker was involved)."""
+    deployment, sandbox = e2e.deployment, e2e.sandbox
+    job = sandbox.cdata_sync.add_job(KILL_JOB, [{"query": "REPLICATE [Accounts]", "seconds": 600}])
+    mark = len(sandbox.requests())
+    run_id = deployment.trigger(KILL_DAG)
+
+    def waited_on() -> bool:
+        """Deferred, claimed by the triggerer, its run started and announced, and the trigger polling it."""
+        deployment.check_alive()
+        ti = deployment.task_instance(KILL_DAG, run_id, KILL_TASK)
+        check(ti["state"] not in ("success", "failed", "upstream_failed"), f"{KILL_TASK} ended {ti['state']}")
+        if ti["state"] != "deferred" or (ti.get("trigger") or {}).get("triggerer_id") is None:
+            return False
+        if deployment.xcom(KILL_DAG, run_id, KILL_TASK, "run_id") is None:
+            return False
+        polls = [s for s in sandbox.requests()[mark:]
+                 if s.vendor == "cdata_sync" and s.method == "GET" and AIOHTTP_AGENT.search(s.agent)]
+        return bool(polls and sandbox.cdata_sync.runs_of(job))
+
+    wait_for(f"{KILL_TASK}'s start trigger to wait on its run", waited_on, DEFERRED_TIMEOUT, 0.5)
+    deployment.api("PATCH", deployment.ti_path(KILL_DAG, run_id, KILL_TASK), json={"new_state": "failed"})
+
+    def cancelled() -> list[Any]:
+        return matching([s for s in sandbox.requests()[mark:] if s.vendor == "cdata_sync"], CANCEL_CALLS["cdata_sync"])
+
+    seen = wait_for("the CData Sync cancel call", cancelled, CANCEL_TIMEOUT, 0.5)
+    check(all(AIOHTTP_AGENT.search(s.agent) for s in seen), f"the cancel did not come from the triggerer: {seen}")
+    check(all(s.status is not None and s.status < 400 for s in seen), f"the cancel was answered {seen}")
+    runs = sandbox.cdata_sync.runs_of(job)
+    check(len(runs) == 1, f"{len(runs)} runs of {KILL_JOB!r}, expected 1")
+    check(runs[0].finished, f"run {runs[0].history_id} still going after the cancel: {runs[0].state()}")
+    announced = deployment.xcom(KILL_DAG, run_id, KILL_TASK, "run_id")
+    check(str(announced) == str(runs[0].history_id), f"run_id XCom {announced!r}, the run {runs[0].history_id}")
+    ti = deployment.task_instance(KILL_DAG, run_id, KILL_TASK)
+    check(ti["state"] == "failed" and not ti.get("hostname") and not ti.get("pid"),
+          f"{KILL_TASK}: state {ti['state']}, hostname {ti.get('hostname')!r}, pid {ti.get('pid')}")
+    return (f"marked {KILL_TASK} failed while its start trigger waited on run {runs[0].history_id}; the trigger's "
+            f"on_kill cancelled it ({seen[0].method} {seen[0].path} -> {seen[0].status}, aiohttp); no task process")
+
+
 def default_dag() -> str:
     return "chained_vendor_jobs" if (EXAMPLE_DAGS / "chained_vendor_jobs.py").exists() else "spectrum_example"
 
@@ -963,9 +1013,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dag", default=None, help=f"the DAG of scenarios a, b, d (default: {default_dag()})")
     parser.add_argument("--only", default="deferred,triggerer,cancel,events,ui,start_from_trigger,"
-                        "start_from_trigger_restart",
+                        "start_from_trigger_restart,start_from_trigger_kill",
                         help="comma-separated scenarios to run (deferred, triggerer, cancel, events, ui, "
-                             "start_from_trigger, start_from_trigger_restart)")
+                             "start_from_trigger, start_from_trigger_restart, start_from_trigger_kill)")
     parser.add_argument("--extra-dags", type=Path, action="append", default=[], metavar="PATH",
                         help="a DAG file or folder to deploy besides example_dags (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the Airflow home (logs) after the run")
@@ -1009,7 +1059,8 @@ def main(argv: list[str] | None = None) -> int:
             deployment.start_all()
             deployment.wait_ready([dag_id, "e2e_cancel", *([EVENTS_DAG] if "events" in only else []),
                                    *([START_FROM_TRIGGER_DAG] if "start_from_trigger" in only else []),
-                                   *([RESTART_DAG] if "start_from_trigger_restart" in only else [])])
+                                   *([RESTART_DAG] if "start_from_trigger_restart" in only else []),
+                                   *([KILL_DAG] if "start_from_trigger_kill" in only else [])])
             results.append(Result("deployment up (migrate + 4 components)", True, time.monotonic() - t0, ""))
             print(f"deployment up in {time.monotonic() - t0:.0f}s "
                   f"(db migrate, api-server, scheduler, dag-processor, triggerer)", flush=True)
@@ -1030,6 +1081,9 @@ def main(argv: list[str] | None = None) -> int:
             if "start_from_trigger_restart" in only:
                 e2e.scenario("g. triggerer restart during a start from the trigger",
                              lambda: start_from_trigger_restart(e2e))
+            if "start_from_trigger_kill" in only:
+                e2e.scenario("h. mark failed -> the start trigger's on_kill cancels the run",
+                             lambda: start_from_trigger_kill(e2e))
         except ScenarioFailed as exc:
             results.append(Result("deployment", False, time.monotonic() - started, str(exc)))
             print(f"FAIL deployment: {exc}", flush=True)

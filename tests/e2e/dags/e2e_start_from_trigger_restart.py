@@ -2,7 +2,9 @@
 
 tests/e2e/run_e2e.py (scenario start_from_trigger_restart) adds the two sandbox jobs, makes the sandbox hold each
 start call, stops the triggerer while both are held and starts a new one: each task must end with the one run its
-first start made (the new trigger finds it through the ledger's "starting" record and adopts it).
+first start made (the new trigger finds it through the ledger's "starting" record and adopts it). In
+e2e_start_from_trigger_kill (scenario start_from_trigger_kill) a task waiting on a long run is marked failed: the
+start trigger's on_kill cancels the run.
 """
 
 from __future__ import annotations
@@ -28,3 +30,12 @@ with DAG(
 ) as dag:
     OcapiRunJobOperator(task_id="import_restart", job_id="E2ERestartJob", **COMMON)
     CDataSyncRunJobOperator(task_id="replicate_restart", job_name="E2E Restart", **COMMON)
+
+with DAG(
+    dag_id="e2e_start_from_trigger_kill",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["e2e"],
+) as kill_dag:
+    CDataSyncRunJobOperator(task_id="replicate_long", job_name="E2E Kill Long", cancel_on_kill=True, **COMMON)
