@@ -882,16 +882,19 @@ def start_from_trigger_restart(e2e: E2E) -> str:
         key = f"{LEDGER_PREFIX}{dag_id}::{run_id}::{task_id}::-1"
         entry = deployment.api("GET", f"/api/v2/variables/{quote(key, safe='')}", missing_ok=True)
         ledgers[task_id] = json.loads(entry["value"]) if entry else None
+    # Still held as SIGTERM goes out. The triggerer cancels its triggers at once, but its process may take longer
+    # than the hold to exit: that the old trigger never got an answer shows in the new one's log, which adopts the
+    # run ("Adopting ...": one that found the run recorded would say "Reattaching").
+    answered = {v: s[0].status for v, s in starts().items() if s[0].status is not None}
     how = deployment.stop("triggerer")
-    unanswered = [v for v, s in starts().items() if s[0].status is None]  # the old triggerer got no answer
     deployment.start("triggerer", "--skip-serve-logs")
     state = deployment.wait_run(dag_id, run_id)
     if state != "success":
         raise ScenarioFailed(f"run {run_id} ended {state}: {deployment.task_states(dag_id, run_id)}"
                              f"{deployment.diagnose()}")
     problems = []
-    if sorted(unanswered) != sorted(routes):
-        problems.append(f"inconclusive: only {unanswered} were still held when the triggerer had stopped ({how})")
+    if answered:
+        problems.append(f"inconclusive: starts answered before the triggerer was stopped: {answered}")
     for task_id, ledger in ledgers.items():
         if not (isinstance(ledger, dict) and "starting" in ledger and not ledger.get("runs")):
             problems.append(f"{task_id}: its ledger while the start was held was {ledger!r}, not 'starting'")
