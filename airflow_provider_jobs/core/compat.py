@@ -187,10 +187,16 @@ def _variable_set(key: str, value: dict[str, Any]) -> None:
     _variable_cls().set(key, value, serialize_json=True)
 
 
-def _variable_get(key: str) -> dict[str, Any] | None:
+def _variable_get(key: str, *, strict: bool = False) -> dict[str, Any] | None:
+    """A JSON Variable, None when there is none. A read that fails is None too unless `strict` (then it raises)."""
+    # The Task SDK's Variable.get names its fallback `default`; Airflow 2's names it `default_var`.
+    fallback = {"default": None} if AIRFLOW_V3 else {"default_var": None}
     try:
-        return _variable_cls().get(key, default_var=None, deserialize_json=True)
-    except Exception:
+        return _variable_cls().get(key, deserialize_json=True, **fallback)
+    except Exception as exc:
+        if strict:
+            raise
+        log.warning("Could not read Variable %s (%s); going on as if there were none.", key, exc)
         return None
 
 
@@ -211,8 +217,9 @@ def ledger_key(dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> s
 
 
 async def aledger_get(key: str) -> dict[str, Any] | None:
-    """Read a ledger Variable from a trigger (a thread: the sync call goes through the triggerer's comms)."""
-    return await asyncio.to_thread(_variable_get, key)
+    """Read a ledger Variable from a trigger (a thread: the sync call goes through the triggerer's comms). Raises
+    if it cannot: a ledger that cannot be read must not pass for none (the trigger would start the job again)."""
+    return await asyncio.to_thread(_variable_get, key, strict=True)
 
 
 async def aledger_set(key: str, value: dict[str, Any]) -> None:

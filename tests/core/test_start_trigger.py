@@ -24,6 +24,9 @@ from tests.support import use_connection
 pytestmark = pytest.mark.skipif(not compat.START_FROM_TRIGGER, reason="start_from_trigger needs Airflow 3.3+")
 TI = SimpleNamespace(dag_id="d", run_id="r", task_id="t", map_index=-1, try_number=1)
 KEY = compat.ledger_key("d", "r", "t", -1)
+#: Airflow's own ledger calls (the module's `airflow_db` fixture, named like conftest's autouse one, replaces them
+#: for every test here; the `real_ledger` tests put the read back).
+REAL_LEDGER_GET = compat.aledger_get
 
 
 @pytest.fixture
@@ -148,3 +151,33 @@ def test_where_it_cannot_start_from_the_trigger_the_task_runs_on_a_worker():
     assert SpectrumTriggerJobOperator.start_from_trigger is False  # a mapped task reads the class: a worker
     report = NexusICRunReportOperator(task_id="n", template_id=1, deferrable=True, start_from_trigger=True)
     assert report.start_from_trigger and not report.finishes_in_trigger()  # a worker downloads the content
+
+
+@pytest.fixture
+def real_ledger(monkeypatch) -> None:
+    """The ledger is read with Airflow's Variable.get (written and deleted in the `airflow_db` dict)."""
+    monkeypatch.setattr(compat, "aledger_get", REAL_LEDGER_GET)
+
+
+def test_the_trigger_reads_its_ledger_through_airflows_variable_api(monkeypatch, real_ledger):
+    """The ledger is read with Airflow's own Variable.get (an AIRFLOW_VAR_ environment variable is one of its
+    secrets backends), not a stand-in: a read that always came back empty made a restarted trigger start the job a
+    second time (found by `make e2e` scenario start_from_trigger_restart)."""
+    ledger = {"starting": {"at": 1.0, "marker": {"max_id": "7"}}, "deadline": None}
+    monkeypatch.setenv(f"AIRFLOW_VAR_{KEY.upper()}", json.dumps(ledger))
+    assert asyncio.run(compat.aledger_get(KEY)) == ledger
+    assert asyncio.run(compat.aledger_get(compat.ledger_key("d", "r", "other", -1))) is None  # none: not an error
+
+
+def test_a_ledger_that_cannot_be_read_fails_the_task_instead_of_starting_again(sandbox, monkeypatch, real_ledger):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    sandbox.spectrum.add_file("/Start/Job", running=0.2)
+
+    def unreadable(*_args: Any, **_kwargs: Any) -> Any:
+        raise ConnectionError("the triggerer's comms are gone")
+
+    monkeypatch.setattr(compat._variable_cls(), "get", unreadable)
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.task_instance_state == "failed"
+    assert sandbox.requests("spectrum", "POST", "/trigger") == []  # no start without knowing of an earlier one

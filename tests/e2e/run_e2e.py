@@ -16,6 +16,10 @@ as separate processes, every one with an AIRFLOW_CONN_* variable per sandbox ven
   e. events     a DAG scheduled on a CData Sync job's runs (AssetWatcher + JobRunFinishedTrigger): a run
                 started through the sandbox's CData API, outside Airflow, makes exactly one DAG run, whose
                 triggering asset event carries that run's id.
+  f. start_from_trigger  five vendors' run tasks start and wait in the triggerer (Airflow 3.3+): no task process.
+  g. start_from_trigger_restart  the triggerer is stopped while the sandbox holds two such tasks' start calls: the
+                new triggerer adopts the runs those starts made (one start, one run per task).
+  h. start_from_trigger_kill  such a task marked failed while it waits: the start trigger's on_kill cancels the run.
   d. ui         headless Chromium (Debian's, driven by Playwright): the add-connection form offers
                 every connection type of the provider with its own extra fields (screenshot), and a
                 finished run task's "Vendor job run" extra link is the run's URL.
@@ -835,6 +839,141 @@ def start_from_trigger(e2e: E2E) -> str:
             "return_value matches run_id XCom")
 
 
+# --- g. a triggerer restart while a start from the trigger is in flight (Airflow 3.3+) ---------------------------
+RESTART_DAG = "e2e_start_from_trigger_restart"  # tests/e2e/dags/e2e_start_from_trigger_restart.py
+RESTART_OCAPI_JOB, RESTART_CDATA_JOB = "E2ERestartJob", "E2E Restart"  # the DAG names them
+#: Seconds the sandbox holds each start before processing it: the triggerer is stopped inside this window.
+START_HOLD = 8.0
+LEDGER_PREFIX = "airflow_provider_jobs.run::"  # core.compat.ledger_key
+
+
+def start_from_trigger_restart(e2e: E2E) -> str:
+    """Two start_from_trigger tasks (OCAPI, CData Sync: both find a lost start by the vendor's run ids) whose start
+    calls the sandbox holds: with both held (the ledger says "starting"), the triggerer is stopped, then a new one
+    started. The held starts are processed after the first triggerer is gone; the new triggers find only the
+    "starting" record, look for the run and adopt it. Exactly one start call per task reached the vendor, exactly one
+    run of each job exists, each task's return_value names it, the ledger is gone, and no task process ran."""
+    dag_id, deployment, sandbox = RESTART_DAG, e2e.deployment, e2e.sandbox
+    sandbox.ocapi.add_job(RESTART_OCAPI_JOB, running=2)
+    cdata_job = sandbox.cdata_sync.add_job(RESTART_CDATA_JOB, [{"query": "REPLICATE [Accounts]", "seconds": 2}])
+    routes = {"ocapi": rf"/jobs/{RESTART_OCAPI_JOB}/executions$", "cdata_sync": rf"/jobs/{cdata_job.job_id}/execute$"}
+    tasks = {"import_restart": "ocapi", "replicate_restart": "cdata_sync"}
+    for vendor, route in routes.items():
+        sandbox.fault(vendor, route, f"delay:{START_HOLD:g}", method="POST")
+    mark = len(sandbox.requests())
+
+    def starts() -> dict[str, list[Any]]:
+        served = sandbox.requests()[mark:]
+        return {v: [s for s in served if s.vendor == v and s.method == "POST" and re.search(r, s.path)]
+                for v, r in routes.items()}
+
+    run_id = deployment.trigger(dag_id)
+
+    def held() -> dict[str, list[Any]]:
+        deployment.check_alive()
+        seen = starts()
+        answered = {v: s[0].status for v, s in seen.items() if s and s[0].status is not None}
+        check(not answered, f"inconclusive: a start was answered before the triggerer could be stopped: {answered}")
+        return seen if all(seen.values()) else {}
+
+    wait_for("both start calls to reach the sandbox (held there)", held, DEFERRED_TIMEOUT, 0.2)
+    ledgers = {}
+    for task_id in tasks:
+        key = f"{LEDGER_PREFIX}{dag_id}::{run_id}::{task_id}::-1"
+        entry = deployment.api("GET", f"/api/v2/variables/{quote(key, safe='')}", missing_ok=True)
+        ledgers[task_id] = json.loads(entry["value"]) if entry else None
+    # Still held as SIGTERM goes out. The triggerer cancels its triggers at once, but its process may take longer
+    # than the hold to exit: that the old trigger never got an answer shows in the new one's log, which adopts the
+    # run ("Adopting ...": one that found the run recorded would say "Reattaching").
+    answered = {v: s[0].status for v, s in starts().items() if s[0].status is not None}
+    how = deployment.stop("triggerer")
+    deployment.start("triggerer", "--skip-serve-logs")
+    state = deployment.wait_run(dag_id, run_id)
+    if state != "success":
+        raise ScenarioFailed(f"run {run_id} ended {state}: {deployment.task_states(dag_id, run_id)}"
+                             f"{deployment.diagnose()}")
+    problems = []
+    if answered:
+        problems.append(f"inconclusive: starts answered before the triggerer was stopped: {answered}")
+    for task_id, ledger in ledgers.items():
+        if not (isinstance(ledger, dict) and "starting" in ledger and not ledger.get("runs")):
+            problems.append(f"{task_id}: its ledger while the start was held was {ledger!r}, not 'starting'")
+    calls = starts()
+    runs = {"ocapi": [e.run_id for e in sandbox.ocapi.executions.values() if e.job.job_id == RESTART_OCAPI_JOB],
+            "cdata_sync": [str(r.history_id) for r in sandbox.cdata_sync.runs_of(cdata_job)]}
+    for task_id, vendor in tasks.items():
+        if len(calls[vendor]) != 1:
+            problems.append(f"{task_id}: {len(calls[vendor])} start calls reached {vendor}, expected 1")
+        if len(runs[vendor]) != 1:
+            problems.append(f"{task_id}: {vendor} has {len(runs[vendor])} runs of the job ({runs[vendor]}), expected 1")
+        ti = deployment.task_instance(dag_id, run_id, task_id)
+        if ti.get("hostname") or ti.get("pid"):
+            problems.append(f"{task_id}: ran on a worker (hostname {ti.get('hostname')!r}, pid {ti.get('pid')})")
+        if ti.get("try_number") != 1:
+            problems.append(f"{task_id}: try_number {ti.get('try_number')}")
+        result = deployment.xcom(dag_id, run_id, task_id, "return_value")
+        if not isinstance(result, dict) or result.get("state") != "SUCCESS" or [str(result.get("run_id"))] != runs[
+                vendor]:
+            problems.append(f"{task_id}: return_value {result!r} does not name the one run {runs[vendor]}")
+        log = deployment.task_log(dag_id, run_id, task_id, ti.get("try_number") or 1)
+        if "Adopting the run the earlier start made" not in log:
+            problems.append(f"{task_id}: its log does not show the new trigger adopting the run")
+        key = f"{LEDGER_PREFIX}{dag_id}::{run_id}::{task_id}::-1"
+        if deployment.api("GET", f"/api/v2/variables/{quote(key, safe='')}", missing_ok=True) is not None:
+            problems.append(f"{task_id}: its ledger Variable outlived the task")
+    check(not problems, "; ".join(problems))
+    return (f"stopped the triggerer ({how}) while both starts were held by the sandbox (ledger 'starting'); the new "
+            f"triggerer adopted the runs the held starts made; run {run_id} succeeded; one start call and one run "
+            f"per task ({', '.join(f'{v} {runs[v][0]}' for v in tasks.values())}), return_value names it, ledger "
+            "gone, no task process")
+
+
+# --- h. mark failed while a start trigger waits -> its on_kill cancels the run (Airflow 3.3+) ------------------
+KILL_DAG, KILL_TASK, KILL_JOB = "e2e_start_from_trigger_kill", "replicate_long", "E2E Kill Long"
+
+
+def start_from_trigger_kill(e2e: E2E) -> str:
+    """A start_from_trigger task waiting on a long CData Sync run is marked failed through the REST API: the start
+    trigger's on_kill cancels the run it started (the vendor's cancel call, from aiohttp: no worker was involved)."""
+    deployment, sandbox = e2e.deployment, e2e.sandbox
+    job = sandbox.cdata_sync.add_job(KILL_JOB, [{"query": "REPLICATE [Accounts]", "seconds": 600}])
+    mark = len(sandbox.requests())
+    run_id = deployment.trigger(KILL_DAG)
+
+    def waited_on() -> bool:
+        """Deferred, claimed by the triggerer, its run started and announced, and the trigger polling it."""
+        deployment.check_alive()
+        ti = deployment.task_instance(KILL_DAG, run_id, KILL_TASK)
+        check(ti["state"] not in ("success", "failed", "upstream_failed"), f"{KILL_TASK} ended {ti['state']}")
+        if ti["state"] != "deferred" or (ti.get("trigger") or {}).get("triggerer_id") is None:
+            return False
+        if deployment.xcom(KILL_DAG, run_id, KILL_TASK, "run_id") is None:
+            return False
+        polls = [s for s in sandbox.requests()[mark:]
+                 if s.vendor == "cdata_sync" and s.method == "GET" and AIOHTTP_AGENT.search(s.agent)]
+        return bool(polls and sandbox.cdata_sync.runs_of(job))
+
+    wait_for(f"{KILL_TASK}'s start trigger to wait on its run", waited_on, DEFERRED_TIMEOUT, 0.5)
+    deployment.api("PATCH", deployment.ti_path(KILL_DAG, run_id, KILL_TASK), json={"new_state": "failed"})
+
+    def cancelled() -> list[Any]:
+        return matching([s for s in sandbox.requests()[mark:] if s.vendor == "cdata_sync"], CANCEL_CALLS["cdata_sync"])
+
+    seen = wait_for("the CData Sync cancel call", cancelled, CANCEL_TIMEOUT, 0.5)
+    check(all(AIOHTTP_AGENT.search(s.agent) for s in seen), f"the cancel did not come from the triggerer: {seen}")
+    check(all(s.status is not None and s.status < 400 for s in seen), f"the cancel was answered {seen}")
+    runs = sandbox.cdata_sync.runs_of(job)
+    check(len(runs) == 1, f"{len(runs)} runs of {KILL_JOB!r}, expected 1")
+    check(runs[0].finished, f"run {runs[0].history_id} still going after the cancel: {runs[0].state()}")
+    announced = deployment.xcom(KILL_DAG, run_id, KILL_TASK, "run_id")
+    check(str(announced) == str(runs[0].history_id), f"run_id XCom {announced!r}, the run {runs[0].history_id}")
+    ti = deployment.task_instance(KILL_DAG, run_id, KILL_TASK)
+    check(ti["state"] == "failed" and not ti.get("hostname") and not ti.get("pid"),
+          f"{KILL_TASK}: state {ti['state']}, hostname {ti.get('hostname')!r}, pid {ti.get('pid')}")
+    return (f"marked {KILL_TASK} failed while its start trigger waited on run {runs[0].history_id}; the trigger's "
+            f"on_kill cancelled it ({seen[0].method} {seen[0].path} -> {seen[0].status}, aiohttp); no task process")
+
+
 def default_dag() -> str:
     return "chained_vendor_jobs" if (EXAMPLE_DAGS / "chained_vendor_jobs.py").exists() else "spectrum_example"
 
@@ -876,9 +1015,10 @@ def print_summary(results: list[Result], total: float, home: Path, dag_id: str) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dag", default=None, help=f"the DAG of scenarios a, b, d (default: {default_dag()})")
-    parser.add_argument("--only", default="deferred,triggerer,cancel,events,ui,start_from_trigger",
+    parser.add_argument("--only", default="deferred,triggerer,cancel,events,ui,start_from_trigger,"
+                        "start_from_trigger_restart,start_from_trigger_kill",
                         help="comma-separated scenarios to run (deferred, triggerer, cancel, events, ui, "
-                             "start_from_trigger)")
+                             "start_from_trigger, start_from_trigger_restart, start_from_trigger_kill)")
     parser.add_argument("--extra-dags", type=Path, action="append", default=[], metavar="PATH",
                         help="a DAG file or folder to deploy besides example_dags (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the Airflow home (logs) after the run")
@@ -921,7 +1061,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{t.task_id} ({t.operator}{'' if t.defers else ', does not defer'})" for t in tasks), flush=True)
             deployment.start_all()
             deployment.wait_ready([dag_id, "e2e_cancel", *([EVENTS_DAG] if "events" in only else []),
-                                   *([START_FROM_TRIGGER_DAG] if "start_from_trigger" in only else [])])
+                                   *([START_FROM_TRIGGER_DAG] if "start_from_trigger" in only else []),
+                                   *([RESTART_DAG] if "start_from_trigger_restart" in only else []),
+                                   *([KILL_DAG] if "start_from_trigger_kill" in only else [])])
             results.append(Result("deployment up (migrate + 4 components)", True, time.monotonic() - t0, ""))
             print(f"deployment up in {time.monotonic() - t0:.0f}s "
                   f"(db migrate, api-server, scheduler, dag-processor, triggerer)", flush=True)
@@ -939,6 +1081,12 @@ def main(argv: list[str] | None = None) -> int:
                 e2e.scenario("d. UI: connection forms, extra link", e2e.ui)
             if "start_from_trigger" in only:
                 e2e.scenario("f. five vendors start from the trigger, no worker", lambda: start_from_trigger(e2e))
+            if "start_from_trigger_restart" in only:
+                e2e.scenario("g. triggerer restart during a start from the trigger",
+                             lambda: start_from_trigger_restart(e2e))
+            if "start_from_trigger_kill" in only:
+                e2e.scenario("h. mark failed -> the start trigger's on_kill cancels the run",
+                             lambda: start_from_trigger_kill(e2e))
         except ScenarioFailed as exc:
             results.append(Result("deployment", False, time.monotonic() - started, str(exc)))
             print(f"FAIL deployment: {exc}", flush=True)
