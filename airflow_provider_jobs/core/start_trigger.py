@@ -175,14 +175,16 @@ class JobStartTrigger(compat.BaseTrigger):
             deadline = time.time() + op.wait_timeout
         runs = await self._recorded(op, hook, key, ledger)
         owned = bool(ledger.get("owned", True)) if runs else True
+        verb = "Following" if not owned else "Reattached to"
         if runs is None:
+            verb = "Started"
             started = await self._start(op, hook, key, deadline)
             if isinstance(started, str):
                 return compat.TriggerEvent({HANDOFF: started})
             runs = started
             await compat.aledger_set(key, {"runs": [r.to_dict() for r in runs], "owned": True, "deadline": deadline})
         self._live, self._owned = list(runs), owned
-        await self._announce(op, runs, owned)
+        await self._announce(op, runs, verb)
         if not op.wait_for_completion:
             await compat.aledger_delete(key)
             return self._end(op, WaitOutcome(SUCCESS, runs, "started"), wait=False)
@@ -213,7 +215,7 @@ class JobStartTrigger(compat.BaseTrigger):
         self.log.info("Wait ended %s: %s", outcome.status, outcome.message)
         return compat.task_end_event(True, {"return_value": value, JOB_RUNS_KEY: job_runs})
 
-    async def _announce(self, op: BaseJobOperator, runs: list[JobRun], owned: bool) -> None:
+    async def _announce(self, op: BaseJobOperator, runs: list[JobRun], verb: str) -> None:
         """run_id (and run_url, and the vendor's own XComs) to XCom as soon as the run exists, as on a worker."""
         from airflow_provider_jobs.core.operator import RUN_ID_KEY, RUN_URL_KEY
 
@@ -227,7 +229,7 @@ class JobStartTrigger(compat.BaseTrigger):
         for name, value in ti.xcoms.items():
             await compat.axcom_push(self.task_instance, name, value)
         for run in runs:
-            self.log.info("%s %s%s", "Started" if owned else "Following", run.describe(), f" — {url}" if url else "")
+            self.log.info("%s %s%s", verb, run.describe(), f" — {url}" if url else "")
 
     # -- the ledger: reattach, or recover a start a lost trigger sent --------------------------------------------
     async def _recorded(self, op: BaseJobOperator, hook: JobApiHook, key: str,
@@ -251,8 +253,10 @@ class JobStartTrigger(compat.BaseTrigger):
         starting = ledger.get("starting")
         if not isinstance(starting, dict):
             return None
+        at = starting.get("at")
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)) if isinstance(at, (int, float)) else at
         self.log.warning("An earlier start of this task (at %s) stopped before recording its run; looking for that "
-                         "run before starting again.", starting.get("at"))
+                         "run before starting again.", when)
         try:
             found = await self._find_started(op, hook, starting.get("marker") or {})
         except NotImplementedError:
