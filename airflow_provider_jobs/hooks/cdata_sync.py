@@ -132,19 +132,35 @@ _IDS_KEY = re.compile(r"(?:^ids$|[_\-\s]ids$|[a-z0-9]Ids$|IDs$)")
 
 
 # --- reading bodies defensively ------------------------------------------------------------------------------
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+#: Normalized field names by name (an answer's keys are a small set: each is normalized once per process,
+#: not on every poll; a status read looks up ~150 keys). Bounded against a server that invents keys.
+_NORMS: dict[str, str] = {}
+_NORMS_KEPT = 4096
+_WANTED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _norm(key: Any) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(key).lower())
+    text = key if type(key) is str else str(key)
+    norm = _NORMS.get(text)
+    if norm is None:
+        norm = _NOT_ALNUM.sub("", text.lower())
+        if len(_NORMS) < _NORMS_KEPT:
+            _NORMS[text] = norm
+    return norm
 
 
 def field_of(obj: Any, *names: str, default: Any = None) -> Any:
     """The first non-empty value of `obj` under any of `names` (case, '_', '-' and spaces ignored)."""
     if not isinstance(obj, dict):
         return default
-    wanted = [_norm(n) for n in names]
+    wanted = _WANTED.get(names)
+    if wanted is None:
+        wanted = _WANTED[names] = tuple(dict.fromkeys(_norm(n) for n in names))
     found = {}
     for key, value in obj.items():
         norm = _norm(key)
-        if norm in wanted and value not in (None, "") and norm not in found:
+        if norm in wanted and value is not None and value != "" and norm not in found:
             found[norm] = value
     for name in wanted:
         if name in found:
