@@ -129,6 +129,24 @@ def client(argv: list[str]) -> int:
 
     for vendor, wire in _wires().items():
         bench_clients.WIRES.setdefault(vendor, wire)
+    if os.environ.get("PERCALL_GCLOG"):  # for digging: when each collection ran, how long, of which generation
+        import gc
+
+        pauses: list[tuple[float, int, float]] = []
+        began = [0.0]
+
+        def record(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                began[0] = time.perf_counter()
+            else:
+                pauses.append((began[0], info["generation"], time.perf_counter() - began[0]))
+
+        gc.callbacks.append(record)
+        try:
+            return bench_clients.main(["bench_clients.py", *argv])
+        finally:
+            with open(argv[1] + ".gc.json", "w") as fh:
+                json.dump(pauses, fh)
     return bench_clients.main(["bench_clients.py", *argv])
 
 

@@ -105,6 +105,7 @@ def watch(
     started = time.time()
     last_seen: dict[int, float] = {}
     reported_unknown: set[int] = set()
+    max_age = policy.listing_age
     yield Deadline(policy.deadline)
     while True:
         eta: float | None = None
@@ -112,7 +113,7 @@ def watch(
             if run.is_terminal:
                 continue
             try:
-                fresh: JobRun = yield from hook.read_run(run, policy.listing_age)
+                fresh: JobRun = yield from hook.read_run(run, max_age)
             except NotFoundError as exc:
                 now = time.time()
                 since = last_seen.get(index, started)
