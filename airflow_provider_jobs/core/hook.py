@@ -991,7 +991,8 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
                 if kind is Transmit:
                     value, error = await transport.send(step, self.vendor), None
                 elif kind is Sleep:
-                    value, error = await asyncio.sleep(step.seconds), None
+                    await asyncio.sleep(step.seconds)
+                    value, error = None, None
                 else:
                     value, error = await self._async_step(step), None
             except Exception as exc:  # handed to the operation, which may handle it
