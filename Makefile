@@ -45,6 +45,7 @@ demo: venv
 
 bench: venv
 	$(PY) benchmarks/triggerer_scale.py
+	$(PY) benchmarks/per_call.py
 
 # A real Airflow 3 deployment (scheduler, triggerer, DAG processor, API server) against the sandbox,
 # plus the connection form and extra link in headless Chromium.
