@@ -972,19 +972,30 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
 
     async def arun_operation(self, op: Operation[T]) -> T:
         """Drive an operation with the async transport (the triggerer's event loop)."""
-        await self.aload_settings()
+        if self._settings is None:
+            await self.aload_settings()
         return await self._drive_async(op)
 
     async def _drive_async(self, op: Operation[T]) -> T:
         walk = _Walk(op)
         value: Any = None
         error: BaseException | None = None
+        transport = self.async_transport
         while True:
             step, value = self._next_step(walk, value, error)
             if step is _DONE:
                 return value
             try:
-                value, error = await self._async_step(step), None
+                # The two steps of every poll are run here, one coroutine frame less for each of their awaits
+                # (every resumption of the wait passes through each frame between the loop and aiohttp).
+                kind = type(step)
+                if kind is Transmit:
+                    value, error = await transport.send(step, self.vendor), None
+                elif kind is Sleep:
+                    await asyncio.sleep(step.seconds)
+                    value, error = None, None
+                else:
+                    value, error = await self._async_step(step), None
             except Exception as exc:  # handed to the operation, which may handle it
                 value, error = None, exc
 

@@ -55,13 +55,19 @@ AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 ReadAs = Literal["json", "text", "bytes", "none", "file"]
 
 
+#: A segment made only of characters quote(safe="") leaves as they are.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+\Z").match
+
+
 def path_segment(value: Any) -> str:
     """Encode one URL path segment: `/`, `?`, `#`, spaces cannot escape into another endpoint.
 
     An empty, `.` or `..` id is refused: HTTP clients decode `%2E%2E` and normalise the path, so no
     encoding keeps such an id from changing which endpoint is called.
     """
-    text = str(value)
+    text = value if type(value) is str else str(value)
+    if _UNRESERVED(text) and text not in (".", ".."):
+        return text  # what quote() would return, at a fraction of its cost (a poll encodes an id or two)
     if text in ("", ".", ".."):
         raise ConfigurationError(
             "id", f"{text!r} cannot be part of a URL path (it would name another endpoint)",
@@ -602,7 +608,9 @@ class AsyncTransport:
 
     async def send(self, wire: Transmit, vendor: str) -> ApiResponse:
         request = wire.origin
-        session = await loop_session()
+        session = _loop_sessions.get(asyncio.get_running_loop())  # no coroutine per call once it exists
+        if session is None or session.closed:
+            session = await loop_session()
         params = {k: str(v) for k, v in wire.params.items()} if wire.params else None
         timeout = _timeouts.get(wire.timeout)
         if timeout is None:

@@ -27,6 +27,7 @@ from airflow_provider_jobs.core.wait import (
     ERROR,
     EVENT_STATUSES,
     FAILED,
+    PROGRESS_LOG_INTERVAL,
     SUCCESS,
     TIMEOUT,
     WaitOutcome,
@@ -111,6 +112,7 @@ class JobWaitMixin:
         wait_timeout: Any,
         fail_on_warnings: bool,
         not_found_grace: float,
+        progress_log_interval: float | None = PROGRESS_LOG_INTERVAL,
     ) -> None:
         self.conn_id = require_conn_id(conn_id, self.hook_class.default_conn_name)
         self.deferrable = compat.default_deferrable() if deferrable is None else require_bool("deferrable", deferrable)
@@ -127,6 +129,10 @@ class JobWaitMixin:
         self.wait_timeout = optional_seconds("timeout", wait_timeout)
         self.fail_on_warnings = require_bool("fail_on_warnings", fail_on_warnings)
         self.not_found_grace = optional_seconds("not_found_grace", not_found_grace, allow_none=False, minimum=0.0)
+        self.progress_log_interval = (  # 0 is allowed: a line each 25% step
+            0.0 if progress_log_interval == 0 and type(progress_log_interval) is not bool
+            else optional_seconds("progress_log_interval", progress_log_interval)
+        )
 
     @property
     def hook(self) -> JobApiHook:
@@ -174,6 +180,7 @@ class JobWaitMixin:
             cancel_on_kill=self.may_cancel(owned),
             hook_params=self.hook_params(),
             resume=resume,
+            progress_log_interval=self.progress_log_interval,
         )
 
     def defer_timeout(self, deadline: float | None) -> timedelta | None:
@@ -184,7 +191,8 @@ class JobWaitMixin:
     def wait_here(self, runs: list[JobRun], deadline: float | None, *, owned: bool | None = None) -> WaitOutcome:
         """Wait in this worker, reusing the hook's keep-alive session for every poll."""
         policy = self.wait_policy(deadline, owned=owned)
-        return self.hook.run_operation(watch(self.hook, runs, policy, log_progress(self.log)))
+        return self.hook.run_operation(watch(self.hook, runs, policy,
+                                            log_progress(self.log, interval=self.progress_log_interval)))
 
 
 class _StartFromTrigger:
@@ -225,6 +233,9 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
     :param fail_on_warnings: fail when the run ends SUCCESS_WITH_WARNINGS
     :param not_found_grace: seconds a run may be invisible to the vendor (since it was last seen) before the wait
         fails
+    :param progress_log_interval: seconds between two progress lines of a run while waiting (default 60; there is
+        also at most one per 25% of progress); 0 logs each 25% step, None logs no progress lines. State changes are
+        always logged
     :param wait_for_completion: wait for the run to end (default True); False returns once it started
     :param cancel_on_kill: cancel the remote run when the task is killed or reaches its deadline (runs it started
         only)
@@ -252,6 +263,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         if_running: str = "wait",
         not_found_grace: float = 60.0,
         start_from_trigger: bool = False,
+        progress_log_interval: float | None = PROGRESS_LOG_INTERVAL,
         **kwargs: Any,
     ) -> None:
         # `timeout` (seconds; at the deadline the remote run is cancelled) counts only when named on the operator.
@@ -273,6 +285,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
             wait_timeout=timeout,
             fail_on_warnings=fail_on_warnings,
             not_found_grace=not_found_grace,
+            progress_log_interval=progress_log_interval,
         )
         self.wait_for_completion = require_bool("wait_for_completion", wait_for_completion)
         self.cancel_on_kill = require_bool("cancel_on_kill", cancel_on_kill)

@@ -12,7 +12,7 @@ from airflow_provider_jobs.core.errors import ConfigurationError, JobProviderErr
 from airflow_provider_jobs.core.inputs import require_bool
 from airflow_provider_jobs.core.operator import JobWaitMixin, conclude, outcome_from_event
 from airflow_provider_jobs.core.runs import JobRun
-from airflow_provider_jobs.core.wait import FAILED, SUCCESS, WaitOutcome, failure_message
+from airflow_provider_jobs.core.wait import FAILED, PROGRESS_LOG_INTERVAL, SUCCESS, WaitOutcome, failure_message
 
 #: BaseSensorOperator needs a number; `timeout=None` (no limit) is stored as this many seconds.
 NO_LIMIT = float(timedelta(days=3650).total_seconds())
@@ -32,6 +32,9 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
     :param fail_on_warnings: fail when the run ends SUCCESS_WITH_WARNINGS
     :param not_found_grace: seconds a run may be invisible to the vendor (since it was last seen) before the wait
         fails
+    :param progress_log_interval: seconds between two progress lines of the run while waiting in the triggerer
+        (default 60; there is also at most one per 25% of progress); 0 logs each 25% step, None logs no progress
+        lines. State changes are always logged
     :param poke_interval: Airflow's name for poll_interval (either may come from default_args; one named on the
         task wins)
     """
@@ -48,6 +51,7 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
         timeout: float | timedelta | None = None,
         fail_on_warnings: bool = False,
         not_found_grace: float = 60.0,
+        progress_log_interval: float | None = PROGRESS_LOG_INTERVAL,
         poke_interval: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
@@ -64,6 +68,7 @@ class BaseJobSensor(JobWaitMixin, compat.BaseSensorOperator):
             wait_timeout=timeout,
             fail_on_warnings=fail_on_warnings,
             not_found_grace=not_found_grace,
+            progress_log_interval=progress_log_interval,
         )
         seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
         poke = interval.total_seconds() if isinstance(interval, timedelta) else interval

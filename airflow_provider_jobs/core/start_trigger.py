@@ -192,7 +192,7 @@ class JobStartTrigger(compat.BaseTrigger):
             status = SUCCESS if all(r.state.is_success for r in runs) else FAILED
             outcome = WaitOutcome(status, runs, "; ".join(r.describe() for r in runs))
         else:
-            report = log_progress(self.log, final=True)
+            report = log_progress(self.log, final=True, interval=op.progress_log_interval)
             outcome = await hook.arun_operation(watch(hook, runs, op.wait_policy(deadline, owned=owned), report))
         self._live = outcome.runs
         if not op.finishes_in_trigger():  # the worker concludes (and forgets the ledger) in execute_complete

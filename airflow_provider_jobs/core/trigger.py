@@ -13,6 +13,7 @@ from airflow_provider_jobs.core.hook import JobApiHook
 from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.wait import (
     ERROR,
+    PROGRESS_LOG_INTERVAL,
     WaitOutcome,
     WaitPolicy,
     log_progress,
@@ -58,6 +59,7 @@ class JobRunTrigger(compat.BaseTrigger):
         cancel_on_kill: bool = True,
         hook_params: dict[str, Any] | None = None,
         resume: dict[str, Any] | None = None,
+        progress_log_interval: float | None = PROGRESS_LOG_INTERVAL,
     ) -> None:
         super().__init__()
         self.hook = hook
@@ -73,6 +75,8 @@ class JobRunTrigger(compat.BaseTrigger):
         #: What the task needs when it resumes (phase, deadline): echoed in the event, because not every
         #: way of running a trigger hands the deferral's kwargs back (dag.test() does not).
         self.resume = dict(resume or {})
+        #: Seconds between two progress lines of a run (also at most one per 25% step); None: none.
+        self.progress_log_interval = float(progress_log_interval) if progress_log_interval is not None else None
         self._live: list[JobRun] = []
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -90,6 +94,7 @@ class JobRunTrigger(compat.BaseTrigger):
                 "cancel_on_kill": self.cancel_on_kill,
                 "hook_params": self.hook_params,
                 "resume": self.resume,
+                "progress_log_interval": self.progress_log_interval,
             },
         )
 
@@ -109,7 +114,8 @@ class JobRunTrigger(compat.BaseTrigger):
         self._live = [JobRun.from_dict(r) for r in self.runs]
         try:
             hook = self.make_hook()
-            report = log_progress(self.log, final=False)  # the event carries the final state
+            # the event carries the final state
+            report = log_progress(self.log, final=False, interval=self.progress_log_interval)
             outcome = await hook.arun_operation(watch(hook, self._live, self.policy(), report))
         except (ApiError, JobProviderError) as exc:
             outcome = WaitOutcome(ERROR, list(self._live), str(exc))

@@ -105,6 +105,7 @@ def watch(
     started = time.time()
     last_seen: dict[int, float] = {}
     reported_unknown: set[int] = set()
+    max_age = policy.listing_age
     yield Deadline(policy.deadline)
     while True:
         eta: float | None = None
@@ -112,7 +113,7 @@ def watch(
             if run.is_terminal:
                 continue
             try:
-                fresh: JobRun = yield from hook.read_run(run, policy.listing_age)
+                fresh: JobRun = yield from hook.read_run(run, max_age)
             except NotFoundError as exc:
                 now = time.time()
                 since = last_seen.get(index, started)
@@ -225,25 +226,53 @@ def runs_to_cancel_on_kill(
     return live
 
 
-def log_progress(logger: logging.Logger | Any, *, final: bool = True) -> Callable[[JobRun, JobRun | None], None]:
-    """An on_update callback that logs state changes, and progress each time it passes a multiple of
-    10% (not every poll: a vendor that reports progress changes it on almost every poll).
+#: Progress lines of a run: at most one per this many percent of progress...
+PROGRESS_LOG_STEP = 25.0
+#: ...and at most one per this many seconds (the default of the operators' `progress_log_interval`).
+PROGRESS_LOG_INTERVAL = 60.0
 
-    `final=False` leaves out the terminal state: the trigger's event carries it, the triggerer logs
-    the event and the task logs how the wait ended when it resumes.
+
+def log_progress(
+    logger: logging.Logger | Any,
+    *,
+    final: bool = True,
+    interval: float | None = PROGRESS_LOG_INTERVAL,
+    step: float = PROGRESS_LOG_STEP,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[JobRun, JobRun | None], None]:
+    """An on_update callback that logs every state change of a run, and its progress at most once per `step`
+    percent AND once per `interval` seconds (whichever is rarer): a vendor that reports progress changes it on
+    almost every poll, and thousands of waits each logging every few percent flood the triggerer's log.
+
+    `interval=None` logs no progress lines (state changes still). `final=False` leaves out the terminal state:
+    the trigger's event carries it, the triggerer logs the event and the task logs how the wait ended when it
+    resumes. `clock` is for tests.
     """
+    started = clock()
+    #: per run (by run id): (the progress step of its last line, when that line was logged)
+    last: dict[Any, tuple[int, float]] = {}
 
     def report(fresh: JobRun, previous: JobRun | None) -> None:
-        changed = previous is None or (
-            fresh.state != previous.state
-            or fresh.vendor_state != previous.vendor_state
-            or _decile(fresh.progress) != _decile(previous.progress)
-        )
-        if not changed or (not final and fresh.is_terminal):
-            return
+        progress = fresh.progress
+        if previous is not None and fresh.state is previous.state and fresh.vendor_state == previous.vendor_state:
+            # no state change: a progress line, if the run crossed a step and the interval passed since its last
+            if progress is None or interval is None:
+                return
+            key = fresh.run_id
+            logged_step, logged_at = last.get(key) or (_step_of(previous.progress, step), started)
+            if int(progress // step) <= logged_step:
+                return
+            now = clock()
+            if now - logged_at < interval:
+                return
+            last[key] = (int(progress // step), now)
+        else:
+            if not final and fresh.is_terminal:
+                return
+            last[fresh.run_id] = (_step_of(progress, step), clock())
         text = fresh.describe()
-        if fresh.progress is not None:
-            text += f", {fresh.progress:.0f}% complete"
+        if progress is not None:
+            text += f", {progress:.0f}% complete"
         summary = fresh.summary
         if summary:
             text += f" ({summary})"
@@ -252,5 +281,5 @@ def log_progress(logger: logging.Logger | Any, *, final: bool = True) -> Callabl
     return report
 
 
-def _decile(progress: float | None) -> int | None:
-    return None if progress is None else int(progress // 10)
+def _step_of(progress: float | None, step: float) -> int:
+    return -1 if progress is None else int(progress // step)

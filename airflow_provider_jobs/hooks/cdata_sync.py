@@ -132,24 +132,91 @@ _IDS_KEY = re.compile(r"(?:^ids$|[_\-\s]ids$|[a-z0-9]Ids$|IDs$)")
 
 
 # --- reading bodies defensively ------------------------------------------------------------------------------
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+#: Normalized field names by name (an answer's keys are a small set: each is normalized once per process,
+#: not on every poll; a status read looks up ~150 keys). Bounded against a server that invents keys.
+_NORMS: dict[str, str] = {}
+_NORMS_KEPT = 4096
+_WANTED: dict[tuple[str, ...], dict[str, int]] = {}
+
+
 def _norm(key: Any) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(key).lower())
+    text = key if type(key) is str else str(key)
+    norm = _NORMS.get(text)
+    if norm is None:
+        norm = _NOT_ALNUM.sub("", text.lower())
+        if len(_NORMS) < _NORMS_KEPT:
+            _NORMS[text] = norm
+    return norm
 
 
 def field_of(obj: Any, *names: str, default: Any = None) -> Any:
     """The first non-empty value of `obj` under any of `names` (case, '_', '-' and spaces ignored)."""
     if not isinstance(obj, dict):
         return default
-    wanted = [_norm(n) for n in names]
-    found = {}
+    wanted = _WANTED.get(names)
+    if wanted is None:  # each normalized name -> its rank (the first of the names wins)
+        wanted = _WANTED[names] = {}
+        for name in names:
+            wanted.setdefault(_norm(name), len(wanted))
+    # one pass over the keys: the best-ranked non-empty value, the first one of a rank
+    norms = _NORMS
+    found, rank = default, len(wanted)
     for key, value in obj.items():
-        norm = _norm(key)
-        if norm in wanted and value not in (None, "") and norm not in found:
-            found[norm] = value
-    for name in wanted:
-        if name in found:
-            return found[name]
+        norm = norms.get(key)
+        if norm is None:
+            norm = _norm(key)
+        this = wanted.get(norm)
+        if this is not None and this < rank and value is not None and value != "":
+            found, rank = value, this
+            if this == 0:
+                break
+    return found
+
+
+def fields_of(obj: Any) -> dict[str, Any]:
+    """`obj`'s non-empty values by normalized key (the first of each), for several field_of-like reads of one
+    object (`pick`): a status read takes a dozen fields of one entry."""
+    out: dict[str, Any] = {}
+    if isinstance(obj, dict):
+        norms = _NORMS
+        for key, value in obj.items():
+            if value is None or value == "":
+                continue
+            norm = norms.get(key)
+            if norm is None:
+                norm = _norm(key)
+            if norm not in out:
+                out[norm] = value
+    return out
+
+
+def pick(fields: dict[str, Any], *names: str, default: Any = None) -> Any:
+    """field_of(obj, *names) from fields_of(obj)."""
+    wanted = _WANTED.get(names)
+    if wanted is None:
+        wanted = _WANTED[names] = {}
+        for name in names:
+            wanted.setdefault(_norm(name), len(wanted))
+    for norm in wanted:
+        value = fields.get(norm)
+        if value is not None:
+            return value
     return default
+
+
+#: Per key: whether it names an id (1), a list of ids (2) or neither (0). Bounded as _NORMS.
+_ID_KINDS: dict[str, int] = {}
+
+
+def _id_kind(key: Any) -> int:
+    text = str(key)
+    kind = _ID_KINDS.get(text)
+    if kind is None:
+        kind = 1 if _ID_KEY.search(text) else 2 if _IDS_KEY.search(text) else 0
+        if len(_ID_KINDS) < _NORMS_KEPT:
+            _ID_KINDS[text] = kind
+    return kind
 
 
 def stringify_ids(value: Any) -> Any:
@@ -157,13 +224,15 @@ def stringify_ids(value: Any) -> Any:
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
         for key, item in value.items():
-            text = str(key)
-            if _ID_KEY.search(text) and _is_int(item):
+            kind = _id_kind(key)
+            if kind == 1 and _is_int(item):
                 out[key] = str(item)
-            elif _IDS_KEY.search(text) and isinstance(item, list):
+            elif kind == 2 and isinstance(item, list):
                 out[key] = [str(v) if _is_int(v) else v for v in item]
-            else:
+            elif isinstance(item, (dict, list)):
                 out[key] = stringify_ids(item)
+            else:
+                out[key] = item
         return out
     if isinstance(value, list):
         return [stringify_ids(v) for v in value]
@@ -1102,8 +1171,9 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
         A run fails if any task failed, even when Sync calls the whole run successful.
         """
-        word = _str(field_of(entry, *_STATUS_KEYS))
-        raw_tasks = field_of(entry, *_TASK_LIST_KEYS)
+        fields = fields_of(entry)
+        word = _str(pick(fields, *_STATUS_KEYS))
+        raw_tasks = pick(fields, *_TASK_LIST_KEYS)
         tasks = [self.task_result(t) for t in raw_tasks if isinstance(t, dict)] if isinstance(raw_tasks, list) else []
         state = self.states(word) if word is not None else JobState.RUNNING
         failed = [t for t in tasks if t["state"] == JobState.FAILED.value]
@@ -1112,7 +1182,7 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
             state = JobState.FAILED
         elif state == JobState.SUCCESS and warned:
             state = JobState.SUCCESS_WITH_WARNINGS
-        records = _count(field_of(entry, *_RECORD_KEYS))
+        records = _count(pick(fields, *_RECORD_KEYS))
         if records is None and tasks and any(t["records_affected"] is not None for t in tasks):
             records = sum(t["records_affected"] or 0 for t in tasks)
         done = [t for t in tasks if JobState(t["state"]).is_terminal]
@@ -1122,7 +1192,7 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
             details["failed_tasks"] = [t["task_id"] for t in failed]
         summary = f"{len(done)}/{len(tasks)} tasks done" if tasks else (word or "no status yet")
         summary += f", {records} records affected" if records is not None else ""
-        entry_message = _str(field_of(entry, *_MESSAGE_KEYS))
+        entry_message = _str(pick(fields, *_MESSAGE_KEYS))
         if state == JobState.FAILED:
             if failed:
                 details["message"] = f"{len(failed)} of {len(tasks)} tasks failed: " + "; ".join(
@@ -1139,8 +1209,8 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
             run_id=history_id if history_id is not None else run.run_id,
             state=state,
             vendor_state=word,
-            started_at=_iso(parse_time(field_of(entry, *_START_KEYS))) or run.started_at,
-            ended_at=_iso(parse_time(field_of(entry, *_END_KEYS))) if state.is_terminal else None,
+            started_at=_iso(parse_time(pick(fields, *_START_KEYS))) or run.started_at,
+            ended_at=_iso(parse_time(pick(fields, *_END_KEYS))) if state.is_terminal else None,
             progress=progress,
             details={k: v for k, v in details.items() if v is not None or k == "records_affected"},
             summary=summary,
@@ -1149,17 +1219,18 @@ class CDataSyncHook(JobApiHook[CDataSyncSettings]):
 
     def task_result(self, item: dict[str, Any]) -> dict[str, Any]:
         """One task's result in a run, in plain JSON: ids as strings, the state word mapped."""
-        word = _str(field_of(item, *_STATUS_KEYS))
+        fields = fields_of(item)
+        word = _str(pick(fields, *_STATUS_KEYS))
         state = self.states(word) if word is not None else JobState.QUEUED
-        query = _str(field_of(item, "query", "task_query"))
+        query = _str(pick(fields, "query", "task_query"))
         return {
-            "task_id": _str(field_of(item, "task_id", "id")),
-            "table": _str(field_of(item, "table", "table_name", "task_name", "name")),
+            "task_id": _str(pick(fields, "task_id", "id")),
+            "table": _str(pick(fields, "table", "table_name", "task_name", "name")),
             "query": query,
             "status": word,
             "state": state.value,
-            "records_affected": _count(field_of(item, *_RECORD_KEYS)),
-            "message": _str(field_of(item, *_MESSAGE_KEYS)),
+            "records_affected": _count(pick(fields, *_RECORD_KEYS)),
+            "message": _str(pick(fields, *_MESSAGE_KEYS)),
         }
 
 
