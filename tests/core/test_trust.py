@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 
+import pendulum
 import pytest
 
 from airflow_provider_jobs.core.errors import ApiError, ConfigurationError
@@ -237,7 +238,9 @@ def test_a_rebuilt_trigger_gives_a_run_its_grace_again(sandbox, monkeypatch):
     run = SpectrumHook().start_run("/Long")
     wire = json.loads(json.dumps(SpectrumTriggerJobOperator(task_id="t", file="/Long", not_found_grace=0.4, **FAST)
                                  .make_trigger([run], None).serialize()[1]))
-    time.sleep(0.5)  # the triggerer restarts later than the grace after the start
+    # the triggerer restarts later than the grace after the start (an hour, without waiting it): the grace counts
+    # from the rebuilt wait's start, not from the run's
+    wire["runs"][0]["started_at"] = pendulum.now("UTC").subtract(hours=1).isoformat()
     sandbox.fault("spectrum", "/job-details/", 404)
     event = first_event(JobRunTrigger(**wire))
     assert event["status"] == "success", event["message"]
@@ -324,16 +327,28 @@ def test_a_rotated_password_does_not_fail_a_deferred_wait(sandbox, monkeypatch):
     from airflow_provider_jobs.sandbox.spectrum import USER
 
     use_connection(monkeypatch, sandbox, "spectrum")
-    sandbox.spectrum.add_file("/Long", running=0.8)
+    sandbox.spectrum.add_file("/Long", running=60)  # ended by the test once the rotation is seen through
     run = SpectrumHook().start_run("/Long")
     trigger = JobRunTrigger(hook="airflow_provider_jobs.hooks.spectrum.SpectrumHook", conn_id="spectrum_default",
                             runs=[run.to_dict()], poll_interval=0.1)
 
+    def statuses() -> list[int | None]:
+        return [s.status for s in sandbox.requests("spectrum", "GET", "/job-details/")]
+
+    async def until(condition, what: str) -> None:
+        for _ in range(1500):  # at most 30 s
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+        pytest.fail(f"timed out waiting until {what}", pytrace=False)
+
     async def rotate_midway():
         task = asyncio.ensure_future(_consume(trigger))
-        await asyncio.sleep(0.3)
+        await until(lambda: 200 in statuses(), "the wait has read the run with the old password")
         sandbox.spectrum.users[USER] = "rotated-password"
         use_connection(monkeypatch, sandbox, "spectrum", password="rotated-password")
+        await until(lambda: 401 in statuses() and statuses()[-1] == 200, "the wait has read it with the new one")
+        sandbox.spectrum.runs[run.run_id].stop("COMPLETED")
         return await asyncio.wait_for(task, 30)
 
     event = asyncio.run(rotate_midway())
