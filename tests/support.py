@@ -31,6 +31,18 @@ def wait_until(condition: Callable[[], T], what: str, limit: float = 10.0, inter
         time.sleep(interval)
 
 
+async def await_until(condition: Callable[[], T], what: str, limit: float = 10.0, interval: float = 0.02) -> T:
+    """`wait_until` inside an event loop (beside triggers under test): polls without blocking the loop."""
+    deadline = time.monotonic() + limit
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {limit} s waiting until {what}", pytrace=False)
+        await asyncio.sleep(interval)
+
+
 def wait_until_done(hook: Any, run: Any, limit: float = 10.0, interval: float = 0.05,
                     seen: list[Any] | None = None) -> Any:
     """Read `run` through `hook` until it is terminal and return it; fail the test if it is not after `limit` s.

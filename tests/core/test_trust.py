@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 
 import pendulum
@@ -20,7 +21,16 @@ from airflow_provider_jobs.operators.spectrum import SpectrumTriggerJobOperator
 from airflow_provider_jobs.sandbox.server import Sandbox
 from airflow_provider_jobs.sensors.spectrum import SpectrumJobSensor
 from tests.reliability.profiles import PROFILES
-from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom, use_connection
+from tests.support import (
+    assert_no_secret,
+    await_until,
+    captured_logs,
+    make_dag,
+    run_dag,
+    task_xcom,
+    use_connection,
+    wait_until,
+)
 
 FAST = {"poll_interval": 0.1}
 
@@ -222,14 +232,38 @@ def test_retry_after_past_the_deadline_goes_to_the_deadline_and_cancels(sandbox,
 @pytest.mark.parametrize("deferrable", [False, True])
 def test_a_transient_404_late_in_a_run_is_waited_out(sandbox, monkeypatch, deferrable):
     use_connection(monkeypatch, sandbox, "spectrum")
-    sandbox.spectrum.add_file("/Long", running=1.6)
-    passes = [{"kind": "delay", "seconds": 0}] * 6  # about 0.6 s of sightings: past the grace since the start
-    sandbox.fault("spectrum", "/job-details/", *passes, 404, 404)
+    sandbox.spectrum.add_file("/Long", running=60)  # ended by the scenario below
+
+    def reads() -> list:
+        return sandbox.requests("spectrum", "GET", "/job-details/")
+
+    failures: list[BaseException] = []
+
+    def late_404s_then_the_end() -> None:
+        try:
+            scenario_steps()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+
+    def scenario_steps() -> None:
+        # sightings for longer than the grace since the wait began, then two 404s, then sightings again
+        wait_until(lambda: (seen := reads()) and seen[-1].at - seen[0].at > 1.5, "the run was seen for 1.5 s",
+                   limit=60)
+        sandbox.fault("spectrum", "/job-details/", 404, 404)
+        wait_until(lambda: [s.status for s in reads()][-3:] == [404, 404, 200], "the run was seen after the 404s",
+                   limit=60)
+        (sim,) = sandbox.spectrum.runs.values()
+        sim.stop("COMPLETED")
+
+    scenario = threading.Thread(target=late_404s_then_the_end, daemon=True)
     dag = make_dag(f"trust_late_404_{deferrable}")
     with dag:
-        SpectrumTriggerJobOperator(task_id="t", file="/Long", not_found_grace=0.4, deferrable=deferrable, **FAST)
+        SpectrumTriggerJobOperator(task_id="t", file="/Long", not_found_grace=1.0, deferrable=deferrable, **FAST)
+    scenario.start()
     assert run_dag(dag) == {"t": "success"}
-    assert [s.status for s in sandbox.requests("spectrum", "GET", "/job-details/")].count(404) == 2
+    scenario.join(10)
+    assert not failures, failures
+    assert [s.status for s in reads()].count(404) == 2
 
 
 def test_a_rebuilt_trigger_gives_a_run_its_grace_again(sandbox, monkeypatch):
@@ -335,19 +369,12 @@ def test_a_rotated_password_does_not_fail_a_deferred_wait(sandbox, monkeypatch):
     def statuses() -> list[int | None]:
         return [s.status for s in sandbox.requests("spectrum", "GET", "/job-details/")]
 
-    async def until(condition, what: str) -> None:
-        for _ in range(1500):  # at most 30 s
-            if condition():
-                return
-            await asyncio.sleep(0.02)
-        pytest.fail(f"timed out waiting until {what}", pytrace=False)
-
     async def rotate_midway():
         task = asyncio.ensure_future(_consume(trigger))
-        await until(lambda: 200 in statuses(), "the wait has read the run with the old password")
+        await await_until(lambda: 200 in statuses(), "the wait has read the run with the old password")
         sandbox.spectrum.users[USER] = "rotated-password"
         use_connection(monkeypatch, sandbox, "spectrum", password="rotated-password")
-        await until(lambda: 401 in statuses() and statuses()[-1] == 200, "the wait has read it with the new one")
+        await await_until(lambda: 401 in statuses() and statuses()[-1] == 200, "the wait has read it with the new one")
         sandbox.spectrum.runs[run.run_id].stop("COMPLETED")
         return await asyncio.wait_for(task, 30)
 
