@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_jobs.core.operator import BaseJobOperator
 from tests.reliability import report
 from tests.reliability.profiles import PROFILES, VendorProfile
 from tests.support import (
@@ -267,13 +268,22 @@ def test_run_disappears(cell, profile, sandbox):
     c.record("pass: fails once it has been missing longer than the grace period")
 
 
-def test_killed_after_start(cell, profile, sandbox):
+def test_killed_after_start(cell, profile, sandbox, monkeypatch):
     c = cell("killed after start")
     job = profile.make_job(sandbox, seconds=1.0)
-    inject(profile, sandbox, {"kind": "status", "status": 400})
+    announce, killed = BaseJobOperator._announce, []
+
+    def killed_once_recorded(self, context, runs, **kwargs):  # the worker dies once its run is started and recorded
+        announce(self, context, runs, **kwargs)
+        if not killed:
+            killed.append([r.run_id for r in runs])
+            raise RuntimeError("the worker was killed after the start")
+
+    monkeypatch.setattr(BaseJobOperator, "_announce", killed_once_recorded)
     c.run(job, retries=1, retry_delay=0, deferrable=False)
+    assert killed and "the worker was killed after the start" in c.text  # the first try did die
     assert c.state == "success" and "Reattaching to the run a previous try started" in c.text
-    c.assert_retried("400")  # the first try failed on it; the second try's poll of the same run succeeded
+    assert not (profile.cancel and sandbox.requests(profile.vendor, path=profile.cancel)), "the run was cancelled"
     c.check_invariants()
     c.record("pass: the retry reattached; exactly one start")
 
