@@ -129,7 +129,7 @@ def test_wrong_token_is_clear_and_secret_free(sync, connect):
     assert "connection 'cdata_sync_default'" in str(err.value) and "UNAUTHORIZED" in str(err.value)
     assert_no_secret("wrong-token-123", str(err.value), logs.records)
     connect(password="wrong-token-123", extra={"auth_style": "basic"})
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError, match="connection 'cdata_sync_default'.*UNAUTHORIZED"):
         asyncio.run(CDataSyncHook().alist_jobs())
 
 

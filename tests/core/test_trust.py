@@ -208,7 +208,7 @@ def test_an_oversized_answer_to_a_start_is_ambiguous(sandbox, monkeypatch):
     use_connection(monkeypatch, sandbox, "spectrum", extra={"max_response_bytes": 2000})
     sandbox.spectrum.add_file("/R", running=5)
     sandbox.fault("spectrum", "/trigger$", {"kind": "status", "status": 200, "body": "x" * 50_000})
-    with pytest.raises(AmbiguousStartError):
+    with pytest.raises(AmbiguousStartError, match="max_response_bytes"):
         SpectrumHook().start_run("/R")
 
 
@@ -321,7 +321,7 @@ def test_an_id_that_would_name_another_endpoint_is_refused_before_any_request(sa
     from airflow_provider_jobs.hooks.cdata_sync import CDataSyncHook
 
     use_connection(monkeypatch, sandbox, "cdata_sync")
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError, match="cannot be part of a URL path|task_id: is empty"):
         CDataSyncHook().delete_task("5", bad)
     assert sandbox.requests("cdata_sync", "DELETE") == []
 

@@ -355,7 +355,7 @@ def test_taskflow_service_start_inputs_and_status(iics, hook):
     assert "resume it in Monitor" in stuck.details["message"] and "resume_taskflow" in stuck.details["message"]
     with pytest.raises(NotFoundError, match="no taskflow is published as the service 'Nope'.*Publish"):
         hook.start_run("Nope", task_type="TASKFLOW_SERVICE", by="name")
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="published as a service cannot be listed by name"):
         hook.find_active_run("Stuck", task_type="TASKFLOW_SERVICE", by="name")
 
 

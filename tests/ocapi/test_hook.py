@@ -285,7 +285,7 @@ def test_delete_a_finished_execution_record(sandbox, hook):
     _ended(sandbox, run)
     assert asyncio.run(hook.adelete_execution("Quick", run.run_id)) is True
     assert run.run_id not in sandbox.ocapi.executions
-    with pytest.raises(OcapiExecutionNotFoundError):
+    with pytest.raises(OcapiExecutionNotFoundError, match=f"execution {run.run_id} of job 'Quick' was not found"):
         hook.get_run(run)
 
 
