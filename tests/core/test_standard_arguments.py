@@ -54,7 +54,7 @@ def test_soft_fail_skips_a_sensor_whose_run_failed(sandbox, monkeypatch, deferra
         assert run_dag(dag) == {"start": "success", "soft": "skipped", "hard": "failed"}
     (run,) = sandbox.spectrum.runs.values()
     said = "\n".join(logs.records) + output()
-    assert f"spectrum job '/Broken' run {run.run_id}" in said and "ERROR" in said  # skipped and failed on the run
+    assert f"run {run.run_id} is FAILED (ERROR): Spectrum reports ERROR" in said  # skipped and failed on the run
 
 
 def test_timeout_from_default_args_is_never_a_run_operators_deadline(sandbox, monkeypatch, output):

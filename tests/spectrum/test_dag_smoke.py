@@ -38,4 +38,4 @@ def test_sensor_follows_a_started_run_and_a_worker_wait_fails_with_a_broken_one(
     assert task_xcom(dag, states, "sense")["run_id"] == task_xcom(dag, states, "start", "run_id")  # the started run
     (broken_run,) = [r for r in sandbox.spectrum.runs.values() if r.file.path == "/Sales/Broken"]
     text = "\n".join(logs.records) + output()
-    assert f"spectrum job '/Sales/Broken' run {broken_run.run_id}" in text and "ERROR" in text  # failed with its run
+    assert f"spectrum job '/Sales/Broken' run {broken_run.run_id} is FAILED (ERROR): Spectrum reports ERROR" in text
