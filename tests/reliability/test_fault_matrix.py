@@ -19,6 +19,7 @@ from tests.reliability import report
 from tests.reliability.profiles import PROFILES, VendorProfile
 from tests.support import (
     assert_no_secret,
+    await_until,
     captured_logs,
     first_event,
     make_dag,
@@ -291,7 +292,7 @@ def test_killed_after_start(cell, profile, sandbox, monkeypatch):
 
 def test_trigger_recreated_mid_wait(cell, profile, sandbox):
     c = cell("trigger re-created mid-wait")
-    job = profile.make_job(sandbox, seconds=0.8)
+    job = profile.make_job(sandbox, seconds=2.0)
     op = profile.make_operator("job", job, **FAST)
     from airflow_provider_jobs.core.trigger import JobRunTrigger
 
@@ -299,8 +300,14 @@ def test_trigger_recreated_mid_wait(cell, profile, sandbox):
     _, kwargs = op.make_trigger([run], None).serialize()
     wire = json.loads(json.dumps(kwargs))  # what the triggerer stores
 
-    with pytest.raises(TimeoutError):  # the first triggerer dies mid-wait
-        asyncio.run(asyncio.wait_for(first_event(JobRunTrigger(**wire)), 0.3))
+    async def first_triggerer_dies_after_its_first_poll() -> None:
+        first = asyncio.ensure_future(first_event(JobRunTrigger(**wire)))
+        polls = lambda: sandbox.requests(profile.vendor, path=profile.poll)  # noqa: E731
+        await await_until(lambda: any("aiohttp" in s.agent for s in polls()), "the first triggerer polled", limit=30)
+        assert not first.done(), "the run ended before the first triggerer died"
+        first.cancel()
+
+    asyncio.run(first_triggerer_dies_after_its_first_poll())
     event = asyncio.run(first_event(JobRunTrigger(**wire)))
     assert event["status"] == "success" and event["run"]["run_id"] == run.run_id
     assert c.starts() == 1
