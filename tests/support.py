@@ -31,6 +31,18 @@ def wait_until(condition: Callable[[], T], what: str, limit: float = 10.0, inter
         time.sleep(interval)
 
 
+async def await_until(condition: Callable[[], T], what: str, limit: float = 10.0, interval: float = 0.02) -> T:
+    """`wait_until` inside an event loop (beside triggers under test): polls without blocking the loop."""
+    deadline = time.monotonic() + limit
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {limit} s waiting until {what}", pytrace=False)
+        await asyncio.sleep(interval)
+
+
 def wait_until_done(hook: Any, run: Any, limit: float = 10.0, interval: float = 0.05,
                     seen: list[Any] | None = None) -> Any:
     """Read `run` through `hook` until it is terminal and return it; fail the test if it is not after `limit` s.
@@ -185,3 +197,20 @@ def idle_for(seconds: float, site: Any, hook: Any) -> None:
     credential = credential_cache.get(hook._cache_key())
     assert credential is not None, "the hook has not logged in yet"
     credential.last_used -= seconds
+
+
+def age_credentials(seconds: float, site: Any, hook: Any) -> None:
+    """The hook's cached credential and the vendor site's tokens and sessions were issued `seconds` earlier
+    (their hard expiry is that much nearer) without waiting them; their last use stays now, so only the
+    expiry can make the hook log in again (deterministic where a sleep until near the expiry races a loaded
+    machine)."""
+    from airflow_provider_jobs.core.auth import credential_cache
+
+    for token in getattr(site, "tokens", {}).values():  # OAuth tokens (OCAPI)
+        token.expires_at -= seconds
+    for session in getattr(site, "sessions", {}).values():  # sessions with a hard expiry (Informatica's JWTs)
+        if "expires" in session:
+            session["expires"] -= seconds
+    credential = credential_cache.get(hook._cache_key())
+    assert credential is not None and credential.expires_at is not None, "the hook holds no expiring credential"
+    credential.expires_at -= seconds

@@ -45,6 +45,7 @@ def test_operator_and_sensor_succeed_on_v1_with_one_detection(sandbox, v1, defer
     assert result["run_id"] == str(ours.history_id) and result["state"] == "SUCCESS"
     assert result["details"]["records_affected"] == 15
     assert task_xcom(dag, states, "sense")["run_id"] == str(ours.history_id)
+    assert task_xcom(dag, states, "latest")["run_id"] == str(ours.history_id)  # the latest run: ours
     assert len(probes(sandbox)) == 1  # detected once for the connection, whatever ran on it
     assert sandbox.requests("cdata_sync", path=r"^/api\.rsc/v2/jobs") == []
     (execute,) = sandbox.requests("cdata_sync", "POST", r"/executeJob$")
@@ -83,12 +84,14 @@ def test_kill_cancels_the_run_on_v1(sandbox, v1):
 
 
 @pytest.mark.parametrize("deferrable", [False, True])
-def test_deadline_cancels_on_v1(sandbox, v1, deferrable):
+def test_deadline_cancels_on_v1(sandbox, v1, deferrable, output):
     job = v1.add_job("Slow", [{"query": "REPLICATE [A]", "seconds": 30}])
     dag = make_dag(f"cdata_v1_deadline_{deferrable}")
     with dag:
         CDataSyncRunJobOperator(task_id="slow", job_id=str(job.job_id), deferrable=deferrable, timeout=0.5, **FAST)
-    assert run_dag(dag) == {"slow": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"slow": "failed"}
+    assert "Deadline reached while waiting for cdata_sync job" in "\n".join(logs.records) + output()
     assert v1.runs[0].state()[0] == "Cancelled"
     assert len(sandbox.requests("cdata_sync", "POST", r"/cancelJob$")) == 1
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -27,7 +26,7 @@ from airflow_provider_jobs.hooks.cdata_sync import (
 )
 from airflow_provider_jobs.sandbox.cdata_sync import FIRST_JOB_ID, TOKEN, USER
 from tests.cdata_sync.conftest import five_tasks
-from tests.support import assert_no_secret, captured_logs, wait_until_done
+from tests.support import assert_no_secret, captured_logs, wait_until, wait_until_done
 
 
 # --- vocabulary and parsing -------------------------------------------------------------------------------
@@ -130,7 +129,7 @@ def test_wrong_token_is_clear_and_secret_free(sync, connect):
     assert "connection 'cdata_sync_default'" in str(err.value) and "UNAUTHORIZED" in str(err.value)
     assert_no_secret("wrong-token-123", str(err.value), logs.records)
     connect(password="wrong-token-123", extra={"auth_style": "basic"})
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError, match="connection 'cdata_sync_default'.*UNAUTHORIZED"):
         asyncio.run(CDataSyncHook().alist_jobs())
 
 
@@ -184,14 +183,14 @@ def test_create_job_errors(sync, hook):
 
 def test_running_job_cannot_be_updated_or_deleted(sync, hook):
     job = sync.add_job("Busy", [{"query": "REPLICATE [A]", "seconds": 5}])
-    sync.start(job)
+    busy = sync.start(job)
     jid = str(job.job_id)
     with pytest.raises(JobAlreadyRunningError, match=r"cannot update job '9007199254740993'.*while the job is "
                                                      r"running \(HTTP 409, JOB_RUNNING.*cancel it"):
         hook.update_job(jid, {"name": "New"})
     with pytest.raises(JobAlreadyRunningError, match=r"cannot delete job .*while the job is running"):
         asyncio.run(hook.adelete_job(jid))
-    time.sleep(0.15)  # past Starting and Testing: the task is in progress
+    wait_until(lambda: busy.task_states()[0]["status"] == "In progress", "the run is past Starting and Testing")
     with pytest.raises(JobAlreadyRunningError, match=r"cannot delete a task of job .*TASK_RUNNING"):
         hook.delete_task(jid, str(job.tasks[0].task_id))
     with pytest.raises(JobAlreadyRunningError, match=r"job '9007199254740993' is already running.*if_running"):
@@ -285,7 +284,7 @@ def test_zero_rows_is_reported(sync, hook):
 def test_someone_elses_earlier_run_is_never_taken_for_ours(sync, hook):
     job = sync.add_job("J", [{"query": "REPLICATE [A]", "seconds": 0.05}])
     theirs = sync.start(job)  # started and finished within our tolerance window, before our execute
-    time.sleep(0.2)
+    wait_until(lambda: theirs.finished, "their run ended")
     ours = wait_until_done(hook, hook.start_run(str(job.job_id)))
     assert str(theirs.history_id) in ours.details["excluded_history_ids"]
     assert ours.run_id == str(sync.runs[1].history_id)
@@ -297,9 +296,9 @@ def test_a_newer_run_after_ours_does_not_replace_it(sync, hook):
     job = sync.add_job("J", [{"query": "REPLICATE [A]", "seconds": 0.1}])
     ours = hook.start_run(str(job.job_id))
     assert ours.run_id is None  # not in the history yet: the status stands in
-    time.sleep(0.4)
-    sync.start(job)  # the scheduler runs the job right after ours ended
-    time.sleep(0.4)
+    wait_until(lambda: sync.runs[0].finished, "our run ended")
+    newer = sync.start(job)  # the scheduler runs the job right after ours ended
+    wait_until(lambda: newer.finished, "the newer run ended (and shows in the history)")
     found = hook.get_run(ours)
     assert found.run_id == str(sync.runs[0].history_id) and found.state == JobState.SUCCESS
 
@@ -321,7 +320,7 @@ def test_clock_skew_uses_the_servers_clock(sync, hook, offset):
     sync.clock_offset = offset
     job = sync.add_job("J", [{"query": "REPLICATE [A]", "seconds": 0.05}])
     old = sync.start(job)
-    time.sleep(0.15)
+    wait_until(lambda: old.finished, "the earlier run ended")
     run = hook.start_run(str(job.job_id))
     assert run.details["clock"] == "server" and abs(run.details["server_clock_offset"] - offset) < 5
     assert wait_until_done(hook, run).run_id == str(sync.runs[1].history_id) != str(old.history_id)
@@ -330,8 +329,8 @@ def test_clock_skew_uses_the_servers_clock(sync, hook, offset):
 def test_without_a_date_header_the_local_clock_and_the_exclusions_decide(sync, hook):
     sync.send_date_header = False
     job = sync.add_job("J", [{"query": "REPLICATE [A]", "seconds": 0.05}])
-    sync.start(job)
-    time.sleep(0.15)
+    old = sync.start(job)
+    wait_until(lambda: old.finished, "the earlier run ended")
     run = hook.start_run(str(job.job_id))
     assert run.details["clock"] == "local"
     assert wait_until_done(hook, run).run_id == str(sync.runs[1].history_id)

@@ -304,10 +304,12 @@ def test_sensor_and_cancel_operator_bad_input(cls, kwargs, field):
         cls(task_id="bad", **kwargs)
 
 
-def test_templated_tasks_are_checked_after_rendering(sandbox, sync):
+def test_templated_tasks_are_checked_after_rendering(sandbox, sync, output):
     sync.add_job("J")
     dag = make_dag("cdata_templated_tasks")
     with dag:
         CDataSyncRunJobOperator(task_id="run", job_name="J", tasks="{{ 'not a list' }}", **FAST)
-    assert run_dag(dag) == {"run": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"run": "failed"}
+    assert "ConfigurationError: tasks" in "\n".join(logs.records) + output()
     assert sandbox.requests("cdata_sync") == []

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_jobs.hooks.cdata_sync import CDataSyncHook
 from airflow_provider_jobs.operators.cdata_sync import CDataSyncRunJobOperator
-from tests.support import make_dag, run_dag, task_xcom
+from tests.support import make_dag, run_dag, task_xcom, wait_until
 
 FAST = {"poll_interval": 0.1}
 #: The execute route of each API version (what a fault hits).
@@ -95,16 +95,14 @@ def test_find_started_run_sees_a_finished_run_and_not_older_ones(sync, api):
     whatever state it is now; runs from before the marker never are."""
     job = sync.add_job("J", SHORT)
     before = sync.start(job)  # someone else's run, ended before ours
-    while not before.finished:
-        time.sleep(0.05)
+    wait_until(lambda: before.finished, "the earlier run ended")
     hook = CDataSyncHook()
     marker = hook.start_marker(str(job.job_id))
     assert marker["latest_history_id"] == str(before.history_id) and marker["at"] <= time.time()
     assert marker["api_version"] == api
     assert hook.find_started_run(str(job.job_id), marker) is None
     ours = sync.start(job)  # as if our execute reached Sync and its answer was lost
-    while not ours.finished:
-        time.sleep(0.05)
+    wait_until(lambda: ours.finished, "our run ended")
     found = hook.find_started_run(str(job.job_id), marker)
     assert found is not None and found.run_id == str(ours.history_id) and found.state.value == "SUCCESS"
     assert hook.find_active_run(str(job.job_id)) is None  # what the old recovery looked at

@@ -38,7 +38,7 @@ def test_standard_sensor_arguments_from_default_args_and_on_the_task():
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
-def test_soft_fail_skips_a_sensor_whose_run_failed(sandbox, monkeypatch, deferrable):
+def test_soft_fail_skips_a_sensor_whose_run_failed(sandbox, monkeypatch, deferrable, output):
     use_connection(monkeypatch, sandbox, "spectrum")
     sandbox.spectrum.add_file("/Broken", running=0.1, final="ERROR")
     dag = make_dag(f"std_soft_fail_{deferrable}")
@@ -50,7 +50,11 @@ def test_soft_fail_skips_a_sensor_whose_run_failed(sandbox, monkeypatch, deferra
         hard = SpectrumJobSensor(task_id="hard", job_execution_id="{{ ti.xcom_pull('start', key='run_id') }}",
                                  poke_interval=0.1, deferrable=deferrable)
         start >> [soft, hard]
-    assert run_dag(dag) == {"start": "success", "soft": "skipped", "hard": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"start": "success", "soft": "skipped", "hard": "failed"}
+    (run,) = sandbox.spectrum.runs.values()
+    said = "\n".join(logs.records) + output()
+    assert f"run {run.run_id} is FAILED (ERROR): Spectrum reports ERROR" in said  # skipped and failed on the run
 
 
 def test_timeout_from_default_args_is_never_a_run_operators_deadline(sandbox, monkeypatch, output):

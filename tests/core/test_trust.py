@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 
+import pendulum
 import pytest
 
 from airflow_provider_jobs.core.errors import ApiError, ConfigurationError
@@ -19,7 +21,16 @@ from airflow_provider_jobs.operators.spectrum import SpectrumTriggerJobOperator
 from airflow_provider_jobs.sandbox.server import Sandbox
 from airflow_provider_jobs.sensors.spectrum import SpectrumJobSensor
 from tests.reliability.profiles import PROFILES
-from tests.support import assert_no_secret, captured_logs, make_dag, run_dag, task_xcom, use_connection
+from tests.support import (
+    assert_no_secret,
+    await_until,
+    captured_logs,
+    make_dag,
+    run_dag,
+    task_xcom,
+    use_connection,
+    wait_until,
+)
 
 FAST = {"poll_interval": 0.1}
 
@@ -197,7 +208,7 @@ def test_an_oversized_answer_to_a_start_is_ambiguous(sandbox, monkeypatch):
     use_connection(monkeypatch, sandbox, "spectrum", extra={"max_response_bytes": 2000})
     sandbox.spectrum.add_file("/R", running=5)
     sandbox.fault("spectrum", "/trigger$", {"kind": "status", "status": 200, "body": "x" * 50_000})
-    with pytest.raises(AmbiguousStartError):
+    with pytest.raises(AmbiguousStartError, match="response too large; the request may have reached the server"):
         SpectrumHook().start_run("/R")
 
 
@@ -221,14 +232,38 @@ def test_retry_after_past_the_deadline_goes_to_the_deadline_and_cancels(sandbox,
 @pytest.mark.parametrize("deferrable", [False, True])
 def test_a_transient_404_late_in_a_run_is_waited_out(sandbox, monkeypatch, deferrable):
     use_connection(monkeypatch, sandbox, "spectrum")
-    sandbox.spectrum.add_file("/Long", running=1.6)
-    passes = [{"kind": "delay", "seconds": 0}] * 6  # about 0.6 s of sightings: past the grace since the start
-    sandbox.fault("spectrum", "/job-details/", *passes, 404, 404)
+    sandbox.spectrum.add_file("/Long", running=60)  # ended by the scenario below
+
+    def reads() -> list:
+        return sandbox.requests("spectrum", "GET", "/job-details/")
+
+    failures: list[BaseException] = []
+
+    def late_404s_then_the_end() -> None:
+        try:
+            scenario_steps()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+
+    def scenario_steps() -> None:
+        # sightings for longer than the grace since the wait began, then two 404s, then sightings again
+        wait_until(lambda: (seen := reads()) and seen[-1].at - seen[0].at > 1.5, "the run was seen for 1.5 s",
+                   limit=60)
+        sandbox.fault("spectrum", "/job-details/", 404, 404)
+        wait_until(lambda: [s.status for s in reads()][-3:] == [404, 404, 200], "the run was seen after the 404s",
+                   limit=60)
+        (sim,) = sandbox.spectrum.runs.values()
+        sim.stop("COMPLETED")
+
+    scenario = threading.Thread(target=late_404s_then_the_end, daemon=True)
     dag = make_dag(f"trust_late_404_{deferrable}")
     with dag:
-        SpectrumTriggerJobOperator(task_id="t", file="/Long", not_found_grace=0.4, deferrable=deferrable, **FAST)
+        SpectrumTriggerJobOperator(task_id="t", file="/Long", not_found_grace=1.0, deferrable=deferrable, **FAST)
+    scenario.start()
     assert run_dag(dag) == {"t": "success"}
-    assert [s.status for s in sandbox.requests("spectrum", "GET", "/job-details/")].count(404) == 2
+    scenario.join(10)
+    assert not failures, failures
+    assert [s.status for s in reads()].count(404) == 2
 
 
 def test_a_rebuilt_trigger_gives_a_run_its_grace_again(sandbox, monkeypatch):
@@ -237,7 +272,9 @@ def test_a_rebuilt_trigger_gives_a_run_its_grace_again(sandbox, monkeypatch):
     run = SpectrumHook().start_run("/Long")
     wire = json.loads(json.dumps(SpectrumTriggerJobOperator(task_id="t", file="/Long", not_found_grace=0.4, **FAST)
                                  .make_trigger([run], None).serialize()[1]))
-    time.sleep(0.5)  # the triggerer restarts later than the grace after the start
+    # the triggerer restarts later than the grace after the start (an hour, without waiting it): the grace counts
+    # from the rebuilt wait's start, not from the run's
+    wire["runs"][0]["started_at"] = pendulum.now("UTC").subtract(hours=1).isoformat()
     sandbox.fault("spectrum", "/job-details/", 404)
     event = first_event(JobRunTrigger(**wire))
     assert event["status"] == "success", event["message"]
@@ -284,7 +321,7 @@ def test_an_id_that_would_name_another_endpoint_is_refused_before_any_request(sa
     from airflow_provider_jobs.hooks.cdata_sync import CDataSyncHook
 
     use_connection(monkeypatch, sandbox, "cdata_sync")
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError, match="cannot be part of a URL path|task_id: is empty"):
         CDataSyncHook().delete_task("5", bad)
     assert sandbox.requests("cdata_sync", "DELETE") == []
 
@@ -324,16 +361,21 @@ def test_a_rotated_password_does_not_fail_a_deferred_wait(sandbox, monkeypatch):
     from airflow_provider_jobs.sandbox.spectrum import USER
 
     use_connection(monkeypatch, sandbox, "spectrum")
-    sandbox.spectrum.add_file("/Long", running=0.8)
+    sandbox.spectrum.add_file("/Long", running=60)  # ended by the test once the rotation is seen through
     run = SpectrumHook().start_run("/Long")
     trigger = JobRunTrigger(hook="airflow_provider_jobs.hooks.spectrum.SpectrumHook", conn_id="spectrum_default",
                             runs=[run.to_dict()], poll_interval=0.1)
 
+    def statuses() -> list[int | None]:
+        return [s.status for s in sandbox.requests("spectrum", "GET", "/job-details/")]
+
     async def rotate_midway():
         task = asyncio.ensure_future(_consume(trigger))
-        await asyncio.sleep(0.3)
+        await await_until(lambda: 200 in statuses(), "the wait has read the run with the old password")
         sandbox.spectrum.users[USER] = "rotated-password"
         use_connection(monkeypatch, sandbox, "spectrum", password="rotated-password")
+        await await_until(lambda: 401 in statuses() and statuses()[-1] == 200, "the wait has read it with the new one")
+        sandbox.spectrum.runs[run.run_id].stop("COMPLETED")
         return await asyncio.wait_for(task, 30)
 
     event = asyncio.run(rotate_midway())

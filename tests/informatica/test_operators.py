@@ -196,7 +196,7 @@ def test_wrong_credentials_fail_clearly_without_the_password(iics, connect, defe
 
 
 @pytest.mark.parametrize("deferrable", MODES)
-def test_taskflow_service_takes_inputs_and_shared_variables(iics, deferrable):
+def test_taskflow_service_takes_inputs_and_shared_variables(iics, deferrable, output):
     flow = iics.add_taskflow("Refresh_Dashboard", running=0.3)
     iics.add_taskflow("Broken_Flow", running=0.1, final="FAILED")
     dag = make_dag(f"iics_taskflow_{deferrable}")
@@ -206,8 +206,10 @@ def test_taskflow_service_takes_inputs_and_shared_variables(iics, deferrable):
         run_task("broken", informatica_task_type="taskflow_service", task_name="Broken_Flow", deferrable=deferrable)
     assert op.if_running == "start"
     assert op.apply_shared_variables({"region": "EMEA", "as_of": "overridden"}) is True
-    states = run_dag(dag)
+    with captured_logs() as logs:
+        states = run_dag(dag)
     assert states == {"refresh": "success", "broken": "failed"}
+    assert "'Broken_Flow'" in (text := logged(logs, output)) and "is FAILED" in text
     (run,) = flow.runs
     assert run.inputs == {"region": "EMEA", "as_of": dag.dag_id, "limit": 5}
     result = task_xcom(dag, states, "refresh")
@@ -326,13 +328,15 @@ def test_taskflow_runs_are_terminated_by_kill_deadline_and_the_stop_operator_and
     assert task_xcom(dag, states, "sense")["state"] == "SUCCESS"
 
 
-def test_resume_operator_fails_on_a_run_that_is_not_suspended(iics):
+def test_resume_operator_fails_on_a_run_that_is_not_suspended(iics, output):
     iics.add_taskflow("Fine", running=30)
     going = iics.start_taskflow_elsewhere("Fine")
     dag = make_dag("iics_resume_not_suspended")
     with dag:
         InformaticaResumeTaskflowOperator(task_id="resume", run_id=going.run_id)
-    assert run_dag(dag) == {"resume": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"resume": "failed"}
+    assert f"taskflow run {going.run_id} is RUNNING, not SUSPENDED" in logged(logs, output)
     assert iics.taskflow_actions == []
 
 
@@ -500,14 +504,17 @@ def test_sensor_and_stop_operator_bad_input():
         InformaticaStopTaskOperator(task_id="x", informatica_task_type="MTT", task_name="a", clean_stop=1)
 
 
-def test_bad_rendered_input_fails_before_any_request(iics):
+def test_bad_rendered_input_fails_before_any_request(iics, output):
     dag = make_dag("iics_bad_rendered")
     with dag:
         run_task("kind", informatica_task_type="{{ 'ETL' }}", task_name="Load")
         run_task("path", informatica_task_type="MTT", task_path="{{ 'Load' }}")
         InformaticaTaskRunSensor(task_id="sense", run_id="{{ ti.xcom_pull('nowhere') }}", informatica_task_id="X1",
                                  **FAST)
-    assert run_dag(dag) == {"kind": "failed", "path": "failed", "sense": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"kind": "failed", "path": "failed", "sense": "failed"}
+    text = logged(logs, output)
+    assert all(f"ConfigurationError: {field}" in text for field in ("informatica_task_type", "task_path", "run_id"))
     assert iics.state.requests("informatica") == []
 
 

@@ -8,13 +8,12 @@ the log when it has already ended. Taskflows published as services are found in 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from airflow_provider_jobs.operators.informatica import InformaticaRunTaskOperator
 from airflow_provider_jobs.sensors.informatica import InformaticaTaskRunSensor
-from tests.support import captured_logs, make_dag, run_dag, task_xcom
+from tests.support import captured_logs, make_dag, run_dag, task_xcom, wait_until
 
 FAST = {"poll_interval": 0.1}
 ADOPTED = "Found the run the ambiguous start created"
@@ -23,14 +22,6 @@ ADOPTED = "Found the run the ambiguous start created"
 @pytest.fixture(autouse=True)
 def iics_conn(connect):
     connect()
-
-
-def until(condition, limit: float = 5.0) -> None:
-    """Wait (briefly, polling) until `condition()` holds."""
-    give_up = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < give_up, "the sandbox never got there"
-        time.sleep(0.02)
 
 
 def logged(logs, output) -> str:
@@ -65,7 +56,7 @@ def test_unreadable_2xx_to_a_start_that_started_adopts_the_run_and_pushes_the_ta
     """Started by name, so the task id is known only from what recovery finds: the sensor downstream needs it."""
     task = iics.add_task("By Name", task_type="DSS", running=0.3)
     earlier = iics.start_elsewhere(task)  # run 1, already over by the time of the start: the marker's floor
-    until(lambda: earlier.place() == "log")
+    wait_until(lambda: earlier.place() == "log", "the earlier run is in the activity log")
     sandbox.fault("informatica", "/api/v2/job$", "malformed_after", method="POST")
     dag = make_dag("iics_malformed_start")
     with dag:
@@ -123,7 +114,7 @@ def test_marker_and_find_started_run_through_the_hook(iics, hook):
     assert before["max_run_id"] is None and before["key"] == ["taskId", task.task_id]
     assert hook.find_started_run(task.task_id, before, task_type="MTT", by="id") is None
     first = iics.start_elsewhere(task)
-    until(lambda: first.place() == "log")
+    wait_until(lambda: first.place() == "log", "the first run is in the activity log")
     found = hook.find_started_run(task.task_id, before, task_type="MTT", by="id")
     assert (found.run_id, found.state.value, found.details["task_id"]) == ("1", "SUCCESS", task.task_id)
     after = hook.start_marker("Marked", task_type="MTT", by="name")

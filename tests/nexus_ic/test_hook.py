@@ -28,7 +28,7 @@ from airflow_provider_jobs.hooks.nexus_ic import (
     redact_hash,
 )
 from airflow_provider_jobs.sandbox.nexus_ic import API_KEY, PASSWORD, USER
-from tests.support import assert_no_secret, captured_logs, idle_for, wait_until_done
+from tests.support import assert_no_secret, captured_logs, idle_for, wait_until, wait_until_done
 
 
 def secrets_of(nexus) -> list[str]:
@@ -338,9 +338,9 @@ def test_progress_is_clamped_summary_kept_and_eta_estimated(nexus, hook):
 
 
 def test_paused_is_not_terminal_and_resumes(nexus, hook):
-    nexus.add_template("R", running=0.3)
+    nexus.add_template("R", running=1.0)  # long enough to be paused before it ends, on a loaded machine too
     run = hook.start_run("7")
-    time.sleep(0.15)
+    wait_until(lambda: nexus.jobs[run.run_id].state()[0] == "3", "the job is running")
     nexus.pause(run.run_id)
     paused = hook.get_run(run)
     assert (paused.state, paused.vendor_state) == (JobState.RUNNING, "Paused")
@@ -352,17 +352,17 @@ def test_paused_is_not_terminal_and_resumes(nexus, hook):
 
 
 def test_paused_too_long_fails_saying_so(nexus, connect):
-    nexus.add_template("R", steps=[("1", 0.05), ("6", 30)])
-    connect(extra={"max_paused_seconds": 0.2})
+    nexus.add_template("R", steps=[("1", 0.05), ("6", 300)])
+    connect(extra={"max_paused_seconds": 60})
     hook = NexusICHook()
     run = hook.start_run("7")
-    time.sleep(0.1)
+    wait_until(lambda: nexus.jobs[run.run_id].state()[0] == "6", "the job is paused")
     first = hook.get_run(run)
-    assert first.state == JobState.RUNNING
-    time.sleep(0.25)
+    assert (first.state, first.vendor_state) == (JobState.RUNNING, "Paused")
+    first.details["paused_since"] -= 61  # first seen paused 61 s ago, without waiting them
     later = hook.get_run(first)
     assert later.state == JobState.FAILED and later.vendor_state == "Paused"
-    assert "longer than max_paused_seconds (0.2s)" in later.details["message"]
+    assert "paused for 61s, longer than max_paused_seconds (60s)" in later.details["message"]
     assert "no cancel" in later.details["message"]
     # the hook's own argument wins over the connection's; 0 means no limit
     assert NexusICHook(max_paused_seconds=0).get_run(later).state == JobState.RUNNING
@@ -540,7 +540,7 @@ def test_find_started_run_is_the_job_that_appeared_since_the_marker(nexus, hook)
     assert old.run_id not in json.dumps(marker)  # digests, not ids
     assert hook.find_started_run("R", marker, lookup_by_name=True) is None
     started = hook.start_run("R", lookup_by_name=True, parameters={"Asset": "A"})
-    time.sleep(0.3)  # a short job: finished when recovery looks
+    wait_until(lambda: nexus.jobs[started.run_id].finished, "the short job ended")  # finished when recovery looks
     found = hook.find_started_run("R", marker, lookup_by_name=True, parameters={"Asset": "A"})
     assert (found.run_id, found.job_id, found.state) == (started.run_id, "12", JobState.SUCCESS)
     assert found.details["template_name"] == "R" and found.details["parameter_names"] == ["Asset"]
@@ -577,7 +577,7 @@ def test_a_failing_listing_does_not_stop_the_start(nexus, hook, output):
     with captured_logs() as logs:
         marker = hook.start_marker("12")
     assert marker["listing"] is None and "the job listing failed" in "\n".join(logs.records) + output()
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="gave no job listing just before the start"):
         hook.find_started_run("12", marker)
 
 

@@ -203,13 +203,15 @@ def test_sensor_on_an_unknown_job_fails_clearly(nexus, deferrable, output):
 
 
 @pytest.mark.parametrize("deferrable", MODES)
-def test_sensor_fails_when_paused_too_long(nexus, deferrable):
+def test_sensor_fails_when_paused_too_long(nexus, deferrable, output):
     job = nexus.add_job(steps=[("1", 0.05), ("6", 30)])
     dag = make_dag(f"nexus_sensor_paused_{deferrable}")
     with dag:
         NexusICJobSensor(task_id="paused", job_id=job.run_id, deferrable=deferrable, max_paused_seconds=0.3,
                          **FAST)
-    assert run_dag(dag) == {"paused": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"paused": "failed"}
+    assert "longer than max_paused_seconds (0.3s)" in logged(logs, output)
 
 
 def test_content_fetched_by_a_later_task(nexus, tmp_path):

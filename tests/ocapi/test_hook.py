@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 
@@ -36,7 +35,11 @@ from airflow_provider_jobs.hooks.ocapi import (
 )
 from airflow_provider_jobs.sandbox.ocapi import BM_PASSWORD, BM_USER, CLIENT_SECRET
 from tests.ocapi import samples
-from tests.support import assert_no_secret, captured_logs, use_connection
+from tests.support import age_credentials, assert_no_secret, captured_logs, use_connection, wait_until
+
+
+def _ended(sandbox, run) -> None:
+    wait_until(lambda: sandbox.ocapi.executions[run.run_id].finished, f"execution {run.run_id} ended")
 
 SCAPI = {"backend": "scapi"}
 EXECUTIONS = r"/jobs/[^/]+/executions$"
@@ -199,7 +202,7 @@ def test_pending_is_not_terminal_and_custom_ok_exit_succeeds(sandbox, hook):
     )
     sandbox.ocapi.add_job("Export", running=0.05, exit_code="NOTHING_TO_EXPORT", exit_message="No changes")
     done = hook.start_run("Export")
-    time.sleep(0.15)
+    _ended(sandbox, done)
     done = hook.get_run(done)
     assert done.state == JobState.SUCCESS and done.details["exit_code"] == "NOTHING_TO_EXPORT"
     assert done.details["steps"][-1]["exit_code"] == "NOTHING_TO_EXPORT"
@@ -216,7 +219,7 @@ def test_finished_with_error_fails_naming_the_step(sandbox, hook):
         error_step=1,
     )
     run = hook.start_run("Broken")
-    time.sleep(0.15)
+    _ended(sandbox, run)
     run = hook.get_run(run)
     assert run.state == JobState.FAILED
     assert [s["step_id"] for s in run.details["steps"]] == ["Fetch", "Import"]  # Index never ran
@@ -227,7 +230,7 @@ def test_finished_with_error_fails_naming_the_step(sandbox, hook):
 def test_aborted_execution_fails(sandbox, hook):
     sandbox.ocapi.add_job("Long", running=30, steps=["A", "B"])
     run = hook.start_run("Long")
-    time.sleep(0.1)
+    wait_until(lambda: sandbox.ocapi.executions[run.run_id].state()[0] == "running", "the execution is running")
     sandbox.ocapi.abort(run.run_id)
     run = hook.get_run(run)
     assert (run.state, run.vendor_state) == (JobState.FAILED, "aborted")
@@ -279,10 +282,10 @@ def test_not_found_running_and_not_finished_faults(sandbox, monkeypatch, extra):
 def test_delete_a_finished_execution_record(sandbox, hook):
     sandbox.ocapi.add_job("Quick", running=0.05)
     run = hook.start_run("Quick")
-    time.sleep(0.15)
+    _ended(sandbox, run)
     assert asyncio.run(hook.adelete_execution("Quick", run.run_id)) is True
     assert run.run_id not in sandbox.ocapi.executions
-    with pytest.raises(OcapiExecutionNotFoundError):
+    with pytest.raises(OcapiExecutionNotFoundError, match=f"execution {run.run_id} of job 'Quick' was not found"):
         hook.get_run(run)
 
 
@@ -290,7 +293,7 @@ def test_search_by_status_and_find_active_run(sandbox, hook):
     sandbox.ocapi.add_job("Busy", running=30)
     sandbox.ocapi.add_job("Quick", running=0.05)
     quick = hook.start_run("Quick")
-    time.sleep(0.15)
+    _ended(sandbox, quick)
     busy = sandbox.ocapi.start("Busy")  # started by someone else
     assert hook.find_active_run("Busy").run_id == busy.run_id
     assert asyncio.run(hook.afind_active_run("Quick")) is None
@@ -368,15 +371,15 @@ def test_one_token_for_many_calls_sync_and_async(sandbox, hook):
 
 
 def test_token_is_renewed_before_it_expires(sandbox, hook):
-    # renewed with a quarter of its lifetime left: 0.3 s, room for a loaded machine between the check
-    # and the request's arrival
-    sandbox.ocapi.token_lifetime = 1.2
-    sandbox.ocapi.add_job("Quick", running=5)
+    # renewed with a quarter of its lifetime left, at most 60 s: the token is aged to 30 s before its expiry
+    # (still valid on the server) instead of waited for
+    sandbox.ocapi.add_job("Quick", running=60)
     run = hook.start_run("Quick")
-    time.sleep(0.95)
+    first = sandbox.ocapi.issued[0]
+    age_credentials(sandbox.ocapi.token_lifetime - 30, sandbox.ocapi, hook)
     hook.get_run(run)
     asyncio.run(hook.aget_run(run))
-    assert len(sandbox.ocapi.grants) >= 2
+    assert len(sandbox.ocapi.grants) == 2 and first in sandbox.ocapi.tokens  # renewed while the old one still held
     assert [s.status for s in sandbox.requests("ocapi", "GET")] == [200, 200]  # no 401 on the way
 
 
@@ -459,7 +462,7 @@ def test_forced_scapi_uses_camel_case_api_and_scoped_token(sandbox, monkeypatch)
     sandbox.ocapi.add_job("Quick", running=0.05, steps=["One"])
     hook = OcapiHook()
     run = hook.start_run("Quick", {"A": 1})
-    time.sleep(0.15)
+    _ended(sandbox, run)
     done = asyncio.run(hook.aget_run(run))
     assert done.state == JobState.SUCCESS and done.details["backend"] == "scapi"
     assert done.details["steps"][0]["step_id"] == "One" and done.details["log_file"].startswith(

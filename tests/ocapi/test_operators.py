@@ -381,12 +381,15 @@ def test_sensor_bad_input_fails_at_construction(kwargs, field):
         OcapiJobExecutionSensor(task_id="bad", **kwargs)
 
 
-def test_templated_bad_input_fails_before_any_request(sandbox):
+def test_templated_bad_input_fails_before_any_request(sandbox, output):
     dag = make_dag("ocapi_bad_template")
     with dag:
         OcapiRunJobOperator(task_id="bad", job_id="{{ '' }}", **FAST)
         OcapiRunJobOperator(task_id="bad_params", job_id="J", parameters={"A": "{{ 1 }}", "B": None}, **FAST)
-    assert run_dag(dag) == {"bad": "failed", "bad_params": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"bad": "failed", "bad_params": "failed"}
+    text = "\n".join(logs.records) + output()
+    assert "ConfigurationError: job_id" in text and "ConfigurationError: parameters" in text
     assert sandbox.requests("ocapi") == []
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from airflow_provider_jobs.operators.spectrum import SpectrumTriggerJobOperator
-from tests.support import make_dag, run_dag, task_xcom, use_connection
+from tests.support import captured_logs, make_dag, run_dag, task_xcom, use_connection
 
 
 def test_deferrable_operator_runs_to_success(sandbox, monkeypatch):
@@ -17,7 +17,7 @@ def test_deferrable_operator_runs_to_success(sandbox, monkeypatch):
     assert result["run_id"] == task_xcom(dag, states, "run", "run_id")
 
 
-def test_sensor_follows_a_started_run_and_a_worker_wait_fails_with_a_broken_one(sandbox, monkeypatch):
+def test_sensor_follows_a_started_run_and_a_worker_wait_fails_with_a_broken_one(sandbox, monkeypatch, output):
     from airflow_provider_jobs.sensors.spectrum import SpectrumJobSensor
 
     use_connection(monkeypatch, sandbox, "spectrum")
@@ -32,5 +32,10 @@ def test_sensor_follows_a_started_run_and_a_worker_wait_fails_with_a_broken_one(
         broken = SpectrumTriggerJobOperator(task_id="broken", file="/Sales/Broken", deferrable=False,
                                             poll_interval=0.1)
         start >> sense >> broken
-    states = run_dag(dag)
+    with captured_logs() as logs:
+        states = run_dag(dag)
     assert states == {"start": "success", "sense": "success", "broken": "failed"}
+    assert task_xcom(dag, states, "sense")["run_id"] == task_xcom(dag, states, "start", "run_id")  # the started run
+    (broken_run,) = [r for r in sandbox.spectrum.runs.values() if r.file.path == "/Sales/Broken"]
+    text = "\n".join(logs.records) + output()
+    assert f"spectrum job '/Sales/Broken' run {broken_run.run_id} is FAILED (ERROR): Spectrum reports ERROR" in text

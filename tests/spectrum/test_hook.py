@@ -120,7 +120,7 @@ def test_sequential_trigger_with_variables(sandbox, hook):
 def test_sequential_trigger_path_is_configurable(sandbox, monkeypatch):
     sandbox.spectrum.add_file("/X", running=0.1)
     use_connection(monkeypatch, sandbox, "spectrum", extra={"sequential_trigger_path": "/custom/seq"})
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="404"):  # the sandbox serves the default path only
         SpectrumHook().sequential_trigger([40])
     assert sandbox.requests("spectrum", "POST", "^/custom/seq$")
 

@@ -22,15 +22,17 @@ def spectrum_conn(sandbox, monkeypatch):
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
-def test_warnings_succeed_unless_fail_on_warnings(sandbox, deferrable):
+def test_warnings_succeed_unless_fail_on_warnings(sandbox, deferrable, output):
     sandbox.spectrum.add_file("/W", running=0.1, final="COMPLETED_WITH_WARNINGS")
     dag = make_dag(f"spectrum_warn_{deferrable}")
     with dag:
         SpectrumTriggerJobOperator(task_id="lenient", file="/W", deferrable=deferrable, **FAST)
         SpectrumTriggerJobOperator(task_id="strict", file="/W", deferrable=deferrable, fail_on_warnings=True,
                                    **FAST)
-    states = run_dag(dag)
+    with captured_logs() as logs:
+        states = run_dag(dag)
     assert states == {"lenient": "success", "strict": "failed"}
+    assert "fail_on_warnings is set and the run ended with warnings" in "\n".join(logs.records) + output()
     assert task_xcom(dag, states, "lenient")["state"] == "SUCCESS_WITH_WARNINGS"
 
 
@@ -233,11 +235,13 @@ def test_sequential_trigger_bad_input():
         SpectrumSequentialTriggerOperator(task_id="s", file_ids=[1], variables=["x"])
 
 
-def test_unknown_connection_id_fails_before_any_request(sandbox):
+def test_unknown_connection_id_fails_before_any_request(sandbox, output):
     dag = make_dag("spectrum_no_conn")
     with dag:
         SpectrumTriggerJobOperator(task_id="r", file="/R", conn_id="does_not_exist", **FAST)
-    assert run_dag(dag) == {"r": "failed"}
+    with captured_logs() as logs:
+        assert run_dag(dag) == {"r": "failed"}
+    assert "does_not_exist" in "\n".join(logs.records) + output()
     assert sandbox.requests("spectrum") == []
 
 

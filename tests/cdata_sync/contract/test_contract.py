@@ -4,7 +4,6 @@ against JSON Schemas written from CData's published v1/v2 docs and examples (and
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -14,6 +13,7 @@ import requests
 
 from airflow_provider_jobs.hooks.cdata_sync import CDataSyncHook
 from airflow_provider_jobs.sandbox.cdata_sync import TOKEN
+from tests.support import wait_until
 
 HERE = Path(__file__).parent
 SCHEMAS = sorted(p.name for p in HERE.glob("*.json"))
@@ -71,8 +71,7 @@ def test_v1_requests_and_answers_match_the_documented_shapes(sandbox, sync, conn
     started = requests.post(f"{base}/executeJob", json={"JobName": "Waits", "WaitForResults": "false"},
                             headers=headers, timeout=10).json()
     check("v1_execute_job_response.json", started)
-    while not sync.runs[-1].finished:
-        time.sleep(0.05)
+    wait_until(lambda: sync.runs[-1].finished, "the run ended")
     waited = requests.post(f"{base}/executeJob", json={"JobName": "Waits", "ExecutionType": "Run"},
                            headers=headers, timeout=10).json()  # the default waits for the results
     check("v1_execute_job_response.json", waited)

@@ -8,7 +8,6 @@ and the sandbox's answers (fetched here with plain HTTP), so neither can drift f
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +16,7 @@ import requests
 
 from airflow_provider_jobs.hooks.informatica import InformaticaCloudHook
 from airflow_provider_jobs.sandbox.informatica import PASSWORD, USER
+from tests.support import wait_until
 
 HERE = Path(__file__).parent
 SCHEMAS = {p.stem: json.loads(p.read_text()) for p in HERE.glob("*.json")}
@@ -120,7 +120,8 @@ def test_the_sandbox_answers(sandbox, iics):
     assert len(monitor) == 3 and all(e["startTimeUtc"] for e in monitor)
     requests.post(f"{server}/api/v2/job/stop", timeout=5, headers=h2,
                   json={"@type": "job", "taskId": stopped.task_id, "taskType": "DSS"})
-    time.sleep(0.1)  # the two runs end (0.06 s and the 0.01 s stop)
+    wait_until(lambda: all(r.finished for task in (done, stopped) for r in iics.runs_of(task)),
+               "the two runs end (0.06 s and the 0.01 s stop)")
     log = requests.get(f"{server}/api/v2/activity/activityLog", timeout=5, headers=h2,
                        params={"rowLimit": 10}).json()
     check("activity_log_response", log)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from airflow_provider_jobs.sandbox.ocapi import (
     ORGANIZATION_ID,
     TENANT_SCOPE,
 )
-from tests.support import use_connection
+from tests.support import use_connection, wait_until
 
 HERE = Path(__file__).parent
 SCHEMAS = {json.loads(p.read_text())["$id"]: json.loads(p.read_text()) for p in sorted(HERE.glob("*.json"))}
@@ -80,7 +79,7 @@ def _exercise(sandbox) -> OcapiHook:
     hook.search_executions(None, ["RUNNING", "PENDING"], 25)
     hook.search_executions("Import", None, 5, "asc")
     hook.list_active_runs()
-    time.sleep(0.1)
+    wait_until(lambda: site.executions[run.run_id].finished, "the Import execution ended")
     assert hook.get_run(run).is_terminal
     assert hook.delete_execution("Import", run.run_id)
     return hook
@@ -222,7 +221,8 @@ def test_sandbox_answers_match_the_specs(sandbox, api):
     pending = client.call("POST", "jobs/Slow/executions")
     check(execution, pending.json())
     broken = client.call("POST", "jobs/Broken/executions").json()
-    time.sleep(0.2)
+    wait_until(lambda: all(site.executions[str(d["id"])].finished for d in (started.json(), broken)),
+               "the Import and Broken executions ended")
     for job, document in (("Import", started.json()), ("Broken", broken), ("Slow", pending.json())):
         answer = client.call("GET", f"jobs/{job}/executions/{document['id']}")
         assert answer.status_code == 200

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from referencing import Registry, Resource
 
 from airflow_provider_jobs.hooks.spectrum import SpectrumHook
 from airflow_provider_jobs.sandbox.spectrum import PASSWORD, USER
-from tests.support import use_connection
+from tests.support import use_connection, wait_until
 
 HERE = Path(__file__).parent
 SCHEMAS = {json.loads(p.read_text())["$id"]: json.loads(p.read_text()) for p in sorted(HERE.glob("*.json"))}
@@ -160,7 +159,7 @@ def test_sandbox_answers_match(sandbox):
         answer = post(f"/api/job-execution/{f.uuid}/trigger")
         assert answer.status_code == 200
         check("trigger_answer", answer.json())
-    time.sleep(0.1)
+    wait_until(lambda: all(r.finished for r in site.runs_of(quick)), "the quick run ended")
     for path in ("/Sales/Daily+Report", str(slow.file_id), str(queued.file_id)):
         check("status_answer", get(f"/api/job-execution/{path}/status").json())
     running = get("/api/job-execution/list-running").json()
