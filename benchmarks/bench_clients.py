@@ -19,7 +19,7 @@ ideal  the floor: bare coroutines sharing one keep-alive aiohttp session (same p
        provider code.
 
 All are started the way the triggerer's create_triggers() starts triggers, poll on the same
-schedule (first poll at once, then every interval with +-10% jitter, as WaitPolicy does; the dbt
+schedule (first poll at once, then every interval less up to 10% jitter, as WaitPolicy does; the dbt
 trigger sleeps its exact interval, as it does) and are
 measured the same way: CPU with time.process_time(), memory from /proc/self/statm, event-loop lag
 from a 50 ms ticker, detection latency against each run's scripted end (from the sandbox). Requests,
@@ -199,7 +199,7 @@ class Measure:
             self.peak_rss = max(self.peak_rss, rss())
 
     def sleep_for(self) -> float:
-        return max(0.05, self.interval + random.uniform(-0.1 * self.interval, 0.1 * self.interval))
+        return max(0.05, self.interval - random.uniform(0.0, 0.1 * self.interval))  # as WaitPolicy
 
 
 async def harness(m: Measure, spec: dict[str, Any], start: Any) -> dict[str, Any]:

@@ -47,7 +47,8 @@ class WaitPolicy:
 
     def next_interval(self, polls: int, eta: float | None) -> float:
         """Seconds to the next poll: grows from poll_interval to max_poll_interval for long runs,
-        follows the vendor's estimate where it gives one, with jitter against lockstep."""
+        follows the vendor's estimate where it gives one, with jitter against lockstep (up to `jitter` of the
+        interval earlier, never later)."""
         ceiling = max(self.poll_interval, self.max_poll_interval or self.poll_interval)
         interval = self.poll_interval
         if ceiling > interval and polls > 3:
@@ -55,8 +56,9 @@ class WaitPolicy:
             interval = min(ceiling, interval * 1.5 ** min(polls - 3, 64))
         if eta is not None and eta > interval:
             interval = min(ceiling, eta)
-        spread = interval * self.jitter
-        return max(0.05, interval + random.uniform(-spread, spread))
+        # Jitter only shortens the gap: polls never fall into lockstep, and a run's end is still seen within
+        # one interval (symmetric jitter let 1% of ends at 30 s +-10% wait past 31 s).
+        return max(0.05, interval - random.uniform(0.0, interval * self.jitter))
 
 
 @dataclass
