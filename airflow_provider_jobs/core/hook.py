@@ -762,7 +762,11 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
                         endpoint=request.label,
                     ) from None
                 if verdict == Verdict.AMBIGUOUS:
-                    raise ambiguous(self.vendor, request, failure.kind) from None
+                    # the fix for an answer too large is the same whether or not the request was a start
+                    what = failure.kind + (f" ({failure.detail}; raise the connection '{self.conn_id}' extra "
+                                           "max_response_bytes if such an answer is expected)"
+                                           if failure.kind == "response too large" else "")
+                    raise ambiguous(self.vendor, request, what) from None
                 if attempt >= policy.max_attempts:
                     raise TransientApiError(
                         f"{self.vendor} {request.label}: {failure.kind} on all {attempt} attempts "
