@@ -180,6 +180,8 @@ class _InformaticaStarter:
     async def astart_run(self, ref: str) -> Any:
         return await self.hook.astart_run(ref, task_type="TASKFLOW_SERVICE", by="name")
 
+    astart_taskflow = astart_run  # what triggerer_scale.start_runs() calls for Informatica now
+
 
 def vendor_drivers() -> dict[str, Any]:
     """vendor -> (hook factory with astart_run(ref), operator factory), as triggerer_scale.ACTIVE holds them."""
@@ -451,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
             for conn_id in {f"{vendor}_default", DEFAULT_CONN.get(vendor, f"{vendor}_default")}:
                 name = f"AIRFLOW_CONN_{conn_id.upper()}"
                 os.environ[name] = env[name] = json.dumps(conn)
+            # what the clients set the connection from (triggerer_scale.main() fills it for its own vendors)
+            triggerer_scale.CONN_ENV[vendor] = f"AIRFLOW_CONN_{DEFAULT_CONN.get(vendor, f'{vendor}_default').upper()}"
         drivers = vendor_drivers()
         info = triggerer_scale.machine()
         print(f"sandbox {sandbox.url}; N={args.n} per vendor, interval {args.interval:g} s; "
