@@ -762,7 +762,8 @@ class OcapiHook(JobApiHook[OcapiSettings]):
         if state == JobState.FAILED:
             details["message"] = _failure(status_word, exit_status, steps)
         # one JobRun, its url filled in (not a second one from with_(url=...)), the URL kept per run: OCAPI's
-        # provider Python per check ~51 -> ~44 us with _carry_details' copy only when there is something to carry
+        # provider Python per check 55-61 -> 40-50 us (interleaved noisy runs), with _carry_details' copy only
+        # when there is something to carry
         return JobRun(
             VENDOR,
             job_id,
