@@ -214,10 +214,12 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
         return error_for_status(VENDOR, response, None, None)
 
     def run_url(self, run: JobRun) -> str | None:
-        if not run.run_id:
+        return self._url_of(run.job_id, run.run_id)
+
+    def _url_of(self, job_id: str, run_id: str | None) -> str | None:
+        if not run_id:
             return None
-        return self.settings.run_url_template.format(base_url=self.settings.base_url, run_id=run.run_id,
-                                                     job_id=run.job_id)
+        return self.settings.run_url_template.format(base_url=self.settings.base_url, run_id=run_id, job_id=job_id)
 
     # -- parsing ------------------------------------------------------------------------------------------
     def spectrum_time(self, raw: Any) -> str | None:
@@ -229,8 +231,10 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
             return utc_iso(text)
         return _in_zone(text, zone)
 
-    def run_from_details(self, job: str, run_id: str, body: dict[str, Any]) -> JobRun:
-        """A JobRun from /rest/job-execution/job-details/<id>."""
+    def run_from_details(self, job: str, run_id: str, body: dict[str, Any],
+                         carried: dict[str, Any] | None = None) -> JobRun:
+        """A JobRun from /rest/job-execution/job-details/<id>; `carried`: details of the run as it was, kept
+        where the answer does not set them."""
         vendor_state = body.get("jobStatus")
         if vendor_state is None:
             raise MalformedResponseError(f"{VENDOR} job details for run {run_id} carry no jobStatus: {body!r}"[:300],
@@ -249,10 +253,12 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
         state = self.states(vendor_state)
         if state == JobState.FAILED:
             details["message"] = f"Spectrum reports {vendor_state}; {body.get('failureCount', '?')} records failed"
-        run = JobRun(VENDOR, job, run_id, state, vendor_state,
-                     self.spectrum_time(body.get("startTime")), self.spectrum_time(body.get("stopTime")),
-                     details={k: v for k, v in details.items() if v is not None})
-        return run.with_(url=self.run_url(run))
+        kept = {k: v for k, v in details.items() if v is not None}
+        # one JobRun per poll, its url and carried details included, not three (with_(url), with_(details)):
+        # provider Python per check 44-48 -> 38-43 us (interleaved noisy runs)
+        return JobRun(VENDOR, job, run_id, state, vendor_state,
+                      self.spectrum_time(body.get("startTime")), self.spectrum_time(body.get("stopTime")),
+                      url=self._url_of(str(job), run_id), details={**carried, **kept} if carried else kept)
 
     def run_from_status(self, job: str, body: dict[str, Any]) -> JobRun | None:
         """A JobRun from /api/job-execution/<file>/status (the file's LATEST run); None if never run."""
@@ -299,9 +305,8 @@ class SpectrumHook(JobApiHook[SpectrumSettings]):
         """
         resp = yield ApiRequest("GET", f"/rest/job-execution/job-details/{path_segment(run.run_id)}",
                                 endpoint="job details")
-        fresh = self.run_from_details(run.job_id, str(run.run_id), resp.json_object())
-        # job details carry no estimate (fresh has none): one read from the file's status earlier is stale by now
-        return fresh.with_(details={**run.details, **fresh.details})
+        # job details carry no estimate (the run read has none): one read from the file's status earlier is stale
+        return self.run_from_details(run.job_id, str(run.run_id), resp.json_object(), carried=run.details)
 
     aget_run = get_run.asynchronous
 
