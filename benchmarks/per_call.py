@@ -342,7 +342,8 @@ def write_report(path: str, info: dict[str, str], args: Any, results: dict[str, 
     lines += [f"- {k}: {v}" for k, v in info.items()]
     lines += [f"- benchmark wall time: {wall:.0f} s", "", "## Setup", "",
               f"- Per vendor, N = {args.n} runs waited on at once in ONE event loop, polling every {args.interval:g} s "
-              f"(less up to 10% jitter); each run ends {args.ends[0]:g}-{args.ends[1]:g} s after its client's waits are up. "
+              f"(less up to 10% jitter); each run ends {args.ends[0]:g}-{args.ends[1]:g} s after its client's waits "
+              "are up. "
               "Each client runs in its own process against the benchmark sandbox (its own process, on uvloop).",
               "- `ours, own calls`: JobRunTriggers built from the kwargs the vendor's run operator serializes, with "
               "the "
