@@ -26,7 +26,6 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Any
 from urllib.parse import quote
@@ -446,16 +445,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import triggerer_scale
 
-    tmp = tempfile.mkdtemp(prefix="apj-percall-")
-    home = os.path.join(tmp, "airflow-home")
-    os.makedirs(home)
-    env = dict(os.environ, AIRFLOW_HOME=home, AIRFLOW__CORE__LOAD_EXAMPLES="False",
-               AIRFLOW__CORE__UNIT_TEST_MODE="True", AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
-               PYTHONPYCACHEPREFIX=os.path.join(tempfile.gettempdir(), "apj-bench-pycache"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ.update({k: env[k] for k in ("AIRFLOW_HOME", "AIRFLOW__CORE__LOAD_EXAMPLES",
-                                           "AIRFLOW__CORE__UNIT_TEST_MODE", "AIRFLOW__LOGGING__LOGGING_LEVEL")})
-    sys.path.insert(0, ROOT)
+    tmp, env = triggerer_scale.bench_environment("apj-percall-")
     logging.getLogger("airflow_provider_jobs").setLevel(logging.WARNING)  # the setup's own chatter
     sandbox = Sandbox()
     results: dict[str, dict[str, dict[str, Any]]] = {}

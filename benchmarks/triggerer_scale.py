@@ -675,6 +675,25 @@ ANALYSIS = [
 
 
 # -- main ----------------------------------------------------------------------------------------------
+def bench_environment(prefix: str) -> tuple[str, dict[str, str]]:
+    """A scratch directory and the environment of the client processes (a throwaway Airflow home); this
+    process takes the same Airflow settings and can import the benchmark's modules."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    home = os.path.join(tmp, "airflow-home")
+    os.makedirs(home)
+    env = dict(os.environ, AIRFLOW_HOME=home, AIRFLOW__CORE__LOAD_EXAMPLES="False",
+               AIRFLOW__CORE__UNIT_TEST_MODE="True", AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+               # Each client process imports Airflow: keep its bytecode (outside the venv) rather than
+               # compile it again in every process when PYTHONDONTWRITEBYTECODE is set.
+               PYTHONPYCACHEPREFIX=os.path.join(tempfile.gettempdir(), "apj-bench-pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.update({k: env[k] for k in ("AIRFLOW_HOME", "AIRFLOW__CORE__LOAD_EXAMPLES",
+                                           "AIRFLOW__CORE__UNIT_TEST_MODE", "AIRFLOW__LOGGING__LOGGING_LEVEL")})
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+    return tmp, env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Triggerer-scale benchmark (issue 9)")
     parser.add_argument("--quick", action="store_true", help="small phases: a smoke run")
@@ -701,18 +720,7 @@ def main(argv: list[str] | None = None) -> int:
                         p.max_interval, p.target, p.kinds, p.scale_target) for p in phases]
     kinds = tuple(args.only or (*KINDS, PATTERN))
 
-    tmp = tempfile.mkdtemp(prefix="apj-bench-")
-    home = os.path.join(tmp, "airflow-home")
-    os.makedirs(home)
-    env = dict(os.environ, AIRFLOW_HOME=home, AIRFLOW__CORE__LOAD_EXAMPLES="False",
-               AIRFLOW__CORE__UNIT_TEST_MODE="True", AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
-               # Each client process imports Airflow: keep its bytecode (outside the venv) rather than
-               # compile it again in every process when PYTHONDONTWRITEBYTECODE is set.
-               PYTHONPYCACHEPREFIX=os.path.join(tempfile.gettempdir(), "apj-bench-pycache"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ.update({k: env[k] for k in ("AIRFLOW_HOME", "AIRFLOW__CORE__LOAD_EXAMPLES",
-                                           "AIRFLOW__CORE__UNIT_TEST_MODE", "AIRFLOW__LOGGING__LOGGING_LEVEL")})
-    sys.path.insert(0, ROOT)
+    tmp, env = bench_environment("apj-bench-")
     for name in ("airflow_provider_jobs", "airflow.task.hooks.airflow_provider_jobs"):  # the setup's own chatter
         logging.getLogger(name).setLevel(logging.WARNING)
     sandbox = SandboxProcess()
