@@ -795,6 +795,18 @@ START_FROM_TRIGGER_TASKS = {"load_customers": "informatica", "import_customers":
                             "replicate_crm": "cdata_sync", "inspection_summary": "nexus_ic", "weblogs": "spectrum"}
 
 
+def no_task_process(deployment: Deployment, dag_id: str, run_id: str, task_id: str,
+                    problems: list[str]) -> dict[str, Any]:
+    """The task instance, with a problem noted if a task process ran it (Airflow records its hostname and pid)
+    or it took more than one try."""
+    ti = deployment.task_instance(dag_id, run_id, task_id)
+    if ti.get("hostname") or ti.get("pid"):
+        problems.append(f"{task_id}: ran on a worker (hostname {ti.get('hostname')!r}, pid {ti.get('pid')})")
+    if ti.get("try_number") != 1:
+        problems.append(f"{task_id}: try_number {ti.get('try_number')}")
+    return ti
+
+
 def start_from_trigger(e2e: E2E) -> str:
     """Five vendors' run tasks with start_from_trigger: no worker ran them. Airflow records a task process on the
     task instance (hostname, pid); a task deferred straight from the scheduler to its trigger has neither, and its
@@ -809,11 +821,7 @@ def start_from_trigger(e2e: E2E) -> str:
                              f"{deployment.diagnose()}")
     problems = []
     for task_id in START_FROM_TRIGGER_TASKS:
-        ti = deployment.task_instance(dag_id, run_id, task_id)
-        if ti.get("hostname") or ti.get("pid"):
-            problems.append(f"{task_id}: ran on a worker (hostname {ti.get('hostname')!r}, pid {ti.get('pid')})")
-        if ti.get("try_number") != 1:
-            problems.append(f"{task_id}: try_number {ti.get('try_number')}")
+        no_task_process(deployment, dag_id, run_id, task_id, problems)
         result = deployment.xcom(dag_id, run_id, task_id, "return_value")
         announced = deployment.xcom(dag_id, run_id, task_id, "run_id")
         if not isinstance(result, dict) or result.get("state") != "SUCCESS" or str(result.get("run_id")) != str(
@@ -906,11 +914,7 @@ def start_from_trigger_restart(e2e: E2E) -> str:
             problems.append(f"{task_id}: {len(calls[vendor])} start calls reached {vendor}, expected 1")
         if len(runs[vendor]) != 1:
             problems.append(f"{task_id}: {vendor} has {len(runs[vendor])} runs of the job ({runs[vendor]}), expected 1")
-        ti = deployment.task_instance(dag_id, run_id, task_id)
-        if ti.get("hostname") or ti.get("pid"):
-            problems.append(f"{task_id}: ran on a worker (hostname {ti.get('hostname')!r}, pid {ti.get('pid')})")
-        if ti.get("try_number") != 1:
-            problems.append(f"{task_id}: try_number {ti.get('try_number')}")
+        ti = no_task_process(deployment, dag_id, run_id, task_id, problems)
         result = deployment.xcom(dag_id, run_id, task_id, "return_value")
         if not isinstance(result, dict) or result.get("state") != "SUCCESS" or [str(result.get("run_id"))] != runs[
                 vendor]:
