@@ -104,6 +104,21 @@ def test_a_restart_during_the_start_adopts_the_run_instead_of_starting_again(san
     assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 1  # no second start
 
 
+@pytest.mark.parametrize("fault", ["drop_after", "truncate"])
+def test_an_ambiguous_answer_to_the_start_adopts_the_run_it_made(sandbox, monkeypatch, airflow_db, fault):
+    """The start reached the vendor, its answer did not reach the trigger: the trigger finds the run, starts none."""
+    use_connection(monkeypatch, sandbox, "spectrum")
+    sandbox.spectrum.add_file("/Start/Job", running=0.2)
+    sandbox.fault("spectrum", "/trigger$", fault)
+
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.task_instance_state == "success"
+    assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 1  # not sent again
+    assert len(sandbox.spectrum.runs) == 1
+    assert [str(event.xcoms["return_value"]["run_id"])] == [str(r) for r in sandbox.spectrum.runs]
+
+
 def test_a_restart_after_the_record_waits_for_the_recorded_run(sandbox, monkeypatch, airflow_db):
     use_connection(monkeypatch, sandbox, "spectrum")
     sandbox.spectrum.add_file("/Start/Job", running=0.2)
