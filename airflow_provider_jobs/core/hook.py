@@ -496,6 +496,8 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         self._request_timeout = request_timeout
         self._settings: SettingsT | None = None
         self._auth: AuthStrategy | None = None
+        self._cache_key_of: AuthStrategy | None = None
+        self._cache_key_value = ""
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
         self._listing_scope: str | None = None
@@ -724,7 +726,12 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         return self._auth
 
     def _cache_key(self) -> str:
-        return f"{self.vendor}:{self.conn_id}:{self.auth.cache_identity()}"
+        """The credential cache's key: vendor, connection and a digest of the secret (kept per auth strategy,
+        which a re-read connection replaces)."""
+        auth = self.auth
+        if self._cache_key_of is not auth:
+            self._cache_key_value, self._cache_key_of = f"{self.vendor}:{self.conn_id}:{auth.cache_identity()}", auth
+        return self._cache_key_value
 
     # -- the exchange: one request, with auth, retries and classification (sans I/O) -------------
     def exchange(self, request: ApiRequest) -> Operation[ApiResponse]:
@@ -738,7 +745,10 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         reauthenticated = False
         credential: Credential | None = None
         if request.authenticated and self.auth.needs_login:
-            credential = yield Login()
+            # A fresh cached credential is a lookup, not a step: only a login goes through the driver.
+            credential = credential_cache.usable(self._cache_key(), None)
+            if credential is None:
+                credential = yield Login()
         while True:
             attempt += 1
             wire = self._wire(request, credential)
