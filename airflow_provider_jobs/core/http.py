@@ -37,6 +37,7 @@ from airflow_provider_jobs.core.errors import (
     TransientApiError,
     excerpt,
 )
+from airflow_provider_jobs.core.records import quick_init
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ _QUOTED: dict[str, str] = {}
 _QUOTED_KEPT = 20_000
 
 
+@quick_init
 @dataclass(frozen=True)
 class ApiRequest:
     """One HTTP call, described; the core executes it.
@@ -207,6 +209,7 @@ class ApiResponse:
 
 
 # --- steps an operation can yield besides an ApiRequest ------------------------------------------
+@quick_init
 @dataclass(frozen=True)
 class Sleep:
     """Wait this many seconds (time.sleep on a worker, asyncio.sleep in the triggerer)."""
@@ -246,6 +249,7 @@ class SharedListing:
     max_age: float
 
 
+@quick_init
 @dataclass(frozen=True)
 class Transmit:
     """A fully resolved HTTP exchange for a transport."""

@@ -13,6 +13,8 @@ from typing import Any
 import pendulum
 import pendulum.parsing.exceptions
 
+from airflow_provider_jobs.core.records import quick_init
+
 
 class JobState(enum.StrEnum):
     """Vendor-neutral state of one job run."""
@@ -70,6 +72,7 @@ class StateVocabulary:
         return sorted(self._words)
 
 
+@quick_init
 @dataclass(frozen=True)
 class JobRun:
     """One run of one vendor job, as every hook, trigger and operator sees it.
