@@ -26,6 +26,7 @@ from airflow_provider_jobs.core.errors import (
     ConfigurationError,
     DeadlineReached,
     JobProviderError,
+    NotFoundError,
     TransientApiError,
 )
 from airflow_provider_jobs.core.http import (
@@ -429,6 +430,11 @@ def _bounded(step: Any, deadline: float) -> Any:
     return step
 
 
+#: Longest pause between two looks for a run that may not be visible yet (read_recorded_run,
+#: find_run_started_since: they look for up to the hook's start_visibility_lag).
+VISIBILITY_LOOK_INTERVAL = 2.0
+
+
 #: JobApiHook._next_step()'s marker for "the outermost operation returned".
 _DONE = object()
 
@@ -590,6 +596,46 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         yield  # pragma: no cover - an operation
 
     afind_started_run = find_started_run.asynchronous
+
+    @operation
+    def read_recorded_run(self, run: JobRun) -> Operation[JobRun]:
+        """A run recorded earlier (a retry's ledger), as the vendor shows it now. A run the vendor does not show is
+        read again for up to start_visibility_lag (a vendor may hide a run briefly, e.g. between two listings)
+        before its NotFoundError is raised: forgetting a run that was only out of sight would start a second one.
+
+        :param run: the recorded run (its ids and details, as the ledger kept them)
+        """
+        give_up = time.time() + self.start_visibility_lag
+        while True:
+            try:
+                return (yield from self.get_run.steps(self, run))
+            except NotFoundError:
+                left = give_up - time.time()
+                if left <= 0:
+                    raise
+                yield Sleep(min(VISIBILITY_LOOK_INTERVAL, left))
+
+    aread_recorded_run = read_recorded_run.asynchronous
+
+    @operation
+    def find_run_started_since(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
+        """find_started_run(), looked for again until it finds the run or start_visibility_lag is over (a run
+        just started may take that long to show in the vendor's listings): the run of `job` begun since `marker`,
+        or None when the vendor still shows none. Raises NotImplementedError where the vendor has no way to tell.
+
+        :param job: the job, as start_run() takes it
+        :param marker: what start_marker() returned just before the start
+        :param options: the start's vendor options, as start_run() takes them
+        """
+        give_up = time.time() + self.start_visibility_lag
+        while True:
+            found = yield from self.find_started_run.steps(self, job, marker, **options)
+            left = give_up - time.time()
+            if found is not None or left <= 0:
+                return found
+            yield Sleep(min(VISIBILITY_LOOK_INTERVAL, left))
+
+    afind_run_started_since = find_run_started_since.asynchronous
 
     @operation
     def list_recent_runs(self, job: str, **options: Any) -> Operation[list[JobRun]]:
