@@ -237,7 +237,7 @@ class JobStartTrigger(compat.BaseTrigger):
         runs = [JobRun.from_dict(r) for r in ledger.get("runs") or []]
         if runs:
             try:
-                fresh = [r if r.is_terminal else await self._read_recorded(hook, r) for r in runs]
+                fresh = [r if r.is_terminal else await hook.aread_recorded_run(r) for r in runs]
             except NotFoundError as exc:
                 await compat.aledger_delete(key)
                 raise JobProviderError(
@@ -258,7 +258,7 @@ class JobStartTrigger(compat.BaseTrigger):
         self.log.warning("An earlier start of this task (at %s) stopped before recording its run; looking for that "
                          "run before starting again.", when)
         try:
-            found = await self._find_started(op, hook, starting.get("marker") or {})
+            found = await hook.arun_operation(op.find_started_steps(hook, starting.get("marker") or {}))
         except NotImplementedError:
             await compat.aledger_delete(key)
             raise JobProviderError(
@@ -271,24 +271,6 @@ class JobStartTrigger(compat.BaseTrigger):
         self.log.info("Adopting the run the earlier start made: %s", found.describe())
         await compat.aledger_set(key, {"runs": [found.to_dict()], "owned": True, "deadline": ledger.get("deadline")})
         return [found]
-
-    async def _read_recorded(self, hook: JobApiHook, run: JobRun) -> JobRun:
-        give_up = time.time() + hook.start_visibility_lag
-        while True:
-            try:
-                return await hook.aget_run(run)
-            except NotFoundError:
-                if time.time() >= give_up:
-                    raise
-                await asyncio.sleep(min(2.0, max(0.0, give_up - time.time())))
-
-    async def _find_started(self, op: BaseJobOperator, hook: JobApiHook, marker: dict[str, Any]) -> JobRun | None:
-        give_up = time.time() + hook.start_visibility_lag
-        while True:
-            found = await hook.afind_started_run(op.job(), marker, **op.start_options())
-            if found is not None or time.time() >= give_up:
-                return found
-            await asyncio.sleep(min(2.0, max(0.0, give_up - time.time())))
 
     # -- the start -------------------------------------------------------------------------------------------------
     async def _start(self, op: BaseJobOperator, hook: JobApiHook, key: str,
@@ -323,7 +305,7 @@ class JobStartTrigger(compat.BaseTrigger):
         what = f"{hook.vendor} job '{op.job()}'"
         self.log.warning("%s. Looking for a run of it started since just before, before starting again.", exc)
         try:
-            found = await self._find_started(op, hook, marker)
+            found = await hook.arun_operation(op.find_started_steps(hook, marker))
         except NotImplementedError:
             raise AmbiguousStartError(
                 f"The start of {what} had no clear answer ({exc}), and {hook.vendor} cannot list the job's runs, so "
@@ -336,7 +318,7 @@ class JobStartTrigger(compat.BaseTrigger):
         try:
             return await op.astart(hook, marker)
         except (AmbiguousStartError, MalformedResponseError) as again:
-            found = await self._find_started(op, hook, marker)
+            found = await hook.arun_operation(op.find_started_steps(hook, marker))
             if found is not None:
                 return found
             raise AmbiguousStartError(

@@ -57,12 +57,11 @@ def test_a_recorded_run_out_of_sight_is_read_again_after_a_real_sleep(sandbox, m
 
 
 def test_a_recorded_run_still_unknown_after_the_lag_is_not_found(sandbox, monkeypatch, sleeps):
-    hook = connect(monkeypatch, sandbox, lag=0)
-    run = hook.start_run(FILE)
+    run = connect(monkeypatch, sandbox, lag=0).start_run(FILE)
     sandbox.fault("spectrum", DETAILS, 404)
 
     with pytest.raises(NotFoundError):
-        hook.read_recorded_run(run)
+        SpectrumHook().read_recorded_run(run)  # a retry's fresh hook: the connection's lag (0), not the class's (5)
     assert len(sandbox.requests("spectrum", "GET", DETAILS)) == 1 and sleeps == []
 
 
