@@ -405,6 +405,16 @@ def clean_credentials(conn: Connection) -> None:
 
 
 @dataclass(frozen=True)
+class Call:
+    """A step that runs a caller's own primitive inside an operation, one not written as steps (e.g. an operator's
+    start, whose worker and triggerer forms differ): the sync driver answers `fn()`, the async driver `await fn()`
+    (so a worker's drive is given a plain function, the triggerer's a coroutine function). What it raises is
+    raised into the operation."""
+
+    fn: Callable[[], Any]
+
+
+@dataclass(frozen=True)
 class _SleepToDeadline:
     """A sleep cut at the operation's deadline; then DeadlineReached is raised into the operation."""
 
@@ -1004,6 +1014,8 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
             raise step.reached()
         if isinstance(step, SharedListing):  # a worker waits on its own runs: nothing to share
             return None
+        if isinstance(step, Call):
+            return step.fn()
         if isinstance(step, ReloadConnection):
             return self._reload(compat.get_connection(self.conn_id))
         if isinstance(step, Login):
@@ -1060,6 +1072,8 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
             raise step.reached()
         if isinstance(step, SharedListing):
             return await shared_active_runs(self, step.max_age)
+        if isinstance(step, Call):
+            return await step.fn()
         if isinstance(step, ReloadConnection):
             return self._reload(await compat.aget_connection(self.conn_id))
         if isinstance(step, Login):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_jobs.core import compat, lineage
 from airflow_provider_jobs.core.errors import (
     AmbiguousStartError,
-    ApiError,
     ConfigurationError,
     DeadlineExceededError,
     JobAlreadyRunningError,
@@ -19,7 +18,7 @@ from airflow_provider_jobs.core.errors import (
     NotFoundError,
     RunFailedError,
 )
-from airflow_provider_jobs.core.hook import JobApiHook
+from airflow_provider_jobs.core.hook import Call, JobApiHook
 from airflow_provider_jobs.core.http import Operation
 from airflow_provider_jobs.core.inputs import optional_seconds, require_bool, require_choice, require_conn_id
 from airflow_provider_jobs.core.runs import JobRun, JobState
@@ -515,7 +514,8 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         try:
             runs = self.start(self.hook, context)
         except (AmbiguousStartError, MalformedResponseError) as exc:
-            runs = self._recover_ambiguous_start(exc, marker)
+            runs = self.hook.run_operation(self.recover_ambiguous_start(
+                self.hook, marker, exc, lambda: self.start(self.hook, None), self.log))
         except JobAlreadyRunningError:
             if self.if_running not in ("wait", "attach"):
                 compat.forget_run(context)
@@ -530,34 +530,41 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         self._announce(context, runs, owned=owned)
         return runs
 
-    def _recover_ambiguous_start(self, exc: ApiError, marker: dict[str, Any]) -> list[JobRun]:
-        """The start may or may not have reached the vendor: adopt the run it made, else start again once."""
-        what = f"{self.hook.vendor} job '{self.job()}'"
-        self.log.warning("%s. Looking for a run of it started since just before, before starting again.", exc)
+    def recover_ambiguous_start(self, hook: JobApiHook, marker: dict[str, Any], error: Exception,
+                                start_again: Callable[[], Any], log: Any) -> Operation[list[JobRun]]:
+        """The start may or may not have reached the vendor (`error`: its unclear answer): adopt the run it made,
+        else start again once; if that answer is unclear too, adopt what it made, else fail saying what to check.
+
+        One body for a worker (driven by hook.run_operation) and the start trigger (hook.arun_operation). Each
+        gives its own start as `start_again`, run as a Call step: the worker's returns the started runs, the
+        trigger's is a coroutine function that does. `log` is the caller's logger."""
+        what = f"{hook.vendor} job '{self.job()}'"
+        log.warning("%s. Looking for a run of it started since just before, before starting again.", error)
         try:
-            found = self.hook.run_operation(self.find_started_steps(self.hook, marker))
+            found = yield from self.find_started_steps(hook, marker)
         except NotImplementedError:
             raise AmbiguousStartError(
-                f"The start of {what} had no clear answer ({exc}), and {self.hook.vendor} cannot list the job's "
+                f"The start of {what} had no clear answer ({error}), and {hook.vendor} cannot list the job's "
                 f"runs, so it is not started again. Check on the vendor's side whether a run began at "
                 f"{_when(marker.get('at'))} before clearing this task.",
-                vendor=self.hook.vendor,
+                vendor=hook.vendor,
             ) from None
         if found is not None:
-            self.log.info("Found the run the ambiguous start created: %s", found.describe())
+            log.info("Found the run the ambiguous start created: %s", found.describe())
             return [found]
-        self.log.info("%s shows no run of it started since: starting it again, once.", self.hook.vendor)
+        log.info("%s shows no run of it started since: starting it again, once.", hook.vendor)
         try:
-            return self.start(self.hook, None)
+            runs: list[JobRun] = yield Call(start_again)
+            return runs
         except (AmbiguousStartError, MalformedResponseError) as again:
-            found = self.hook.run_operation(self.find_started_steps(self.hook, marker))
+            found = yield from self.find_started_steps(hook, marker)
             if found is not None:
-                self.log.info("Found the run the second start created: %s", found.describe())
+                log.info("Found the run the second start created: %s", found.describe())
                 return [found]
             raise AmbiguousStartError(
                 f"Two starts of {what} had no clear answer ({again}), and no run of it is visible yet. Check on the "
                 f"vendor's side for a run begun since {_when(marker.get('at'))} before clearing this task.",
-                vendor=self.hook.vendor,
+                vendor=hook.vendor,
             ) from None
 
     def _announce(self, context: Any, runs: list[JobRun], *, owned: bool = True) -> None:

@@ -290,40 +290,19 @@ class JobStartTrigger(compat.BaseTrigger):
                 return f"{active.describe()} is already going (if_running={op.if_running!r})"
         marker = await hook.astart_marker(job, **options)
         await compat.aledger_set(key, {"starting": {"at": time.time(), "marker": marker}, "deadline": deadline})
-        try:
+
+        async def start() -> list[JobRun]:
             return [await op.astart(hook, marker)]
+
+        try:
+            return await start()
         except (AmbiguousStartError, MalformedResponseError) as exc:
-            return [await self._recover_ambiguous(op, hook, marker, exc)]
+            return await hook.arun_operation(op.recover_ambiguous_start(hook, marker, exc, start, self.log))
         except JobAlreadyRunningError:
             await compat.aledger_delete(key)
             if op.if_running == "fail":
                 raise
             return "the vendor says a run of the job is already going"
-
-    async def _recover_ambiguous(self, op: BaseJobOperator, hook: JobApiHook, marker: dict[str, Any],
-                                 exc: Exception) -> JobRun:
-        what = f"{hook.vendor} job '{op.job()}'"
-        self.log.warning("%s. Looking for a run of it started since just before, before starting again.", exc)
-        try:
-            found = await hook.arun_operation(op.find_started_steps(hook, marker))
-        except NotImplementedError:
-            raise AmbiguousStartError(
-                f"The start of {what} had no clear answer ({exc}), and {hook.vendor} cannot list the job's runs, so "
-                "it is not started again. Check on the vendor's side whether a run began before clearing this task.",
-                vendor=hook.vendor) from None
-        if found is not None:
-            self.log.info("Found the run the ambiguous start created: %s", found.describe())
-            return found
-        self.log.info("%s shows no run of it started since: starting it again, once.", hook.vendor)
-        try:
-            return await op.astart(hook, marker)
-        except (AmbiguousStartError, MalformedResponseError) as again:
-            found = await hook.arun_operation(op.find_started_steps(hook, marker))
-            if found is not None:
-                return found
-            raise AmbiguousStartError(
-                f"Two starts of {what} had no clear answer ({again}), and no run of it is visible yet. Check on the "
-                "vendor's side before clearing this task.", vendor=hook.vendor) from None
 
     async def on_kill(self) -> None:
         """Cancel the run this task started when a user kills the deferred task (Airflow 3.3+)."""
