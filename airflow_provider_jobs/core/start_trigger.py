@@ -68,7 +68,10 @@ def trigger_args(op: BaseJobOperator) -> Any:
 
     if not (compat.START_FROM_TRIGGER and type(op).can_start_from_trigger and getattr(op, "deferrable", False)):
         return None
-    given = getattr(op, "_BaseOperator__init_kwargs", None)  # what __init__ was called with (Airflow keeps it)
+    # What __init__ was called with, as Airflow keeps it (after default_args, and updated when an attribute of that
+    # name is set later). Airflow has no public accessor for it (2.11 and 3.x alike; its own serializer reads this),
+    # and our own record would have to copy Airflow's __init__ wrapping: where it is missing, a worker runs the task.
+    given = getattr(op, "_BaseOperator__init_kwargs", None)
     if not given:
         return None
     own = {"timeout"}
