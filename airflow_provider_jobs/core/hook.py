@@ -26,6 +26,7 @@ from airflow_provider_jobs.core.errors import (
     ConfigurationError,
     DeadlineReached,
     JobProviderError,
+    NotFoundError,
     TransientApiError,
 )
 from airflow_provider_jobs.core.http import (
@@ -404,6 +405,16 @@ def clean_credentials(conn: Connection) -> None:
 
 
 @dataclass(frozen=True)
+class Call:
+    """A step that runs a caller's own primitive inside an operation, one not written as steps (e.g. an operator's
+    start, whose worker and triggerer forms differ): the sync driver answers `fn()`, the async driver `await fn()`
+    (so a worker's drive is given a plain function, the triggerer's a coroutine function). What it raises is
+    raised into the operation."""
+
+    fn: Callable[[], Any]
+
+
+@dataclass(frozen=True)
 class _SleepToDeadline:
     """A sleep cut at the operation's deadline; then DeadlineReached is raised into the operation."""
 
@@ -427,6 +438,11 @@ def _bounded(step: Any, deadline: float) -> Any:
         if step.timeout > left:
             return replace(step, timeout=left)
     return step
+
+
+#: Longest pause between two looks for a run that may not be visible yet (read_recorded_run,
+#: find_run_started_since: they look for up to the hook's start_visibility_lag).
+VISIBILITY_LOOK_INTERVAL = 2.0
 
 
 #: JobApiHook._next_step()'s marker for "the outermost operation returned".
@@ -592,6 +608,46 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         yield  # pragma: no cover - an operation
 
     afind_started_run = find_started_run.asynchronous
+
+    @operation
+    def read_recorded_run(self, run: JobRun) -> Operation[JobRun]:
+        """A run recorded earlier (a retry's ledger), as the vendor shows it now. A run the vendor does not show is
+        read again for up to start_visibility_lag (a vendor may hide a run briefly, e.g. between two listings)
+        before its NotFoundError is raised: forgetting a run that was only out of sight would start a second one.
+
+        :param run: the recorded run (its ids and details, as the ledger kept them)
+        """
+        give_up = time.time() + self.start_visibility_lag
+        while True:
+            try:
+                return (yield from self.get_run.steps(self, run))
+            except NotFoundError:
+                left = give_up - time.time()
+                if left <= 0:
+                    raise
+                yield Sleep(min(VISIBILITY_LOOK_INTERVAL, left))
+
+    aread_recorded_run = read_recorded_run.asynchronous
+
+    @operation
+    def find_run_started_since(self, job: str, marker: Mapping[str, Any], **options: Any) -> Operation[JobRun | None]:
+        """find_started_run(), looked for again until it finds the run or start_visibility_lag is over (a run
+        just started may take that long to show in the vendor's listings): the run of `job` begun since `marker`,
+        or None when the vendor still shows none. Raises NotImplementedError where the vendor has no way to tell.
+
+        :param job: the job, as start_run() takes it
+        :param marker: what start_marker() returned just before the start
+        :param options: the start's vendor options, as start_run() takes them
+        """
+        give_up = time.time() + self.start_visibility_lag
+        while True:
+            found = yield from self.find_started_run.steps(self, job, marker, **options)
+            left = give_up - time.time()
+            if found is not None or left <= 0:
+                return found
+            yield Sleep(min(VISIBILITY_LOOK_INTERVAL, left))
+
+    afind_run_started_since = find_run_started_since.asynchronous
 
     @operation
     def list_recent_runs(self, job: str, **options: Any) -> Operation[list[JobRun]]:
@@ -968,6 +1024,8 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
             raise step.reached()
         if isinstance(step, SharedListing):  # a worker waits on its own runs: nothing to share
             return None
+        if isinstance(step, Call):
+            return step.fn()
         if isinstance(step, ReloadConnection):
             return self._reload(compat.get_connection(self.conn_id))
         if isinstance(step, Login):
@@ -1024,6 +1082,8 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
             raise step.reached()
         if isinstance(step, SharedListing):
             return await shared_active_runs(self, step.max_age)
+        if isinstance(step, Call):
+            return await step.fn()
         if isinstance(step, ReloadConnection):
             return self._reload(await compat.aget_connection(self.conn_id))
         if isinstance(step, Login):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_jobs.core import compat, lineage
 from airflow_provider_jobs.core.errors import (
     AmbiguousStartError,
-    ApiError,
     ConfigurationError,
     DeadlineExceededError,
     JobAlreadyRunningError,
@@ -19,7 +18,8 @@ from airflow_provider_jobs.core.errors import (
     NotFoundError,
     RunFailedError,
 )
-from airflow_provider_jobs.core.hook import JobApiHook
+from airflow_provider_jobs.core.hook import Call, JobApiHook
+from airflow_provider_jobs.core.http import Operation
 from airflow_provider_jobs.core.inputs import optional_seconds, require_bool, require_choice, require_conn_id
 from airflow_provider_jobs.core.runs import JobRun, JobState
 from airflow_provider_jobs.core.trigger import JobRunTrigger, hook_path
@@ -325,9 +325,11 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         """What the vendor shows of the job just before a start (see JobApiHook.start_marker)."""
         return self.hook.start_marker(self.job(), **self.start_options())
 
-    def find_started_run(self, marker: dict[str, Any]) -> JobRun | None:
-        """The run the vendor shows as begun since `marker` (see JobApiHook.find_started_run)."""
-        return self.hook.find_started_run(self.job(), marker, **self.start_options())
+    def find_started_steps(self, hook: JobApiHook, marker: dict[str, Any]) -> Operation[JobRun | None]:
+        """The steps that find the run the vendor shows as begun since `marker`, looking for up to the hook's
+        visibility lag (JobApiHook.find_run_started_since): one body for a worker (hook.run_operation) and the
+        start trigger (hook.arun_operation). Raises NotImplementedError where no run can be matched to this start."""
+        return hook.find_run_started_since.steps(hook, self.job(), marker, **self.start_options())
 
     def publish(self, context: Any, runs: list[JobRun]) -> None:
         """Push the vendor's own XComs for runs that became known (started, adopted after an ambiguous start,
@@ -412,7 +414,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
                 return self._recover_lost_start(context, starting)
             return None
         try:
-            fresh = [r if r.is_terminal else self._read_recorded(r) for r in runs]
+            fresh = [r if r.is_terminal else self.hook.read_recorded_run(r) for r in runs]
         except NotFoundError as exc:
             # Reported once and forgotten: the next start is a new run, and no later try trips over it again.
             compat.forget_run(context)
@@ -429,19 +431,6 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         self._announce(context, fresh, owned=owned)
         return fresh
 
-    def _read_recorded(self, run: JobRun) -> JobRun:
-        """A recorded run as the vendor shows it now. A run the vendor does not show is read again for up to the
-        hook's visibility lag (a vendor may hide a run briefly, e.g. between two listings) before it counts as
-        vanished: forgetting a run that was only out of sight would start a second one."""
-        give_up = time.time() + self.hook.start_visibility_lag
-        while True:
-            try:
-                return self.hook.get_run(run)
-            except NotFoundError:
-                if time.time() >= give_up:
-                    raise
-                time.sleep(min(2.0, max(0.0, give_up - time.time())))
-
     def _recover_lost_start(self, context: Any, starting: dict[str, Any]) -> list[JobRun] | None:
         """An earlier try sent a start and was lost before it recorded the run: adopt the run the vendor shows
         as started since, or start anew when it shows none."""
@@ -449,7 +438,7 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         self.log.warning("A previous try of this task sent a start at %s and stopped before recording the run; "
                          "looking for that run before starting again.", since)
         try:
-            found = self._find_started(starting.get("marker") or {})
+            found = self.hook.run_operation(self.find_started_steps(self.hook, starting.get("marker") or {}))
         except NotImplementedError:
             compat.forget_run(context)
             raise JobProviderError(
@@ -525,7 +514,8 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         try:
             runs = self.start(self.hook, context)
         except (AmbiguousStartError, MalformedResponseError) as exc:
-            runs = self._recover_ambiguous_start(exc, marker)
+            runs = self.hook.run_operation(self.recover_ambiguous_start(
+                self.hook, marker, exc, lambda: self.start(self.hook, None), self.log))
         except JobAlreadyRunningError:
             if self.if_running not in ("wait", "attach"):
                 compat.forget_run(context)
@@ -540,43 +530,41 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
         self._announce(context, runs, owned=owned)
         return runs
 
-    def _find_started(self, marker: dict[str, Any]) -> JobRun | None:
-        """The run the vendor shows as started since `marker`, looking for up to the hook's visibility lag."""
-        give_up = time.time() + self.hook.start_visibility_lag
-        while True:
-            found = self.find_started_run(marker)
-            if found is not None or time.time() >= give_up:
-                return found
-            time.sleep(min(2.0, max(0.0, give_up - time.time())))
+    def recover_ambiguous_start(self, hook: JobApiHook, marker: dict[str, Any], error: Exception,
+                                start_again: Callable[[], Any], log: Any) -> Operation[list[JobRun]]:
+        """The start may or may not have reached the vendor (`error`: its unclear answer): adopt the run it made,
+        else start again once; if that answer is unclear too, adopt what it made, else fail saying what to check.
 
-    def _recover_ambiguous_start(self, exc: ApiError, marker: dict[str, Any]) -> list[JobRun]:
-        """The start may or may not have reached the vendor: adopt the run it made, else start again once."""
-        what = f"{self.hook.vendor} job '{self.job()}'"
-        self.log.warning("%s. Looking for a run of it started since just before, before starting again.", exc)
+        One body for a worker (driven by hook.run_operation) and the start trigger (hook.arun_operation). Each
+        gives its own start as `start_again`, run as a Call step: the worker's returns the started runs, the
+        trigger's is a coroutine function that does. `log` is the caller's logger."""
+        what = f"{hook.vendor} job '{self.job()}'"
+        log.warning("%s. Looking for a run of it started since just before, before starting again.", error)
         try:
-            found = self._find_started(marker)
+            found = yield from self.find_started_steps(hook, marker)
         except NotImplementedError:
             raise AmbiguousStartError(
-                f"The start of {what} had no clear answer ({exc}), and {self.hook.vendor} cannot list the job's "
+                f"The start of {what} had no clear answer ({error}), and {hook.vendor} cannot list the job's "
                 f"runs, so it is not started again. Check on the vendor's side whether a run began at "
                 f"{_when(marker.get('at'))} before clearing this task.",
-                vendor=self.hook.vendor,
+                vendor=hook.vendor,
             ) from None
         if found is not None:
-            self.log.info("Found the run the ambiguous start created: %s", found.describe())
+            log.info("Found the run the ambiguous start created: %s", found.describe())
             return [found]
-        self.log.info("%s shows no run of it started since: starting it again, once.", self.hook.vendor)
+        log.info("%s shows no run of it started since: starting it again, once.", hook.vendor)
         try:
-            return self.start(self.hook, None)
+            runs: list[JobRun] = yield Call(start_again)
+            return runs
         except (AmbiguousStartError, MalformedResponseError) as again:
-            found = self._find_started(marker)
+            found = yield from self.find_started_steps(hook, marker)
             if found is not None:
-                self.log.info("Found the run the second start created: %s", found.describe())
+                log.info("Found the run the second start created: %s", found.describe())
                 return [found]
             raise AmbiguousStartError(
                 f"Two starts of {what} had no clear answer ({again}), and no run of it is visible yet. Check on the "
                 f"vendor's side for a run begun since {_when(marker.get('at'))} before clearing this task.",
-                vendor=self.hook.vendor,
+                vendor=hook.vendor,
             ) from None
 
     def _announce(self, context: Any, runs: list[JobRun], *, owned: bool = True) -> None:

@@ -68,7 +68,10 @@ def trigger_args(op: BaseJobOperator) -> Any:
 
     if not (compat.START_FROM_TRIGGER and type(op).can_start_from_trigger and getattr(op, "deferrable", False)):
         return None
-    given = getattr(op, "_BaseOperator__init_kwargs", None)  # what __init__ was called with (Airflow keeps it)
+    # What __init__ was called with, as Airflow keeps it (after default_args, and updated when an attribute of that
+    # name is set later). Airflow has no public accessor for it (2.11 and 3.x alike; its own serializer reads this),
+    # and our own record would have to copy Airflow's __init__ wrapping: where it is missing, a worker runs the task.
+    given = getattr(op, "_BaseOperator__init_kwargs", None)
     if not given:
         return None
     own = {"timeout"}
@@ -237,7 +240,7 @@ class JobStartTrigger(compat.BaseTrigger):
         runs = [JobRun.from_dict(r) for r in ledger.get("runs") or []]
         if runs:
             try:
-                fresh = [r if r.is_terminal else await self._read_recorded(hook, r) for r in runs]
+                fresh = [r if r.is_terminal else await hook.aread_recorded_run(r) for r in runs]
             except NotFoundError as exc:
                 await compat.aledger_delete(key)
                 raise JobProviderError(
@@ -258,7 +261,7 @@ class JobStartTrigger(compat.BaseTrigger):
         self.log.warning("An earlier start of this task (at %s) stopped before recording its run; looking for that "
                          "run before starting again.", when)
         try:
-            found = await self._find_started(op, hook, starting.get("marker") or {})
+            found = await hook.arun_operation(op.find_started_steps(hook, starting.get("marker") or {}))
         except NotImplementedError:
             await compat.aledger_delete(key)
             raise JobProviderError(
@@ -271,24 +274,6 @@ class JobStartTrigger(compat.BaseTrigger):
         self.log.info("Adopting the run the earlier start made: %s", found.describe())
         await compat.aledger_set(key, {"runs": [found.to_dict()], "owned": True, "deadline": ledger.get("deadline")})
         return [found]
-
-    async def _read_recorded(self, hook: JobApiHook, run: JobRun) -> JobRun:
-        give_up = time.time() + hook.start_visibility_lag
-        while True:
-            try:
-                return await hook.aget_run(run)
-            except NotFoundError:
-                if time.time() >= give_up:
-                    raise
-                await asyncio.sleep(min(2.0, max(0.0, give_up - time.time())))
-
-    async def _find_started(self, op: BaseJobOperator, hook: JobApiHook, marker: dict[str, Any]) -> JobRun | None:
-        give_up = time.time() + hook.start_visibility_lag
-        while True:
-            found = await hook.afind_started_run(op.job(), marker, **op.start_options())
-            if found is not None or time.time() >= give_up:
-                return found
-            await asyncio.sleep(min(2.0, max(0.0, give_up - time.time())))
 
     # -- the start -------------------------------------------------------------------------------------------------
     async def _start(self, op: BaseJobOperator, hook: JobApiHook, key: str,
@@ -308,40 +293,19 @@ class JobStartTrigger(compat.BaseTrigger):
                 return f"{active.describe()} is already going (if_running={op.if_running!r})"
         marker = await hook.astart_marker(job, **options)
         await compat.aledger_set(key, {"starting": {"at": time.time(), "marker": marker}, "deadline": deadline})
-        try:
+
+        async def start() -> list[JobRun]:
             return [await op.astart(hook, marker)]
+
+        try:
+            return await start()
         except (AmbiguousStartError, MalformedResponseError) as exc:
-            return [await self._recover_ambiguous(op, hook, marker, exc)]
+            return await hook.arun_operation(op.recover_ambiguous_start(hook, marker, exc, start, self.log))
         except JobAlreadyRunningError:
             await compat.aledger_delete(key)
             if op.if_running == "fail":
                 raise
             return "the vendor says a run of the job is already going"
-
-    async def _recover_ambiguous(self, op: BaseJobOperator, hook: JobApiHook, marker: dict[str, Any],
-                                 exc: Exception) -> JobRun:
-        what = f"{hook.vendor} job '{op.job()}'"
-        self.log.warning("%s. Looking for a run of it started since just before, before starting again.", exc)
-        try:
-            found = await self._find_started(op, hook, marker)
-        except NotImplementedError:
-            raise AmbiguousStartError(
-                f"The start of {what} had no clear answer ({exc}), and {hook.vendor} cannot list the job's runs, so "
-                "it is not started again. Check on the vendor's side whether a run began before clearing this task.",
-                vendor=hook.vendor) from None
-        if found is not None:
-            self.log.info("Found the run the ambiguous start created: %s", found.describe())
-            return found
-        self.log.info("%s shows no run of it started since: starting it again, once.", hook.vendor)
-        try:
-            return await op.astart(hook, marker)
-        except (AmbiguousStartError, MalformedResponseError) as again:
-            found = await self._find_started(op, hook, marker)
-            if found is not None:
-                return found
-            raise AmbiguousStartError(
-                f"Two starts of {what} had no clear answer ({again}), and no run of it is visible yet. Check on the "
-                "vendor's side before clearing this task.", vendor=hook.vendor) from None
 
     async def on_kill(self) -> None:
         """Cancel the run this task started when a user kills the deferred task (Airflow 3.3+)."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_jobs.core.hook import JobApiHook
+from airflow_provider_jobs.core.http import Operation
 from airflow_provider_jobs.core.inputs import is_templated, require_id, require_list, require_mapping
 from airflow_provider_jobs.core.lineage import LineageDataset
 from airflow_provider_jobs.core.operator import BaseJobOperator
@@ -101,7 +102,7 @@ class SpectrumSequentialTriggerOperator(BaseJobOperator):
     def start_marker(self) -> dict[str, Any]:
         return {"at": time.time()}
 
-    def find_started_run(self, marker: dict[str, Any]) -> JobRun | None:
+    def find_started_steps(self, hook: JobApiHook, marker: dict[str, Any]) -> Operation[JobRun | None]:
         # A sequential trigger starts a whole plan (the files and their downstream jobs): no listing tells which
         # of the runs begun since were this plan's, so an ambiguous answer fails the task instead of starting
         # the plan twice.

@@ -119,6 +119,19 @@ def test_an_ambiguous_answer_to_the_start_adopts_the_run_it_made(sandbox, monkey
     assert [str(event.xcoms["return_value"]["run_id"])] == [str(r) for r in sandbox.spectrum.runs]
 
 
+def test_an_unclear_answer_that_started_nothing_starts_once_more(sandbox, monkeypatch, airflow_db):
+    """A 502 before the vendor's handler: nothing started, so the trigger (the shared recovery) starts it once more."""
+    use_connection(monkeypatch, sandbox, "spectrum", extra={"start_visibility_lag": 0})
+    sandbox.spectrum.add_file("/Start/Job", running=0.2)
+    sandbox.fault("spectrum", "/trigger$", 502)
+
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.task_instance_state == "success"
+    assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 2
+    assert [str(event.xcoms["return_value"]["run_id"])] == [str(r) for r in sandbox.spectrum.runs]
+
+
 def test_a_restart_after_the_record_waits_for_the_recorded_run(sandbox, monkeypatch, airflow_db):
     use_connection(monkeypatch, sandbox, "spectrum")
     sandbox.spectrum.add_file("/Start/Job", running=0.2)

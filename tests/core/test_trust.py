@@ -283,8 +283,7 @@ def test_a_rebuilt_trigger_gives_a_run_its_grace_again(sandbox, monkeypatch):
 
 # --- 10. a vanished recorded run is reported once and forgotten -------------------------------------------
 def test_a_vanished_recorded_run_is_forgotten_and_a_later_try_starts_anew(sandbox, monkeypatch, output):
-    use_connection(monkeypatch, sandbox, "spectrum")
-    monkeypatch.setattr(SpectrumHook, "start_visibility_lag", 0.0)
+    use_connection(monkeypatch, sandbox, "spectrum", extra={"start_visibility_lag": 0})  # (the connection's lag wins)
     sandbox.spectrum.add_file("/R", running=0.3)
     # try 1: the wait fails (a 400 on its first read); try 2: the recorded run is gone (404); try 3: a new run
     sandbox.fault("spectrum", "/job-details/", 400, 404)
