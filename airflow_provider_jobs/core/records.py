@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ def quick_init(cls: type[T]) -> type[T]:
         raise TypeError(f"quick_init is for frozen dataclasses; {cls.__name__} is not frozen")
     if "__slots__" in cls.__dict__:
         raise TypeError(f"quick_init needs an instance __dict__; {cls.__name__} has __slots__")
-    names = {"_NO_ARGUMENT": _NO_ARGUMENT}
+    names: dict[str, Any] = {"_NO_ARGUMENT": _NO_ARGUMENT}
     signature, body = [], ["    d = self.__dict__"]
     keyword_only = False
     for f in params:
@@ -63,7 +63,7 @@ def quick_init(cls: type[T]) -> type[T]:
     init = names["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
-    init.__doc__ = cls.__init__.__doc__  # type: ignore[misc]
+    init.__doc__ = cls.__init__.__doc__
     init.__annotations__ = {**{f.name: f.type for f in params if f.init}, "return": None}
-    cls.__init__ = init  # type: ignore[misc]
+    cls.__init__ = init  # type: ignore[method-assign]
     return cls
