@@ -402,57 +402,76 @@ class BaseJobOperator(JobWaitMixin, compat.BaseOperator):
 
     # -- steps --------------------------------------------------------------------------------------
     def _reattach(self, context: Any) -> list[JobRun] | None:
-        """The runs an earlier try of this task instance recorded, when there are any to follow."""
+        """The runs an earlier try of this task instance recorded (or started and did not record), when there are
+        any to follow."""
         remembered = compat.recall_run(context)
         if not remembered:
             return None
-        runs = [JobRun.from_dict(r) for r in remembered.get("runs", [])]
-        owned = bool(remembered.get("owned", True))
-        if not runs:
-            starting = remembered.get("starting")
-            if isinstance(starting, dict):
-                return self._recover_lost_start(context, starting)
+        runs = self.hook.run_operation(
+            self.follow_record(self.hook, remembered, lambda: compat.forget_run(context), self.log))
+        if runs is None:
             return None
+        self._announce(context, runs, owned=bool(remembered.get("owned", True)) if remembered.get("runs") else True)
+        return runs
+
+    def follow_record(self, hook: JobApiHook, record: dict[str, Any], forget: Callable[[], Any],
+                      log: Any) -> Operation[list[JobRun] | None]:
+        """The runs this task's ledger record says to follow, or None to start anew; one body for a worker
+        (hook.run_operation: a retry's record) and the start trigger (hook.arun_operation: the record a restarted
+        trigger finds).
+
+        Recorded runs are read as the vendor shows them now; a run the vendor no longer knows is reported once and
+        the record forgotten, and runs that all ended, not all well, are forgotten too (a new run starts). A record
+        of a start sent but not recorded (the task was lost in between) adopts the run the vendor shows as begun
+        since the start's marker. `forget` drops the record, run as a Call step (the worker's returns, the
+        trigger's is awaited); `log` is the caller's logger.
+        """
+        runs = [JobRun.from_dict(r) for r in record.get("runs") or []]
+        if not runs:
+            starting = record.get("starting")
+            if not isinstance(starting, dict):
+                return None
+            return (yield from self._adopt_lost_start(hook, starting, forget, log))
+        fresh: list[JobRun] = []
         try:
-            fresh = [r if r.is_terminal else self.hook.read_recorded_run(r) for r in runs]
+            for run in runs:
+                fresh.append(run if run.is_terminal else (yield from hook.read_recorded_run.steps(hook, run)))
         except NotFoundError as exc:
             # Reported once and forgotten: the next start is a new run, and no later try trips over it again.
-            compat.forget_run(context)
+            yield Call(forget)
             raise JobProviderError(
-                f"The run a previous try of this task recorded is no longer known to {self.hook.vendor} ({exc}). "
-                "The record is forgotten: the next try starts a new run."
+                f"The run this task recorded is no longer known to {hook.vendor} ({exc}). The record is forgotten: "
+                "the next try starts a new run."
             ) from None
         if all(r.is_terminal for r in fresh) and not all(r.state.is_success for r in fresh):
-            self.log.info("The previous try's run ended badly; starting a new run: %s",
-                          "; ".join(r.describe() for r in fresh))
-            compat.forget_run(context)
+            log.info("The run this task recorded ended badly; starting a new run: %s",
+                     "; ".join(r.describe() for r in fresh))
+            yield Call(forget)
             return None
-        self.log.info("Reattaching to the run a previous try started: %s", "; ".join(r.describe() for r in fresh))
-        self._announce(context, fresh, owned=owned)
+        log.info("Reattaching to the run this task recorded: %s", "; ".join(r.describe() for r in fresh))
         return fresh
 
-    def _recover_lost_start(self, context: Any, starting: dict[str, Any]) -> list[JobRun] | None:
-        """An earlier try sent a start and was lost before it recorded the run: adopt the run the vendor shows
-        as started since, or start anew when it shows none."""
+    def _adopt_lost_start(self, hook: JobApiHook, starting: dict[str, Any], forget: Callable[[], Any],
+                          log: Any) -> Operation[list[JobRun] | None]:
+        """A start was sent and the task lost before it recorded the run: the run the vendor shows as started
+        since, or None (start anew) when it shows none."""
         since = _when(starting.get("at"))
-        self.log.warning("A previous try of this task sent a start at %s and stopped before recording the run; "
-                         "looking for that run before starting again.", since)
+        log.warning("This task sent a start at %s and stopped before recording the run; looking for that run "
+                    "before starting again.", since)
         try:
-            found = self.hook.run_operation(self.find_started_steps(self.hook, starting.get("marker") or {}))
+            found = yield from self.find_started_steps(hook, starting.get("marker") or {})
         except NotImplementedError:
-            compat.forget_run(context)
+            yield Call(forget)
             raise JobProviderError(
-                f"A previous try of this task sent a start of {self.hook.vendor} job '{self.job()}' at {since} and "
-                f"stopped before recording its run, and {self.hook.vendor} cannot list the job's runs. Check on the "
-                "vendor's side whether that run exists before clearing this task: the record is forgotten, so the "
-                "next try starts a new run."
+                f"This task sent a start of {hook.vendor} job '{self.job()}' at {since} and stopped before "
+                f"recording its run, and {hook.vendor} cannot list the job's runs. Check on the vendor's side "
+                "whether that run exists before clearing this task: the record is forgotten, so the next try "
+                "starts a new run."
             ) from None
         if found is None:
-            self.log.info("%s shows no run of job '%s' started since %s: starting it now.",
-                          self.hook.vendor, self.job(), since)
+            log.info("%s shows no run of job '%s' started since %s: starting it now.", hook.vendor, self.job(), since)
             return None
-        self.log.info("Adopting the run the lost try started: %s", found.describe())
-        self._announce(context, [found], owned=True)
+        log.info("Adopting the run the lost start made: %s", found.describe())
         return [found]
 
     def _blocking_run(self) -> JobRun | None:

@@ -32,7 +32,6 @@ from airflow_provider_jobs.core.errors import (
     JobAlreadyRunningError,
     JobProviderError,
     MalformedResponseError,
-    NotFoundError,
 )
 from airflow_provider_jobs.core.runs import JobRun
 from airflow_provider_jobs.core.trigger import ON_KILL_TIMEOUT
@@ -237,43 +236,11 @@ class JobStartTrigger(compat.BaseTrigger):
     # -- the ledger: reattach, or recover a start a lost trigger sent --------------------------------------------
     async def _recorded(self, op: BaseJobOperator, hook: JobApiHook, key: str,
                         ledger: dict[str, Any]) -> list[JobRun] | None:
-        runs = [JobRun.from_dict(r) for r in ledger.get("runs") or []]
-        if runs:
-            try:
-                fresh = [r if r.is_terminal else await hook.aread_recorded_run(r) for r in runs]
-            except NotFoundError as exc:
-                await compat.aledger_delete(key)
-                raise JobProviderError(
-                    f"The run an earlier start of this task recorded is no longer known to {hook.vendor} ({exc}). "
-                    "The record is forgotten: the next try starts a new run.") from None
-            if all(r.is_terminal for r in fresh) and not all(r.state.is_success for r in fresh):
-                self.log.info("The recorded run ended badly; starting a new run: %s",
-                              "; ".join(r.describe() for r in fresh))
-                await compat.aledger_delete(key)
-                return None
-            self.log.info("Reattaching to the recorded run: %s", "; ".join(r.describe() for r in fresh))
-            return fresh
-        starting = ledger.get("starting")
-        if not isinstance(starting, dict):
-            return None
-        at = starting.get("at")
-        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)) if isinstance(at, (int, float)) else at
-        self.log.warning("An earlier start of this task (at %s) stopped before recording its run; looking for that "
-                         "run before starting again.", when)
-        try:
-            found = await hook.arun_operation(op.find_started_steps(hook, starting.get("marker") or {}))
-        except NotImplementedError:
-            await compat.aledger_delete(key)
-            raise JobProviderError(
-                f"An earlier start of {hook.vendor} job '{op.job()}' stopped before recording its run, and "
-                f"{hook.vendor} cannot list the job's runs. Check on the vendor's side whether that run exists before "
-                "clearing this task: the record is forgotten, so the next try starts a new run.") from None
-        if found is None:
-            self.log.info("%s shows no run of job '%s' started since: starting it now.", hook.vendor, op.job())
-            return None
-        self.log.info("Adopting the run the earlier start made: %s", found.describe())
-        await compat.aledger_set(key, {"runs": [found.to_dict()], "owned": True, "deadline": ledger.get("deadline")})
-        return [found]
+        runs = await hook.arun_operation(op.follow_record(hook, ledger, lambda: compat.aledger_delete(key), self.log))
+        if runs is not None and not ledger.get("runs"):  # adopted: recorded before anything else
+            await compat.aledger_set(key, {"runs": [r.to_dict() for r in runs], "owned": True,
+                                           "deadline": ledger.get("deadline")})
+        return runs
 
     # -- the start -------------------------------------------------------------------------------------------------
     async def _start(self, op: BaseJobOperator, hook: JobApiHook, key: str,

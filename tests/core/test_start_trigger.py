@@ -19,7 +19,8 @@ from airflow_provider_jobs.core.start_trigger import JobStartTrigger
 from airflow_provider_jobs.hooks.spectrum import SpectrumHook
 from airflow_provider_jobs.operators.nexus_ic import NexusICRunReportOperator
 from airflow_provider_jobs.operators.spectrum import SpectrumSequentialTriggerOperator, SpectrumTriggerJobOperator
-from tests.support import use_connection
+from airflow_provider_jobs.sandbox.core import Life
+from tests.support import use_connection, wait_until_done
 
 pytestmark = pytest.mark.skipif(not compat.START_FROM_TRIGGER, reason="start_from_trigger needs Airflow 3.3+")
 TI = SimpleNamespace(dag_id="d", run_id="r", task_id="t", map_index=-1, try_number=1)
@@ -142,6 +143,36 @@ def test_a_restart_after_the_record_waits_for_the_recorded_run(sandbox, monkeypa
 
     assert event.xcoms["return_value"]["run_id"] == run.run_id
     assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 1
+
+
+def test_a_recorded_run_the_vendor_no_longer_knows_fails_the_task_and_is_forgotten(sandbox, monkeypatch, airflow_db):
+    """The shared follow_record() on the trigger's path: its `forget` (the ledger delete) is awaited, nothing starts."""
+    use_connection(monkeypatch, sandbox, "spectrum", extra={"start_visibility_lag": 0})
+    sandbox.spectrum.add_file("/Start/Job", running=0.2)
+    gone = SpectrumHook().start_run("/Start/Job").to_dict() | {"run_id": "987654321"}
+    airflow_db["ledger"][KEY] = {"runs": [gone], "owned": True, "deadline": None}
+
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.task_instance_state == "failed"
+    assert KEY not in airflow_db["ledger"]  # the next try starts a new run
+    assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 1  # only the setup's
+
+
+def test_a_recorded_run_that_ended_badly_is_forgotten_and_a_new_run_starts(sandbox, monkeypatch, airflow_db):
+    use_connection(monkeypatch, sandbox, "spectrum")
+    job = sandbox.spectrum.add_file("/Start/Job", running=0.05, final="ERROR")
+    hook = SpectrumHook()
+    recorded = hook.start_run("/Start/Job")
+    assert wait_until_done(hook, recorded).state == "FAILED"
+    job.life = Life([("QUEUED", 0.05), ("RUNNING", 0.05)], "COMPLETED")  # the next run of the job succeeds
+    airflow_db["ledger"][KEY] = {"runs": [recorded.to_dict()], "owned": True, "deadline": None}
+
+    event = end_event(start_trigger(spectrum_op()))
+
+    assert event.task_instance_state == "success"
+    assert event.xcoms["return_value"]["run_id"] != recorded.run_id
+    assert len(sandbox.requests("spectrum", "POST", "/trigger")) == 2
 
 
 def test_a_failed_run_fails_the_task_in_the_trigger(sandbox, monkeypatch, airflow_db):

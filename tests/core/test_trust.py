@@ -311,7 +311,7 @@ def test_a_recorded_run_briefly_out_of_sight_is_reattached_not_forgotten(sandbox
         states = run_dag(dag)
     text = "\n".join(logs.records) + output()
     assert states == {"t": "success"}
-    assert "Reattaching to the run a previous try started" in text and "no longer known" not in text
+    assert "Reattaching to the run this task recorded" in text and "no longer known" not in text
     assert len(sandbox.requests("spectrum", "POST", "/trigger$")) == 1
 
 

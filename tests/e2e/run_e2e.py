@@ -920,7 +920,7 @@ def start_from_trigger_restart(e2e: E2E) -> str:
                 vendor]:
             problems.append(f"{task_id}: return_value {result!r} does not name the one run {runs[vendor]}")
         log = deployment.task_log(dag_id, run_id, task_id, ti.get("try_number") or 1)
-        if "Adopting the run the earlier start made" not in log:
+        if "Adopting the run the lost start made" not in log:
             problems.append(f"{task_id}: its log does not show the new trigger adopting the run")
         key = f"{LEDGER_PREFIX}{dag_id}::{run_id}::{task_id}::-1"
         if deployment.api("GET", f"/api/v2/variables/{quote(key, safe='')}", missing_ok=True) is not None:

@@ -409,7 +409,7 @@ def test_retry_reattaches_instead_of_starting_again(sandbox, iics, output):
         states = run_dag(dag)
     assert states == {"long": "success"}
     assert iics.starts() == 1
-    assert "Reattaching to the run a previous try started" in logged(logs, output)
+    assert "Reattaching to the run this task recorded" in logged(logs, output)
 
 
 def test_dropped_start_attaches_to_the_run_it_made(sandbox, iics, output):

@@ -151,5 +151,5 @@ def test_a_retry_after_a_try_lost_between_start_and_record_adopts_that_run(sandb
     assert states == {"once": "success"}
     assert len(iics.runs_of(task)) == 1
     text = logged(logs, output)
-    assert "Adopting the run the lost try started" in text
+    assert "Adopting the run the lost start made" in text
     assert task_xcom(dag, states, "once", "informatica_task_id") == task.task_id

@@ -276,7 +276,7 @@ def test_retry_reattaches_instead_of_starting_again(sandbox, nexus, output):
         states = run_dag(dag)
     assert states == {"report": "success"}
     assert nexus.starts() == 1
-    assert "Reattaching to the run a previous try started" in logged(logs, output)
+    assert "Reattaching to the run this task recorded" in logged(logs, output)
 
 
 @pytest.mark.parametrize("auth_type", ["basic", "apikey"])

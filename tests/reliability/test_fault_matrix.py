@@ -284,7 +284,7 @@ def test_killed_after_start(cell, profile, sandbox, monkeypatch):
     monkeypatch.setattr(BaseJobOperator, "_announce", killed_once_recorded)
     c.run(job, retries=1, retry_delay=0, deferrable=False)
     assert killed and "the worker was killed after the start" in c.text  # the first try did die
-    assert c.state == "success" and "Reattaching to the run a previous try started" in c.text
+    assert c.state == "success" and "Reattaching to the run this task recorded" in c.text
     assert not (profile.cancel and sandbox.requests(profile.vendor, path=profile.cancel)), "the run was cancelled"
     c.check_invariants()
     c.record("pass: the retry reattached; exactly one start")

@@ -91,7 +91,7 @@ def test_retry_reattaches_instead_of_triggering_again(sandbox, output):
         states = run_dag(dag)
     assert states == {"long": "success"}
     assert len(sandbox.requests("spectrum", "POST", "/trigger$")) == 1
-    assert "Reattaching to the run a previous try started" in "\n".join(logs.records) + output()
+    assert "Reattaching to the run this task recorded" in "\n".join(logs.records) + output()
 
 
 def test_if_running_attach_wait_fail_start(sandbox):
