@@ -512,7 +512,8 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         self._request_timeout = request_timeout
         self._settings: SettingsT | None = None
         self._auth: AuthStrategy | None = None
-        self._credential_key = ""  # set with _auth: the credential cache's key for it
+        self._cache_key_of: AuthStrategy | None = None
+        self._cache_key_value = ""
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
         self._listing_scope: str | None = None
@@ -778,14 +779,15 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
     def auth(self) -> AuthStrategy:
         if self._auth is None:
             self._auth = self.auth_strategy()
-            self._credential_key = f"{self.vendor}:{self.conn_id}:{self._auth.cache_identity()}"
         return self._auth
 
     def _cache_key(self) -> str:
-        """The credential cache's key: vendor, connection and a digest of the secret (made with the auth strategy,
+        """The credential cache's key: vendor, connection and a digest of the secret (kept per auth strategy,
         which a re-read connection replaces)."""
-        self.auth  # noqa: B018 - makes the strategy and its key when there is none yet
-        return self._credential_key
+        auth = self.auth
+        if self._cache_key_of is not auth:
+            self._cache_key_value, self._cache_key_of = f"{self.vendor}:{self.conn_id}:{auth.cache_identity()}", auth
+        return self._cache_key_value
 
     # -- the exchange: one request, with auth, retries and classification (sans I/O) -------------
     def exchange(self, request: ApiRequest) -> Operation[ApiResponse]:
