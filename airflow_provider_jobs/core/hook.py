@@ -782,8 +782,8 @@ class JobApiHook(compat.BaseHook, Generic[SettingsT]):
         return self._auth
 
     def _cache_key(self) -> str:
-        """The credential cache's key: vendor, connection and a digest of the secret (kept per auth strategy,
-        which a re-read connection replaces)."""
+        """The credential cache's key: vendor, connection and a digest of the secret, kept per auth strategy (a
+        re-read connection replaces it; a hook may switch strategies, as OCAPI does between OCAPI and SCAPI)."""
         auth = self.auth
         if self._cache_key_of is not auth:
             self._cache_key_value, self._cache_key_of = f"{self.vendor}:{self.conn_id}:{auth.cache_identity()}", auth

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+
 class _NoArgument:
     """The default of a field with a default factory (shown as dataclasses shows it)."""
 
